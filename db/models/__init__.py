@@ -1,0 +1,20 @@
+"""All tables. Importing this package registers every model on `Base.metadata`."""
+
+from db.base import Base
+from db.models.events import Event
+from db.models.funding import FundingPayment, FundingRate
+from db.models.orders import Order
+from db.models.positions import StrategyPosition
+from db.models.state import StrategyState
+from db.models.transfers import FundTransfer
+
+__all__ = [
+    "Base",
+    "Event",
+    "FundTransfer",
+    "FundingPayment",
+    "FundingRate",
+    "Order",
+    "StrategyPosition",
+    "StrategyState",
+]

@@ -1,0 +1,12 @@
+"""The Celery app. `celery -A tasks worker|beat|flower` works from the repository root.
+
+Task modules are thin: they take ids, open a unit of work, call one method, commit and
+return a small JSON result.
+"""
+
+from celery import Celery
+
+app = Celery("perpbot", include=["tasks.health"])
+app.config_from_object("celeryconfig")
+
+__all__ = ["app"]

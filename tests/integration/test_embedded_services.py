@@ -1,0 +1,61 @@
+"""The embedded path: PostgreSQL and Redis from pip packages, used even where local ones run."""
+
+import os
+import socket
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from core.services import (
+    ensure_database,
+    start_embedded_postgres,
+    start_embedded_redis,
+    stop_embedded_postgres,
+    stop_embedded_redis,
+)
+from db.migrate import upgrade
+from tests.support.workers import celery_worker
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def embedded(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("embedded-run")
+    pg_port, redis_port = _free_port(), _free_port()
+    try:
+        server = start_embedded_postgres(run_dir, port=pg_port)
+        redis_url = start_embedded_redis(run_dir, port=redis_port)
+        # A second call finds the running servers instead of starting new ones.
+        assert start_embedded_postgres(run_dir, port=pg_port) == server
+        assert start_embedded_redis(run_dir, port=redis_port) == redis_url
+        yield make_url(server).set(database="perpbot").render_as_string(False), redis_url
+    finally:
+        stop_embedded_redis(run_dir, port=redis_port)
+        stop_embedded_postgres(run_dir)
+
+
+def test_embedded_servers_migrate_and_run_a_celery_task(embedded):
+    database_url, redis_url = embedded
+    ensure_database(database_url)
+    upgrade(database_url)
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    with celery_worker(env=env):
+        from celery import Celery
+
+        client = Celery(broker=redis_url, backend=redis_url)
+        client.config_from_object("celeryconfig")
+        client.conf.broker_url = redis_url
+        client.conf.result_backend = redis_url
+        try:
+            answer = client.send_task("perpbot.health.ping").get(timeout=30)
+        finally:
+            client.close()
+    assert answer["pong"] is True
+    assert os.environ["DATABASE_URL"] != database_url  # the suite's own database is untouched

@@ -1,0 +1,61 @@
+"""Alembic migrations on an empty database, and agreement between models and migrations."""
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, pool
+from sqlalchemy.engine import make_url
+
+import db.models
+from core.services import drop_database, ensure_database
+from db.migrate import downgrade, upgrade
+
+EXPECTED_TABLES = {
+    "strategy_positions",
+    "fund_transfers",
+    "strategy_state",
+    "orders",
+    "funding_rates",
+    "funding_payments",
+    "events",
+}
+
+
+@pytest.fixture
+def empty_database(server_url):
+    url = make_url(server_url).set(database=f"perpbot_mig_{uuid.uuid4().hex[:8]}")
+    url = url.render_as_string(hide_password=False)
+    ensure_database(url)
+    yield url
+    drop_database(url)
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_on_an_empty_database(empty_database):
+    upgrade(empty_database)
+    assert _tables(empty_database) >= EXPECTED_TABLES
+    downgrade(empty_database)
+    assert _tables(empty_database) == set()
+    upgrade(empty_database)
+    assert _tables(empty_database) >= EXPECTED_TABLES
+
+
+def test_models_and_migrations_agree(empty_database):
+    upgrade(empty_database)
+    engine = create_engine(empty_database, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diff = compare_metadata(context, db.models.Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []

@@ -1,0 +1,30 @@
+"""The production Celery app plus tasks that only tests use (start workers with -A this)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from sqlalchemy import text
+
+from db.repositories import EventRepository
+from db.uow import unit_of_work
+from tasks import app
+
+
+@app.task(name="perpbot.test.record_run", acks_late=True)
+def record_run(key: str, sleep_seconds: float = 0.0) -> dict[str, object]:
+    """Record a start event (with this process's pid), sleep, record a done event."""
+    with unit_of_work() as session:
+        EventRepository(session).append("test.started", "test", key, pid=os.getpid())
+    time.sleep(sleep_seconds)
+    with unit_of_work() as session:
+        EventRepository(session).append("test.done", "test", key, pid=os.getpid())
+        count = session.execute(
+            text("SELECT count(*) FROM events WHERE entity_id = :k AND kind = 'test.done'"),
+            {"k": key},
+        ).scalar_one()
+    return {"key": key, "done_count": int(count)}
+
+
+__all__ = ["app", "record_run"]

@@ -1,0 +1,88 @@
+"""perpbot operator CLI.
+
+Every command prints one clear line on error (exit code 2 for bad input, 1 when a service
+is unavailable) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from core.errors import ConfigError, PerpbotError, ServiceUnavailableError
+
+app = typer.Typer(
+    help="Run and operate perpbot strategies.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+services_app = typer.Typer(help="Find, start or stop PostgreSQL and Redis.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn perpbot errors into one line on stderr and a meaningful exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ServiceUnavailableError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        except ConfigError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except PerpbotError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+@services_app.command("up")
+@one_line_errors
+def services_up() -> None:
+    """Use DATABASE_URL/REDIS_URL, else localhost, else start embedded servers under .run/."""
+    from core.services import ensure_services
+
+    services = ensure_services(announce=False)
+    console.print(services.describe(), highlight=False)
+
+
+@services_app.command("down")
+@one_line_errors
+def services_down() -> None:
+    """Stop the embedded servers this checkout started (local servers are left alone)."""
+    from core.services import stop_services
+
+    stopped = stop_services()
+    console.print(
+        "stopped: " + (", ".join(stopped) if stopped else "nothing (no embedded servers)")
+    )
+
+
+@app.command()
+@one_line_errors
+def migrate(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
+    """Bring the database schema up to date (creates the database if needed)."""
+    from core.services import ensure_services
+    from db.migrate import upgrade
+
+    services = ensure_services(announce=False)
+    upgrade(services.postgres.url, revision)
+    console.print(f"database migrated to {revision}")
+
+
+def main() -> None:
+    app(prog_name="trading_bot.py")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
