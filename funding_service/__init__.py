@@ -1,1 +1,1 @@
-"""funding_service package."""
+"""Funding-rate collection, the fee model and opportunity ranking."""

@@ -1,0 +1,245 @@
+"""The venue port: what perpbot needs from a perp DEX, in normalized types.
+
+Money is Decimal, times are timezone-aware UTC, symbols are base assets ("BTC"). Orders are
+placed, cancelled and looked up by the **client order id** perpbot chose, so an intent can be
+resolved after a timeout without placing it twice.
+
+Errors say what the caller may do next:
+- `TransientExchangeError`: nothing happened; retrying is safe.
+- `OrderRejectedError`: the venue refused; do not retry the same request.
+- `UnknownOutcomeError`: the request may or may not have taken effect (timeout after
+  sending); look the client id / idempotency key up before anything else.
+- `CapabilityNotSupportedError`: this venue (or its adapter) cannot do that at all.
+- `MalformedResponseError`: the venue answered with something we cannot trust.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from core.enums import OrderSide, OrderStatus, OrderType
+from core.errors import PerpbotError
+
+HOURS_PER_YEAR = Decimal(24 * 365)
+
+
+class ExchangeError(PerpbotError):
+    def __init__(self, venue: str, message: str) -> None:
+        super().__init__(f"{venue}: {message}")
+        self.venue = venue
+
+
+class TransientExchangeError(ExchangeError):
+    """Network hiccup, rate limit, venue busy: nothing took effect, safe to retry."""
+
+
+class OrderRejectedError(ExchangeError):
+    """The venue refused the request (size, margin, reduce-only...). Do not retry as is."""
+
+
+class UnknownOutcomeError(ExchangeError):
+    """Sent, but no answer: look the client id / key up before resending."""
+
+
+class CapabilityNotSupportedError(ExchangeError):
+    """The venue or adapter cannot do this (e.g. withdrawals through the API)."""
+
+
+class MalformedResponseError(ExchangeError):
+    """The venue's answer is missing fields or has values we cannot parse."""
+
+
+class Capability(StrEnum):
+    FUNDING_RATES = "funding_rates"
+    ORDER_BOOK = "order_book"
+    TRADING = "trading"
+    CLIENT_ORDER_ID_LOOKUP = "client_order_id_lookup"
+    POSITIONS = "positions"
+    BALANCE = "balance"
+    WITHDRAW = "withdraw"
+    DEPOSIT_ADDRESS = "deposit_address"
+    TRANSFER_STATUS = "transfer_status"
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    venue: str
+    symbol: str
+    min_qty: Decimal
+    qty_step: Decimal
+    tick_size: Decimal
+    maker_fee: Decimal  # fraction of notional, e.g. 0.0002
+    taker_fee: Decimal
+    max_leverage: Decimal = Decimal(20)
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRate:
+    """A venue's funding rate for one symbol, as quoted: per interval, not per hour."""
+
+    venue: str
+    symbol: str
+    rate: Decimal  # per funding interval; positive: longs pay shorts
+    interval_hours: Decimal
+    next_funding_time: datetime | None
+    mark_price: Decimal | None
+    timestamp: datetime
+    open_interest_usd: Decimal | None = None
+
+    @property
+    def hourly_rate(self) -> Decimal:
+        return self.rate / self.interval_hours
+
+    @property
+    def apr(self) -> Decimal:
+        return self.hourly_rate * HOURS_PER_YEAR
+
+
+@dataclass(frozen=True, slots=True)
+class TopOfBook:
+    venue: str
+    symbol: str
+    bid: Decimal
+    bid_qty: Decimal
+    ask: Decimal
+    ask_qty: Decimal
+    timestamp: datetime
+
+    @property
+    def mid(self) -> Decimal:
+        return (self.bid + self.ask) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    reduce_only: bool = False
+    post_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrder:
+    """An order as the venue knows it."""
+
+    venue: str
+    client_order_id: str
+    venue_order_id: str | None
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None
+    status: OrderStatus
+    filled_qty: Decimal
+    avg_fill_price: Decimal | None
+    fee: Decimal  # quote currency (USD) paid so far
+    reduce_only: bool = False
+    updated_at: datetime | None = None
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return self.quantity - self.filled_qty
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    venue: str
+    symbol: str
+    qty: Decimal  # signed base quantity: > 0 long, < 0 short
+    entry_price: Decimal
+    mark_price: Decimal
+    unrealized_pnl: Decimal
+    liquidation_price: Decimal | None
+    margin: Decimal
+    leverage: Decimal
+
+    @property
+    def notional(self) -> Decimal:
+        return abs(self.qty) * self.mark_price
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    venue: str
+    asset: str
+    total: Decimal  # equity: collateral + unrealized PnL
+    available: Decimal  # free to withdraw or use as new margin
+    margin_used: Decimal
+
+
+class TransferState(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferReceipt:
+    """A withdrawal or deposit as the venue reports it."""
+
+    venue: str
+    reference: str  # the idempotency key we gave, or the venue's id for deposits
+    asset: str
+    amount: Decimal
+    fee: Decimal
+    state: TransferState
+    chain: str | None = None
+    address: str | None = None
+    tx_hash: str | None = None
+    detail: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ExchangeClient(Protocol):
+    """One venue. Every method may raise the `ExchangeError` subclasses above."""
+
+    name: str
+
+    def capabilities(self) -> frozenset[Capability]: ...
+
+    def instruments(self) -> Sequence[Instrument]: ...
+
+    def funding_rates(self, symbols: Sequence[str] | None = None) -> Sequence[FundingRate]: ...
+
+    def top_of_book(self, symbol: str) -> TopOfBook: ...
+
+    def place_order(self, request: OrderRequest) -> VenueOrder:
+        """Place an order; placing the same client order id again returns that order."""
+        ...
+
+    def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder: ...
+
+    def get_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
+        """The order with this client id, or None if the venue never received it."""
+        ...
+
+    def open_orders(self, symbol: str | None = None) -> Sequence[VenueOrder]: ...
+
+    def positions(self) -> Sequence[Position]: ...
+
+    def balance(self) -> Balance: ...
+
+    def withdraw(
+        self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
+    ) -> TransferReceipt:
+        """Withdraw; repeating the same key returns the first withdrawal, never a second."""
+        ...
+
+    def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None: ...
+
+    def deposit_address(self, asset: str, chain: str) -> str: ...
+
+    def get_deposit(self, reference: str) -> TransferReceipt | None:
+        """A deposit credited (or pending) for an on-chain reference such as a tx hash."""
+        ...
