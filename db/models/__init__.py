@@ -4,6 +4,17 @@ from db.base import Base
 from db.models.events import Event
 from db.models.funding import FundingPayment, FundingRate
 from db.models.orders import Order
+from db.models.paper import (
+    PaperAccount,
+    PaperFill,
+    PaperFundingSettlement,
+    PaperLedgerEntry,
+    PaperMarketTick,
+    PaperOrder,
+    PaperPosition,
+    PaperTransfer,
+    PaperVenue,
+)
 from db.models.positions import StrategyPosition
 from db.models.state import StrategyState
 from db.models.transfers import FundTransfer
@@ -15,6 +26,15 @@ __all__ = [
     "FundingPayment",
     "FundingRate",
     "Order",
+    "PaperAccount",
+    "PaperFill",
+    "PaperFundingSettlement",
+    "PaperLedgerEntry",
+    "PaperMarketTick",
+    "PaperOrder",
+    "PaperPosition",
+    "PaperTransfer",
+    "PaperVenue",
     "StrategyPosition",
     "StrategyState",
 ]
