@@ -1,0 +1,1 @@
+"""Delta-neutral funding-rate arbitrage across venues (a `StatefulStrategy`)."""

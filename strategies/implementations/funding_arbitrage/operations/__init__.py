@@ -1,0 +1,1 @@
+"""Multi-step operations of funding arbitrage: fund transfers and cross-chain bridging."""

@@ -1,0 +1,1 @@
+"""Pluggable rebalance sub-strategies for funding arbitrage, chosen by `type`."""

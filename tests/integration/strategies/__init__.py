@@ -1,0 +1,1 @@
+"""Strategy framework against real PostgreSQL: component contracts, concurrency, wiring."""
