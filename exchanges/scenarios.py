@@ -203,7 +203,7 @@ def load_csv(path: Path) -> list[Tick]:
             )
         ticks = []
         for row in reader:
-            where = f"{path}:{reader.line_num}"
+            where = f"{path} line {reader.line_num}"
             if None in row or any(row[c] is None for c in CSV_COLUMNS):
                 raise ScenarioFormatError(f"{where}: expected {len(CSV_COLUMNS)} columns")
             ticks.append(_parse_row(row, where))
