@@ -16,6 +16,7 @@ from db.models.paper import (
     PaperVenue,
 )
 from db.models.positions import StrategyPosition
+from db.models.runs import StrategyControl, TaskRun
 from db.models.state import StrategyState
 from db.models.transfers import FundTransfer
 
@@ -35,6 +36,8 @@ __all__ = [
     "PaperPosition",
     "PaperTransfer",
     "PaperVenue",
+    "StrategyControl",
     "StrategyPosition",
     "StrategyState",
+    "TaskRun",
 ]

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from db.models import FundingRate as FundingRateRow
 from exchanges.base import FundingRate
 
-
 # Plain columns, not ORM entities: the ranking reads thousands of rows every minute and
 # entity loading would cost more than the ranking itself.
 _COLUMNS = (
