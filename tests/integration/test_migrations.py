@@ -20,6 +20,11 @@ EXPECTED_TABLES = {
     "funding_rates",
     "funding_payments",
     "events",
+    "task_runs",
+    "strategy_controls",
+    "paper_accounts",
+    "paper_orders",
+    "paper_market_ticks",
 }
 
 
