@@ -7,43 +7,16 @@ is unavailable) instead of a traceback.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 import typer
-from rich.console import Console
 
-from core.errors import ConfigError, PerpbotError, ServiceUnavailableError
+from cli.common import console, one_line_errors
 
 app = typer.Typer(
     help="Run and operate perpbot strategies.", no_args_is_help=True, pretty_exceptions_enable=False
 )
 services_app = typer.Typer(help="Find, start or stop PostgreSQL and Redis.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn perpbot errors into one line on stderr and a meaningful exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ServiceUnavailableError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
-        except ConfigError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-        except PerpbotError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 @services_app.command("up")
