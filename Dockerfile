@@ -8,7 +8,8 @@ COPY exchanges exchanges
 COPY funding_service funding_service
 COPY strategies strategies
 COPY tasks tasks
+COPY cli cli
 COPY configs configs
-COPY alembic.ini celeryconfig.py trading_bot.py ./
+COPY alembic.ini celeryconfig.py beat_schedule.py trading_bot.py ./
 RUN pip install --no-cache-dir .
 USER perpbot

@@ -60,6 +60,10 @@ task_queues = (
 task_default_queue = "default"
 task_default_exchange = "perpbot"
 task_default_routing_key = "default"
+# Beat builds its entries from the strategy configs when it starts (beat_schedule.py).
+beat_scheduler = "beat_schedule:PerpbotScheduler"
+beat_schedule_filename = str(_settings.run_dir / "celerybeat-schedule")
+
 task_routes = {
     "perpbot.market.*": {"queue": "market", "routing_key": "market"},
     "perpbot.strategy.*": {"queue": "strategy", "routing_key": "strategy"},

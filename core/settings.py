@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     task_time_limit: int = Field(
         300, gt=0, validation_alias=AliasChoices("PERPBOT_TASK_TIME_LIMIT")
     )
+    funding_collect_seconds: float = Field(
+        60.0, gt=0, validation_alias=AliasChoices("PERPBOT_FUNDING_COLLECT_SECONDS")
+    )
+    transfers_sweep_seconds: float = Field(
+        30.0, gt=0, validation_alias=AliasChoices("PERPBOT_TRANSFERS_SWEEP_SECONDS")
+    )
     flower_user: str = Field("perpbot", validation_alias=AliasChoices("FLOWER_USER"))
     flower_password: str | None = Field(None, validation_alias=AliasChoices("FLOWER_PASSWORD"))
 

@@ -6,7 +6,10 @@ return a small JSON result.
 
 from celery import Celery
 
-app = Celery("perpbot", include=["tasks.health"])
+app = Celery(
+    "perpbot",
+    include=["tasks.health", "tasks.market_tasks", "tasks.strategy_tasks"],
+)
 app.config_from_object("celeryconfig")
 
 __all__ = ["app"]

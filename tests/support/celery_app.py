@@ -7,6 +7,7 @@ import time
 
 from sqlalchemy import text
 
+import tests.support.probe_strategy  # noqa: F401  (registers the probe strategy)
 from db.repositories import EventRepository
 from db.uow import unit_of_work
 from tasks import app

@@ -91,3 +91,28 @@ def pool_children(pid: int) -> list[int]:
         return [child.pid for child in psutil.Process(pid).children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
+
+
+@contextmanager
+def celery_beat(
+    app: str = "tests.support.celery_app",
+    env: dict[str, str] | None = None,
+    schedule_dir: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `celery beat` (with perpbot's scheduler) as a child process until the block ends."""
+    full_env = {**os.environ, **(env or {})}
+    schedule_dir = schedule_dir or Path(f"/tmp/perpbot-beat-{uuid.uuid4().hex[:8]}")
+    schedule_dir.mkdir(parents=True, exist_ok=True)
+    log_path = schedule_dir / "beat.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [CELERY, "-A", app, "beat", "-s", str(schedule_dir / "schedule"), "-l", "INFO"],
+            cwd=PROJECT_ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        stop_process(proc)

@@ -1,0 +1,92 @@
+"""Beat entries, one set per enabled strategy instance (DESIGN.md §7).
+
+Stateful strategies get `<name>-monitor`, `<name>-rebalance`, `<name>-open` (and
+`<name>-transfers` when they configure a transfers interval); stateless ones get
+`<name>-cycle`. Every entry expires after its own interval, so a backlog of ticks cannot
+pile up behind a slow worker: a tick that could not start in time is dropped, the next one
+comes. Plus `funding-collect` and `transfers-sweep`. Exactly one beat process must run;
+the tasks fence themselves with the strategy lock anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from celery.beat import PersistentScheduler
+
+from strategies.base_strategy import StrategyConfig
+
+STATEFUL_PHASES = (
+    ("monitor", "perpbot.strategy.monitor", "monitor_seconds"),
+    ("rebalance", "perpbot.strategy.rebalance", "rebalance_seconds"),
+    ("open", "perpbot.strategy.open", "open_seconds"),
+    ("transfers", "perpbot.strategy.transfers", "transfers_seconds"),
+)
+STATELESS_PHASES = (("cycle", "perpbot.strategy.cycle", "cycle_seconds"),)
+FUNDING_COLLECT_TASK = "perpbot.market.collect_funding"
+TRANSFERS_SWEEP_TASK = "perpbot.transfers.sweep"
+
+
+def _entry(task: str, seconds: float, args: tuple[Any, ...], queue: str) -> dict[str, Any]:
+    return {
+        "task": task,
+        "schedule": timedelta(seconds=seconds),
+        "args": args,
+        "options": {"queue": queue, "expires": seconds},
+    }
+
+
+def build_schedule(
+    configs: Mapping[str, StrategyConfig],
+    stateful: Mapping[str, bool],
+    funding_collect_seconds: float = 60.0,
+    transfers_sweep_seconds: float | None = 30.0,
+) -> dict[str, dict[str, Any]]:
+    """Beat entries for `configs` (by name); `stateful[name]` says which phases apply."""
+    schedule: dict[str, dict[str, Any]] = {}
+    for name in sorted(configs):
+        config = configs[name]
+        if not getattr(config, "enabled", True):
+            continue
+        intervals = getattr(config, "intervals", None)
+        phases = STATEFUL_PHASES if stateful[name] else STATELESS_PHASES
+        for phase, task, field in phases:
+            seconds = getattr(intervals, field, None) if intervals is not None else None
+            if seconds is None:
+                continue
+            schedule[f"{name}-{phase}"] = _entry(task, float(seconds), (name,), "strategy")
+    schedule["funding-collect"] = _entry(
+        FUNDING_COLLECT_TASK, funding_collect_seconds, (), "market"
+    )
+    if transfers_sweep_seconds is not None:
+        schedule["transfers-sweep"] = _entry(
+            TRANSFERS_SWEEP_TASK, transfers_sweep_seconds, (), "transfers"
+        )
+    return schedule
+
+
+def schedule_from_runtime() -> dict[str, dict[str, Any]]:
+    """The schedule for the strategies configured in this deployment (celeryconfig uses it)."""
+    from core.settings import get_settings
+    from strategies.runtime import get_runtime
+
+    runtime = get_runtime()
+    settings = get_settings()
+    configs = runtime.configs
+    return build_schedule(
+        configs,
+        {name: runtime.is_stateful(name) for name in configs},
+        funding_collect_seconds=settings.funding_collect_seconds,
+        transfers_sweep_seconds=settings.transfers_sweep_seconds,
+    )
+
+
+class PerpbotScheduler(PersistentScheduler):
+    """Beat's scheduler with the entries built from the strategy configs at beat start-up
+    (not at import, so workers never need to read beat's view of the configs)."""
+
+    def setup_schedule(self) -> None:
+        self.app.conf.beat_schedule = schedule_from_runtime()
+        super().setup_schedule()

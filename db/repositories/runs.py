@@ -1,0 +1,86 @@
+"""`task_runs` and `strategy_controls`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from db.models import StrategyControl, TaskRun
+
+
+class TaskRunRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def start(
+        self,
+        task_name: str,
+        strategy_name: str | None,
+        phase: str | None,
+        trigger: str,
+        task_id: str | None = None,
+        worker: str | None = None,
+        reason: str | None = None,
+        status: str = "running",
+    ) -> uuid.UUID:
+        run = TaskRun(
+            id=uuid.uuid4(),
+            task_id=task_id,
+            task_name=task_name,
+            strategy_name=strategy_name,
+            phase=phase,
+            trigger=trigger,
+            status=status,
+            reason=reason,
+            worker=worker,
+            # Wall-clock time of this statement, not of the transaction's start.
+            started_at=func.clock_timestamp(),
+        )
+        if status != "running":
+            run.finished_at = func.clock_timestamp()
+        self._session.add(run)
+        self._session.flush()
+        return run.id
+
+    def finish(self, run_id: uuid.UUID, status: str, result: dict[str, Any]) -> None:
+        self._session.execute(
+            update(TaskRun)
+            .where(TaskRun.id == run_id)
+            .values(status=status, result=result, finished_at=func.clock_timestamp())
+        )
+
+    def recent(self, limit: int = 20, strategy_name: str | None = None) -> Sequence[TaskRun]:
+        query = select(TaskRun).order_by(TaskRun.started_at.desc()).limit(limit)
+        if strategy_name is not None:
+            query = query.where(TaskRun.strategy_name == strategy_name)
+        return self._session.scalars(query).all()
+
+
+class ControlRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def is_paused(self, strategy_name: str) -> bool:
+        return bool(
+            self._session.scalar(
+                select(StrategyControl.paused).where(StrategyControl.strategy_name == strategy_name)
+            )
+        )
+
+    def set_paused(self, strategy_name: str, paused: bool, reason: str | None) -> None:
+        self._session.execute(
+            insert(StrategyControl)
+            .values(strategy_name=strategy_name, paused=paused, reason=reason)
+            .on_conflict_do_update(
+                index_elements=["strategy_name"],
+                set_={"paused": paused, "reason": reason, "updated_at": func.now()},
+            )
+        )
+
+    def all(self) -> dict[str, StrategyControl]:
+        return {c.strategy_name: c for c in self._session.scalars(select(StrategyControl))}

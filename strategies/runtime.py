@@ -1,0 +1,169 @@
+"""The composition root: settings -> engine, clock, venues -> components -> strategy.
+
+Celery tasks, the in-process runner (`trading_bot.py run`) and the demo all build strategies
+here, so a strategy is wired the same way wherever it runs. Building is cheap and happens per
+task: a strategy instance holds nothing that is not in PostgreSQL.
+
+Strategy configs are YAML files: `PERPBOT_STRATEGIES` names a directory (every `*.yaml` in
+it, one strategy per file) or a single file; the default is `configs/strategies/`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from core.clock import Clock, clock_from_settings
+from core.errors import ConfigError
+from core.settings import Settings, get_settings
+from db.engine import engine_for
+from exchanges.base import ExchangeClient
+from strategies.base_strategy import BaseStrategy, StrategyConfig
+from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.factory import (
+    build_strategy,
+    default_registry,
+    load_strategy_config,
+    postgres_components,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueAccount:
+    venue: str
+    account: str = "main"
+
+
+def venue_accounts(config: StrategyConfig) -> list[VenueAccount]:
+    """The (venue, account) pairs a strategy trades on, read from its config.
+
+    Funding arbitrage lists `venues` (each with `name` and optional `account`); single-venue
+    strategies (grid) have `venue` and optional `account`.
+    """
+    found: list[VenueAccount] = []
+    venues = getattr(config, "venues", None)
+    if venues is not None:
+        for item in venues:
+            name = getattr(item, "name", item)
+            found.append(VenueAccount(str(name), str(getattr(item, "account", None) or "main")))
+    venue = getattr(config, "venue", None)
+    if venue is not None:
+        found.append(VenueAccount(str(venue), str(getattr(config, "account", None) or "main")))
+    return found
+
+
+def strategy_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+    if path.is_file():
+        return [path]
+    raise ConfigError(f"PERPBOT_STRATEGIES: {path} is neither a strategy file nor a directory")
+
+
+def load_configs(paths: Iterable[Path]) -> dict[str, StrategyConfig]:
+    """Every strategy config by name; two files with one name is an error naming both."""
+    configs: dict[str, StrategyConfig] = {}
+    origin: dict[str, Path] = {}
+    for path in paths:
+        config = load_strategy_config(path)
+        if config.name in configs:
+            raise ConfigError(
+                f"{path}: strategy name {config.name!r} is already used by {origin[config.name]}"
+            )
+        configs[config.name] = config
+        origin[config.name] = path
+    return configs
+
+
+class Runtime:
+    """Everything a process needs to build and run strategies. One per process."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        engine: Engine | None = None,
+        clock: Clock | None = None,
+        configs: dict[str, StrategyConfig] | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._engine = engine
+        self._clock = clock
+        self._configs = configs
+        self._clients: dict[VenueAccount, ExchangeClient] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return self._engine or engine_for(self.settings.database_url)
+
+    @cached_property
+    def clock(self) -> Clock:
+        return self._clock or clock_from_settings()
+
+    @property
+    def configs(self) -> dict[str, StrategyConfig]:
+        if self._configs is None:
+            self._configs = load_configs(strategy_files(self.settings.strategies_path))
+        return self._configs
+
+    def config(self, name: str) -> StrategyConfig:
+        try:
+            return self.configs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.configs)) or "none configured"
+            raise ConfigError(f"unknown strategy {name!r} (known: {known})") from None
+
+    def exchange(self, venue: str, account: str = "main") -> ExchangeClient:
+        key = VenueAccount(venue, account)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._build_client(key)
+                self._clients[key] = client
+            return client
+
+    def _build_client(self, key: VenueAccount) -> ExchangeClient:
+        from exchanges.registry import build_client
+
+        return build_client(
+            key.venue,
+            account=key.account,
+            engine=self.engine,
+            clock=self.clock,
+            settings=self.settings,
+        )
+
+    def build(self, name: str) -> BaseStrategy:  # type: ignore[type-arg]
+        """A fresh strategy instance with its components, ready for one task."""
+        config = self.config(name)
+        exchanges = {va.venue: self.exchange(va.venue, va.account) for va in venue_accounts(config)}
+        components = postgres_components(self.engine, self.clock, exchanges)
+        return build_strategy(config, components)
+
+    def is_stateful(self, name: str) -> bool:
+        return issubclass(default_registry.resolve(self.config(name).type), StatefulStrategy)
+
+
+_runtime: Runtime | None = None
+_runtime_lock = threading.Lock()
+
+
+def get_runtime() -> Runtime:
+    """The process-wide runtime (built on first use, never at import)."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = Runtime()
+        return _runtime
+
+
+def reset_runtime() -> None:
+    """Forget the process-wide runtime (tests, and after settings change)."""
+    global _runtime
+    with _runtime_lock:
+        _runtime = None

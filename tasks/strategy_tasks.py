@@ -1,0 +1,185 @@
+"""Strategy tasks: one task per strategy tick (never per position), on the `strategy` queue.
+
+Every task — beat-fired or manual — runs its phase under the strategy's advisory lock; a
+task that finds the lock taken is recorded as skipped and returns at once (it is not queued
+behind the holder). A paused strategy skips beat ticks; manual operations still run.
+Phases are idempotent (client order ids, state versions), so a redelivered message is safe.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from celery.utils.log import get_task_logger
+
+from db.locks import strategy_lock
+from db.repositories.runs import ControlRepository, TaskRunRepository
+from db.uow import unit_of_work
+from strategies.runtime import get_runtime
+from tasks import app
+
+logger = get_task_logger(__name__)
+
+PhaseCall = Callable[[Any, Any], Any]  # (strategy, now) -> phase result
+
+
+def _jsonable(result: Any) -> dict[str, Any]:
+    if hasattr(result, "to_json"):
+        return dict(result.to_json())
+    if isinstance(result, dict):
+        return result
+    return {"result": str(result)}
+
+
+def run_phase(
+    task: Task,
+    strategy_name: str,
+    phase: str,
+    call: PhaseCall,
+    trigger: str = "beat",
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Run one phase of one strategy under its lock, recording the run in `task_runs`."""
+    runtime = get_runtime()
+    runtime.config(strategy_name)  # unknown names fail before anything is recorded
+    task_id = getattr(task.request, "id", None)
+    worker = f"{socket.gethostname()}:{getattr(task.request, 'hostname', '')}"
+    record = {
+        "task_name": task.name,
+        "strategy_name": strategy_name,
+        "phase": phase,
+        "trigger": trigger,
+        "task_id": task_id,
+        "worker": worker,
+    }
+    with strategy_lock(runtime.engine, strategy_name) as held:
+        if not held:
+            return _skip(runtime.engine, record, "another phase of this strategy is running")
+        with unit_of_work(runtime.engine) as session:
+            if trigger == "beat" and ControlRepository(session).is_paused(strategy_name):
+                paused = True
+            else:
+                paused = False
+                run_id = TaskRunRepository(session).start(**record, reason=reason)
+        if paused:
+            return _skip(runtime.engine, record, "strategy is paused")
+        try:
+            strategy = runtime.build(strategy_name)
+            result = _jsonable(call(strategy, runtime.clock.now()))
+        except Exception as exc:
+            logger.exception("%s %s failed", strategy_name, phase)
+            with unit_of_work(runtime.engine) as session:
+                TaskRunRepository(session).finish(
+                    run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"}
+                )
+            raise
+        ok = not result.get("error")
+        with unit_of_work(runtime.engine) as session:
+            TaskRunRepository(session).finish(run_id, "succeeded" if ok else "failed", result)
+        return {"strategy": strategy_name, "phase": phase, "skipped": False, **result}
+
+
+def _skip(engine: Any, record: dict[str, Any], why: str) -> dict[str, Any]:
+    logger.info("%s %s skipped: %s", record["strategy_name"], record["phase"], why)
+    with unit_of_work(engine) as session:
+        TaskRunRepository(session).start(**record, reason=why, status="skipped")
+    return {
+        "strategy": record["strategy_name"],
+        "phase": record["phase"],
+        "skipped": True,
+        "reason": why,
+    }
+
+
+_OPTIONS: dict[str, Any] = {"bind": True, "acks_late": True, "queue": "strategy"}
+
+
+@app.task(name="perpbot.strategy.monitor", **_OPTIONS)
+def monitor(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+    return run_phase(self, strategy_name, "monitor", lambda s, now: s.monitor(now), trigger)
+
+
+@app.task(name="perpbot.strategy.rebalance", **_OPTIONS)
+def rebalance(
+    self: Task,
+    strategy_name: str,
+    position_id: str | None = None,
+    reason: str | None = None,
+    trigger: str = "beat",
+) -> dict[str, Any]:
+    import uuid
+
+    pid = uuid.UUID(position_id) if position_id else None
+    return run_phase(
+        self,
+        strategy_name,
+        "rebalance",
+        lambda s, now: s.rebalance(now, position_id=pid, reason=reason),
+        trigger,
+        reason,
+    )
+
+
+@app.task(name="perpbot.strategy.open", **_OPTIONS)
+def open_positions(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+    return run_phase(self, strategy_name, "open", lambda s, now: s.open_positions(now), trigger)
+
+
+@app.task(name="perpbot.strategy.transfers", **_OPTIONS)
+def process_transfers(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+    return run_phase(
+        self, strategy_name, "transfers", lambda s, now: s.process_transfers(now), trigger
+    )
+
+
+@app.task(name="perpbot.strategy.cycle", **_OPTIONS)
+def run_cycle(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+    return run_phase(self, strategy_name, "cycle", lambda s, now: s.run_cycle(now), trigger)
+
+
+@app.task(name="perpbot.strategy.close", **_OPTIONS)
+def close_position(
+    self: Task, strategy_name: str, position_id: str, reason: str = "operator"
+) -> dict[str, Any]:
+    import uuid
+
+    pid = uuid.UUID(position_id)
+    return run_phase(
+        self,
+        strategy_name,
+        "close",
+        lambda s, now: s.close_position(pid, reason, now),
+        "manual",
+        reason,
+    )
+
+
+@app.task(name="perpbot.strategy.pause", bind=True, acks_late=True, queue="strategy")
+def pause(self: Task, strategy_name: str, reason: str | None = None) -> dict[str, Any]:
+    """Stop beat ticks of a strategy (manual operations still run). Idempotent."""
+    return _set_paused(strategy_name, True, reason)
+
+
+@app.task(name="perpbot.strategy.resume", bind=True, acks_late=True, queue="strategy")
+def resume(self: Task, strategy_name: str, reason: str | None = None) -> dict[str, Any]:
+    return _set_paused(strategy_name, False, reason)
+
+
+def _set_paused(strategy_name: str, paused: bool, reason: str | None) -> dict[str, Any]:
+    from db.repositories import EventRepository
+
+    runtime = get_runtime()
+    runtime.config(strategy_name)
+    with unit_of_work(runtime.engine) as session:
+        ControlRepository(session).set_paused(strategy_name, paused, reason)
+        EventRepository(session).append(
+            "strategy.paused" if paused else "strategy.resumed",
+            "strategy",
+            strategy_name,
+            strategy_name=strategy_name,
+            reason=reason,
+        )
+    return {"strategy": strategy_name, "paused": paused}

@@ -1,0 +1,126 @@
+"""Worker + beat against real Redis and PostgreSQL: schedules, locks, manual operations."""
+
+import itertools
+import time
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import tests.support.probe_strategy  # noqa: F401  (registers the probe in this process too)
+from beat_schedule import build_schedule, schedule_from_runtime
+from db.locks import strategy_lock
+from db.models import Event, TaskRun
+from tests.support.celery_app import app
+from tests.support.workers import celery_beat, celery_worker
+
+pytestmark = pytest.mark.slow
+
+
+def _runs(engine) -> list[TaskRun]:
+    with Session(engine) as session:
+        return list(session.scalars(select(TaskRun).order_by(TaskRun.started_at)))
+
+
+def test_schedule_has_entries_per_enabled_strategy(probe_configs):
+    schedule = schedule_from_runtime()
+    assert sorted(schedule) == sorted(
+        [
+            "alpha-monitor",
+            "alpha-rebalance",
+            "alpha-open",
+            "beta-monitor",
+            "beta-rebalance",
+            "beta-open",
+            "funding-collect",
+            "transfers-sweep",
+        ]
+    )
+    entry = schedule["alpha-monitor"]
+    assert entry["task"] == "perpbot.strategy.monitor" and entry["args"] == ("alpha",)
+    # A tick that cannot start within its interval is dropped, not piled up.
+    assert entry["options"]["expires"] == 1.0
+    assert build_schedule({}, {}, transfers_sweep_seconds=None).keys() == {"funding-collect"}
+
+
+def test_worker_and_beat_tick_both_strategies_never_overlapping(probe_configs, clean_db):
+    with celery_worker(concurrency=4), celery_beat():
+        time.sleep(20)
+    runs = [r for r in _runs(clean_db) if r.strategy_name in ("alpha", "beta")]
+    by_strategy = defaultdict(list)
+    for run in runs:
+        by_strategy[run.strategy_name].append(run)
+    for name, expected_monitors in (("alpha", 10), ("beta", 6)):
+        done = [r for r in by_strategy[name] if r.status == "succeeded"]
+        monitors = [r for r in by_strategy[name] if r.phase == "monitor"]
+        # Every tick either ran or was skipped because another phase held the lock.
+        assert len(monitors) >= expected_monitors, (name, len(monitors))
+        assert {r.phase for r in done} == {"monitor", "rebalance", "open"}
+        done.sort(key=lambda r: r.started_at)
+        for earlier, later in itertools.pairwise(done):
+            assert later.started_at >= earlier.finished_at, (name, earlier.phase, later.phase)
+    assert "idle" not in by_strategy  # disabled: no entries at all
+
+
+def test_manual_rebalance_is_skipped_while_locked_and_runs_when_free(probe_configs, clean_db):
+    with celery_worker(concurrency=2):
+        with strategy_lock(clean_db, "alpha") as held:
+            assert held
+            blocked = app.send_task(
+                "perpbot.strategy.rebalance",
+                args=("alpha",),
+                kwargs={"reason": "operator says so", "trigger": "manual"},
+            ).get(timeout=30)
+        assert blocked["skipped"] is True
+        ran = app.send_task(
+            "perpbot.strategy.rebalance",
+            args=("alpha",),
+            kwargs={"reason": "operator says so", "trigger": "manual"},
+        ).get(timeout=30)
+    assert ran["skipped"] is False
+    runs = _runs(clean_db)
+    assert [(r.status, r.trigger) for r in runs] == [("skipped", "manual"), ("succeeded", "manual")]
+    assert runs[1].reason == "operator says so"
+    with Session(clean_db) as session:
+        event = session.scalars(select(Event).where(Event.kind == "probe.rebalance")).one()
+    assert event.payload["reason"] == "operator says so"
+
+
+def test_redelivered_and_duplicate_ticks_never_overlap(probe_configs, clean_db):
+    with celery_worker(concurrency=4):
+        # The same tick delivered several times at once (redelivery, a second beat).
+        results = [app.send_task("perpbot.strategy.monitor", args=("alpha",)) for _ in range(4)]
+        answers = [r.get(timeout=60) for r in results]
+    ran = [a for a in answers if not a["skipped"]]
+    assert len(ran) >= 1
+    done = sorted(
+        (r for r in _runs(clean_db) if r.status == "succeeded"), key=lambda r: r.started_at
+    )
+    for earlier, later in itertools.pairwise(done):
+        assert later.started_at >= earlier.finished_at
+
+
+def test_paused_strategy_skips_beat_ticks_but_not_manual_ones(probe_configs, clean_db):
+    with celery_worker(concurrency=1):
+        app.send_task("perpbot.strategy.pause", args=("beta",), kwargs={"reason": "test"}).get(30)
+        beat_tick = app.send_task("perpbot.strategy.monitor", args=("beta",)).get(timeout=30)
+        manual = app.send_task(
+            "perpbot.strategy.monitor", args=("beta",), kwargs={"trigger": "manual"}
+        ).get(timeout=30)
+        app.send_task("perpbot.strategy.resume", args=("beta",)).get(timeout=30)
+        resumed = app.send_task("perpbot.strategy.monitor", args=("beta",)).get(timeout=30)
+    assert beat_tick == {
+        "strategy": "beta",
+        "phase": "monitor",
+        "skipped": True,
+        "reason": "strategy is paused",
+    }
+    assert manual["skipped"] is False and resumed["skipped"] is False
+
+
+def test_unknown_strategy_fails_with_its_name(probe_configs, clean_db):
+    with celery_worker(concurrency=1):
+        result = app.send_task("perpbot.strategy.monitor", args=("nope",))
+        with pytest.raises(Exception, match="unknown strategy 'nope'"):
+            result.get(timeout=30)

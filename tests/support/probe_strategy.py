@@ -1,0 +1,66 @@
+"""A stateful strategy for orchestration tests: each phase records itself and sleeps.
+
+It trades nothing; it lets tests see when phases of which strategy ran and for how long.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from strategies.base_strategy import CycleResult, StrategyConfig
+from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.factory import default_registry
+
+
+class ProbeIntervals(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    monitor_seconds: float = 2.0
+    rebalance_seconds: float = 3.0
+    open_seconds: float = 4.0
+
+
+class ProbeConfig(StrategyConfig):
+    type: Literal["probe"] = "probe"
+    enabled: bool = True
+    phase_seconds: float = 0.5
+    intervals: ProbeIntervals = ProbeIntervals()
+
+
+class ProbeStrategy(StatefulStrategy[ProbeConfig]):
+    config_model = ProbeConfig
+
+    def _phase(self, phase: str, now: datetime, **payload: object) -> CycleResult:
+        self.record_event(f"probe.{phase}", {"at": now.isoformat(), **payload})
+        time.sleep(self.config.phase_seconds)
+        return CycleResult(strategy_name=self.name, at=now, actions=(phase,))
+
+    def monitor(self, now: datetime) -> CycleResult:
+        return self._phase("monitor", now)
+
+    def rebalance(
+        self, now: datetime, position_id: uuid.UUID | None = None, reason: str | None = None
+    ) -> CycleResult:
+        return self._phase("rebalance", now, reason=reason, position=str(position_id))
+
+    def open_positions(self, now: datetime) -> CycleResult:
+        return self._phase("open", now)
+
+    def process_transfers(self, now: datetime) -> CycleResult:
+        return self._phase("transfers", now)
+
+    def close_position(self, position_id: uuid.UUID, reason: str, now: datetime) -> CycleResult:
+        return self._phase("close", now, reason=reason, position=str(position_id))
+
+    def run_cycle(self, now: datetime) -> CycleResult:
+        for phase in (self.monitor, self.rebalance, self.open_positions):
+            phase(now)
+        return CycleResult(strategy_name=self.name, at=now, actions=("cycle",))
+
+
+if "probe" not in default_registry.known_types():
+    default_registry.register(ProbeStrategy)
