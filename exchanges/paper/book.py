@@ -31,28 +31,34 @@ OPEN_ORDER_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.valu
 
 def lock_venue(session: Session, venue: str, now: datetime) -> PaperVenue:
     """Lock the venue row (creating it at `now`): the venue's single sequencer."""
+    query = select(PaperVenue).where(PaperVenue.venue == venue).with_for_update()
+    row = session.scalars(query).one_or_none()
+    if row is not None:
+        return row
     session.execute(
         insert(PaperVenue)
         .values(venue=venue, processed_through=now)
         .on_conflict_do_nothing(index_elements=["venue"])
     )
-    return session.scalars(
-        select(PaperVenue).where(PaperVenue.venue == venue).with_for_update()
-    ).one()
+    return session.scalars(query).one()
 
 
 def lock_account(session: Session, venue: str, account: str) -> PaperAccount:
     """Lock the account row for this transaction, creating an empty account on first use."""
+    query = (
+        select(PaperAccount)
+        .where(PaperAccount.venue == venue, PaperAccount.account == account)
+        .with_for_update()
+    )
+    row = session.scalars(query).one_or_none()
+    if row is not None:
+        return row
     session.execute(
         insert(PaperAccount)
         .values(venue=venue, account=account)
         .on_conflict_do_nothing(index_elements=["venue", "account"])
     )
-    return session.scalars(
-        select(PaperAccount)
-        .where(PaperAccount.venue == venue, PaperAccount.account == account)
-        .with_for_update()
-    ).one()
+    return session.scalars(query).one()
 
 
 def lock_accounts(session: Session, account_ids: set[int]) -> dict[int, PaperAccount]:
