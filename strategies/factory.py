@@ -29,6 +29,8 @@ from exchanges.base import ExchangeClient
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.components.base_components import StrategyComponents
 from strategies.components.event_sink import InMemoryEventSink, PostgresEventSink
+from strategies.components.order_executor import OrderExecutor
+from strategies.components.order_journal import InMemoryOrderJournal, PostgresOrderJournal
 from strategies.components.position_manager import (
     InMemoryPositionManager,
     PostgresPositionManager,
@@ -256,13 +258,15 @@ def postgres_components(
 ) -> StrategyComponents:
     """Production wiring: every component persists in PostgreSQL, one transaction per call."""
     scope = engine_scope(engine)
+    venues = dict(exchanges or {})
     return StrategyComponents(
         clock=clock,
-        exchanges=exchanges or {},
+        exchanges=venues,
         position_manager=PostgresPositionManager(scope, clock),
         state_manager=PostgresStateManager(scope),
         event_sink=PostgresEventSink(scope, clock),
         transfer_manager=transfer_manager,
+        order_executor=OrderExecutor(PostgresOrderJournal(scope), venues),
     )
 
 
@@ -273,11 +277,13 @@ def in_memory_components(
 ) -> StrategyComponents:
     """Tests and backtests: the in-memory twins, sharing one audit trail."""
     events = InMemoryEventSink(clock)
+    venues = dict(exchanges or {})
     return StrategyComponents(
         clock=clock,
-        exchanges=exchanges or {},
+        exchanges=venues,
         position_manager=InMemoryPositionManager(clock, events),
         state_manager=InMemoryStateManager(),
         event_sink=events,
         transfer_manager=transfer_manager,
+        order_executor=OrderExecutor(InMemoryOrderJournal(), venues),
     )

@@ -7,6 +7,8 @@ factory injects. Nothing here imports SQLAlchemy, Celery or a venue library.
 - `PositionManager`: positions as `PositionRecord` values (Decimal money, UTC times).
 - `StateManager`: a strategy's free-form JSON state with optimistic versioning.
 - `EventSink`: the append-only audit trail.
+- `OrderExecution` (with `OrderIntent`, `OrderRecord`, defined in `order_types`): every
+  order is journaled before it is sent and a retry never places it twice.
 - `StrategyComponents`: the container the factory fills and strategies read.
 """
 
@@ -24,6 +26,13 @@ from core.clock import Clock
 from core.enums import ACTIVE_POSITION_STATUSES, PositionStatus
 from core.errors import ConfigError, PerpbotError
 from exchanges.base import ExchangeClient
+
+# Re-exported (the `X as X` form) so that implementations need only this module.
+from strategies.components.order_types import OrderExecution as OrderExecution
+from strategies.components.order_types import OrderIntent as OrderIntent
+from strategies.components.order_types import OrderIntentConflictError as OrderIntentConflictError
+from strategies.components.order_types import OrderJournal as OrderJournal
+from strategies.components.order_types import OrderRecord as OrderRecord
 
 # ---------------------------------------------------------------- errors
 
@@ -302,7 +311,13 @@ class EventSink(Protocol):
 
 # ---------------------------------------------------------------- container
 
-COMPONENT_NAMES = ("position_manager", "state_manager", "event_sink", "transfer_manager")
+COMPONENT_NAMES = (
+    "position_manager",
+    "state_manager",
+    "event_sink",
+    "transfer_manager",
+    "order_executor",
+)
 
 
 @dataclass(frozen=True)
@@ -311,7 +326,8 @@ class StrategyComponents:
 
     `exchanges` maps a venue name (as used in strategy configs) to its client.
     `transfer_manager` is a reserved slot for the fund-transfer component; its interface is
-    defined with the transfer work, so it is typed loosely here.
+    defined with the transfer work, so it is typed loosely here. `order_executor` sends
+    orders through the journal to the clients in `exchanges`.
     """
 
     clock: Clock
@@ -320,6 +336,7 @@ class StrategyComponents:
     state_manager: StateManager | None = None
     event_sink: EventSink | None = None
     transfer_manager: object | None = None
+    order_executor: OrderExecution | None = None
 
     def __post_init__(self) -> None:
         # A read-only copy: a strategy cannot swap a venue out from under another one.

@@ -11,121 +11,32 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.enums import TERMINAL_ORDER_STATUSES, OrderSide, OrderStatus, OrderType
-from core.errors import PerpbotError
+from core.enums import OrderSide, OrderStatus, OrderType
 from db.models import Order
-from exchanges.base import OrderRequest, VenueOrder
+from exchanges.base import VenueOrder
+from strategies.components.order_types import (
+    OrderIntent,
+    OrderIntentConflictError,
+    OrderJournal,
+    OrderRecord,
+)
 from strategies.components.sessions import SessionScope
 
-
-class OrderIntentConflictError(PerpbotError):
-    """A client order id is already recorded for a different order."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderIntent:
-    """An order a strategy wants, with the client id that makes it idempotent."""
-
-    client_order_id: str
-    strategy_name: str
-    venue: str
-    symbol: str
-    side: OrderSide
-    order_type: OrderType
-    quantity: Decimal
-    purpose: str
-    price: Decimal | None = None
-    reduce_only: bool = False
-    post_only: bool = False
-    position_id: uuid.UUID | None = None
-
-    def __post_init__(self) -> None:
-        if not self.client_order_id or len(self.client_order_id) > 64:
-            raise ValueError(f"client_order_id must be 1-64 characters: {self.client_order_id!r}")
-        if self.quantity <= 0:
-            raise ValueError(f"{self.client_order_id}: quantity must be positive: {self.quantity}")
-        if self.order_type is OrderType.LIMIT and (self.price is None or self.price <= 0):
-            raise ValueError(f"{self.client_order_id}: a limit order needs a positive price")
-
-    def request(self) -> OrderRequest:
-        return OrderRequest(
-            client_order_id=self.client_order_id,
-            symbol=self.symbol,
-            side=self.side,
-            order_type=self.order_type,
-            quantity=self.quantity,
-            price=self.price,
-            reduce_only=self.reduce_only,
-            post_only=self.post_only,
-        )
-
-    def _identity(self) -> tuple[object, ...]:
-        return (
-            self.venue,
-            self.symbol,
-            self.side,
-            self.order_type,
-            self.quantity,
-            self.price,
-            self.reduce_only,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
-    intent: OrderIntent
-    status: OrderStatus
-    filled_qty: Decimal = Decimal(0)
-    avg_fill_price: Decimal | None = None
-    fee_usd: Decimal = Decimal(0)
-    venue_order_id: str | None = None
-    error: str | None = None
-
-    @property
-    def client_order_id(self) -> str:
-        return self.intent.client_order_id
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL_ORDER_STATUSES
-
-    @property
-    def remaining_qty(self) -> Decimal:
-        return self.intent.quantity - self.filled_qty
-
-
-@runtime_checkable
-class OrderJournal(Protocol):
-    def record_intent(self, intent: OrderIntent) -> OrderRecord:
-        """Store the intent (status INTENT); the same intent again returns the stored record."""
-        ...
-
-    def get(self, client_order_id: str) -> OrderRecord | None: ...
-
-    def set_status(
-        self, client_order_id: str, status: OrderStatus, error: str | None = None
-    ) -> OrderRecord: ...
-
-    def record_venue_state(self, order: VenueOrder) -> OrderRecord:
-        """Copy what the venue says (status, fills, fee, venue id) onto the record."""
-        ...
-
-    def find(
-        self,
-        strategy_name: str,
-        statuses: Sequence[OrderStatus] | None = None,
-        position_id: uuid.UUID | None = None,
-        purpose: str | None = None,
-    ) -> list[OrderRecord]: ...
+__all__ = [
+    "InMemoryOrderJournal",
+    "OrderIntent",
+    "OrderIntentConflictError",
+    "OrderJournal",
+    "OrderRecord",
+    "PostgresOrderJournal",
+]
 
 
 def _check_same(existing: OrderIntent, intent: OrderIntent) -> None:
