@@ -23,6 +23,7 @@ from core.errors import ConfigError
 from core.settings import Settings, get_settings
 from db.engine import engine_for
 from exchanges.base import ExchangeClient
+from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulStrategy
 from strategies.factory import (
@@ -128,14 +129,12 @@ class Runtime:
             return client
 
     def _build_client(self, key: VenueAccount) -> ExchangeClient:
-        from exchanges.registry import build_client
-
-        return build_client(
+        return build_exchange(
             key.venue,
-            account=key.account,
-            engine=self.engine,
-            clock=self.clock,
+            config=VenueConfig(account=key.account),
             settings=self.settings,
+            clock=self.clock,
+            engine=self.engine,
         )
 
     def build(self, name: str) -> BaseStrategy:  # type: ignore[type-arg]
