@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -35,17 +34,12 @@ from exchanges.base import (
     TransientExchangeError,
     VenueOrder,
 )
-from exchanges.ccxt_parsing import (
-    CcxtParser,
-    from_ms,
-    hours_between,
-    interval_hours,
-    translate_error,
-)
+from exchanges.ccxt_parsing import CcxtParser, from_ms, interval_hours, translate_error
 from exchanges.ccxt_venues import (
     CAPABILITY_KEYS,
     FETCH_ORDER_BY_CLIENT_ID,
     SETTLE_PREFERENCE,
+    select_perpetuals,
     venue_client_id,
 )
 
@@ -126,19 +120,7 @@ class CcxtExchangeClient:
         """Base asset -> the venue's linear perpetual for it, preferring USDC settlement."""
         if self._markets is None:
             markets = self._read("load_markets", self.exchange.load_markets)
-            chosen: dict[str, Mapping[str, Any]] = {}
-            for market in markets.values():
-                settle = market.get("settle")
-                if not market.get("swap") or market.get("linear") is False:
-                    continue
-                if market.get("active") is False or settle not in SETTLE_PREFERENCE:
-                    continue
-                base = str(market["base"])
-                current = chosen.get(base)
-                rank = SETTLE_PREFERENCE.index(settle)
-                if current is None or rank < SETTLE_PREFERENCE.index(current["settle"]):
-                    chosen[base] = market
-            self._markets = chosen
+            self._markets = select_perpetuals(markets.values())
         return self._markets
 
     def _market(self, symbol: str) -> Mapping[str, Any]:
@@ -203,31 +185,7 @@ class CcxtExchangeClient:
             "fetch_funding_rate_history",
             lambda: self.exchange.fetch_funding_rate_history(ccxt_symbol, limit=3),
         )
-        entries = sorted(history, key=lambda e: e.get("timestamp") or 0)
-        if len(entries) < 2:
-            raise MalformedResponseError(
-                self.name,
-                f"funding history of {ccxt_symbol} has {len(entries)} entries; "
-                "two are needed to know the interval",
-            )
-        last = dict(entries[-1])
-        hours = hours_between(entries[-2].get("timestamp"), last.get("timestamp"))
-        if hours is None:
-            raise MalformedResponseError(
-                self.name, f"funding history of {ccxt_symbol}: timestamps do not give an interval"
-            )
-        last.setdefault("symbol", ccxt_symbol)
-        rate = self._parser.funding_rate(base, last, hours)
-        settled = from_ms(last.get("timestamp"))
-        return FundingRate(
-            venue=rate.venue,
-            symbol=rate.symbol,
-            rate=rate.rate,
-            interval_hours=hours,
-            next_funding_time=None if settled is None else settled + timedelta(hours=float(hours)),
-            mark_price=None,
-            timestamp=rate.timestamp,
-        )
+        return self._parser.settled_funding_rate(base, ccxt_symbol, history)
 
     def top_of_book(self, symbol: str) -> TopOfBook:
         self._require(Capability.ORDER_BOOK)

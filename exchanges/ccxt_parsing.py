@@ -8,9 +8,9 @@ raises `MalformedResponseError` naming the venue, the object and the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -182,6 +182,29 @@ class CcxtParser:
             mark_price=self.optional(raw, "markPrice", what),
             timestamp=from_ms(raw.get("timestamp")) or self.clock.now(),
         )
+
+    def settled_funding_rate(
+        self, base: str, ccxt_symbol: str, history: Sequence[Mapping[str, Any]]
+    ) -> FundingRate:
+        """The latest settled rate from a funding history, its interval measured between the
+        last two settlements (for venues whose ccxt class has no current-rate call)."""
+        entries = sorted(history, key=lambda e: e.get("timestamp") or 0)
+        if len(entries) < 2:
+            raise MalformedResponseError(
+                self.venue,
+                f"funding history of {ccxt_symbol} has {len(entries)} entries; "
+                "two are needed to know the interval",
+            )
+        last = {"symbol": ccxt_symbol, **entries[-1]}
+        hours = hours_between(entries[-2].get("timestamp"), last.get("timestamp"))
+        if hours is None:
+            raise self.malformed(
+                f"funding history of {ccxt_symbol}", "timestamp", "gives no interval"
+            )
+        rate = self.funding_rate(base, last, hours)
+        settled = from_ms(last.get("timestamp"))
+        next_time = None if settled is None else settled + timedelta(hours=float(hours))
+        return replace(rate, next_funding_time=next_time, mark_price=None)
 
     def order(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ccxt
@@ -45,6 +45,26 @@ FETCH_ORDER_BY_CLIENT_ID = frozenset({"hyperliquid", "paradex"})
 CCXT_OPTIONS: dict[str, dict[str, Any]] = {
     "hyperliquid": {"fetchMarkets": {"types": ["swap"]}, "builderFee": False, "refSet": True},
 }
+
+
+def select_perpetuals(markets: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Base asset -> the active linear perpetual for it, preferring USDC, then USD, USDT.
+
+    Options, spot, dated futures, inverse and delisted markets are left out.
+    """
+    chosen: dict[str, Mapping[str, Any]] = {}
+    for market in markets:
+        settle = market.get("settle")
+        if not market.get("swap") or market.get("option") or market.get("linear") is False:
+            continue
+        if market.get("active") is False or settle not in SETTLE_PREFERENCE:
+            continue
+        base = str(market["base"])
+        current = chosen.get(base)
+        rank = SETTLE_PREFERENCE.index(settle)
+        if current is None or rank < SETTLE_PREFERENCE.index(current["settle"]):
+            chosen[base] = market
+    return chosen
 
 
 def venue_client_id(venue: str, client_order_id: str) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, ensure_utc
-from core.enums import OrderSide, OrderStatus, OrderType
+from core.enums import OrderSide
 from db.models.paper import PaperAccount, PaperOrder, PaperPosition, TransferDirection
 from exchanges.base import (
     Balance,
@@ -36,17 +36,16 @@ from exchanges.base import (
     VenueOrder,
 )
 from exchanges.paper import orders, transfers
-from exchanges.paper.book import OPEN_ORDER_STATUSES, committed_margin, lock_account, state_of
+from exchanges.paper.book import OPEN_ORDER_STATUSES, committed_margin, lock_account
 from exchanges.paper.config import PaperVenueConfig
 from exchanges.paper.margin import (
     ZERO,
     execution_price,
-    liquidation_price,
     money,
-    unrealized_pnl,
 )
 from exchanges.paper.market import Tick, latest_ticks, next_funding_time, venue_symbols
 from exchanges.paper.simulation import VenueAdvance, advance_venue
+from exchanges.paper.views import position_view, venue_order
 from exchanges.venues import symbol_spec, venue_profile
 
 COLLATERAL = transfers.COLLATERAL_ASSET
@@ -132,24 +131,6 @@ class PaperExchange:
         if order is None or account is None or order.account_id != account.id:
             return None
         return order
-
-    def _venue_order(self, order: PaperOrder) -> VenueOrder:
-        return VenueOrder(
-            venue=self.name,
-            client_order_id=order.client_order_id,
-            venue_order_id=str(order.id),
-            symbol=order.symbol,
-            side=OrderSide(order.side),
-            order_type=OrderType(order.order_type),
-            quantity=order.quantity,
-            price=order.price,
-            status=OrderStatus(order.status),
-            filled_qty=order.filled_qty,
-            avg_fill_price=order.avg_fill_price,
-            fee=order.fee,
-            reduce_only=order.reduce_only,
-            updated_at=order.updated_at,
-        )
 
     # ---------------------------------------------------------------- market data
 
@@ -247,7 +228,7 @@ class PaperExchange:
                     session, account, request, mark=mark, spec=spec, terms=self._terms, now=now
                 )
                 created = True
-            result = self._venue_order(order)
+            result = venue_order(order)
         if created and faults.decides(faults.timeout_after_fill_rate, self.name, key, "timeout"):
             raise UnknownOutcomeError(
                 self.name, f"order {key}: timed out waiting for the venue (injected fault)"
@@ -263,14 +244,14 @@ class PaperExchange:
                 raise OrderRejectedError(
                     self.name, f"cancel: no {symbol} order with client id {client_order_id}"
                 )
-            return self._venue_order(orders.cancel(order, now))
+            return venue_order(orders.cancel(order, now))
 
     def get_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
         with self._transaction("get_order", mutating=False) as (session, _):
             order = self._own_order(session, client_order_id)
             if order is None or order.symbol != symbol:
                 return None
-            return self._venue_order(order)
+            return venue_order(order)
 
     def open_orders(self, symbol: str | None = None) -> Sequence[VenueOrder]:
         with self._transaction("open_orders", mutating=False) as (session, _):
@@ -282,9 +263,7 @@ class PaperExchange:
             )
             if symbol is not None:
                 query = query.where(PaperOrder.symbol == symbol)
-            return [
-                self._venue_order(o) for o in session.scalars(query.order_by(PaperOrder.placed_at))
-            ]
+            return [venue_order(o) for o in session.scalars(query.order_by(PaperOrder.placed_at))]
 
     # ---------------------------------------------------------------- account
 
@@ -304,23 +283,7 @@ class PaperExchange:
             )
         )
         marks = latest_ticks(session, self.name, [r.symbol for r in rows], now)
-        return [self._position(row, marks[row.symbol].mark_price) for row in rows]
-
-    def _position(self, row: PaperPosition, mark: Decimal) -> Position:
-        state = state_of(row)
-        spec = symbol_spec(row.symbol)
-        leverage = abs(row.qty) * row.entry_price / row.margin if row.margin else ZERO
-        return Position(
-            venue=self.name,
-            symbol=row.symbol,
-            qty=row.qty,
-            entry_price=row.entry_price,
-            mark_price=mark,
-            unrealized_pnl=unrealized_pnl(state, mark),
-            liquidation_price=liquidation_price(state, spec.maintenance_margin_rate),
-            margin=row.margin,
-            leverage=money(leverage),
-        )
+        return [position_view(row, marks[row.symbol].mark_price) for row in rows]
 
     def balance(self) -> Balance:
         """Equity is collateral plus unrealized PnL; available excludes all margin in use."""
