@@ -177,6 +177,19 @@ class Balance:
     margin_used: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """One funding settlement as it hit this account: what the venue actually paid/charged."""
+
+    venue: str
+    symbol: str
+    funding_time: datetime
+    amount: Decimal  # USD, signed: > 0 received, < 0 paid
+    rate: Decimal  # per funding interval, as settled
+    position_qty: Decimal  # signed base quantity the payment was computed on
+    mark_price: Decimal
+
+
 class TransferState(StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
@@ -242,4 +255,16 @@ class ExchangeClient(Protocol):
 
     def get_deposit(self, reference: str) -> TransferReceipt | None:
         """A deposit credited (or pending) for an on-chain reference such as a tx hash."""
+        ...
+
+
+@runtime_checkable
+class FundingHistory(Protocol):
+    """A venue client that can list the funding settled on its account (not every venue
+    can; check with `isinstance(client, FundingHistory)`). Kept apart from `ExchangeClient`
+    so that adding it broke no existing adapter."""
+
+    def funding_payments(self, symbol: str, since: datetime) -> Sequence[FundingPayment]:
+        """Funding settled on this account for `symbol` with funding time after `since`,
+        oldest first."""
         ...

@@ -38,11 +38,7 @@ from exchanges.base import (
 from exchanges.paper import orders, transfers
 from exchanges.paper.book import OPEN_ORDER_STATUSES, committed_margin, lock_account
 from exchanges.paper.config import PaperVenueConfig
-from exchanges.paper.margin import (
-    ZERO,
-    execution_price,
-    money,
-)
+from exchanges.paper.margin import ZERO, execution_price, money
 from exchanges.paper.market import Tick, latest_ticks, next_funding_time, venue_symbols
 from exchanges.paper.simulation import VenueAdvance, advance_venue
 from exchanges.paper.views import position_view, venue_order
