@@ -34,6 +34,10 @@ test: services
 lint: install
 	$(PY) -m ruff check .
 
+## The demo: funding arbitrage + grid on paper venues with worker, beat and Flower (DEMO_SECONDS)
+demo: install
+	$(PY) trading_bot.py demo
+
 ## Benchmarks (not tests): each prints a table and writes JSON under bench/results/
 bench: services
 	$(PY) -m bench $(BENCH_ARGS)

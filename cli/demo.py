@@ -1,0 +1,347 @@
+"""`make demo` / `trading_bot.py demo`: the whole system on paper venues, accelerated.
+
+From a fresh clone: find or start PostgreSQL and Redis (embedded if none), create a fresh demo
+database and migrate it, generate a seeded market scenario for the demo strategies' venues and
+symbols, fund their paper accounts, start a Celery worker, beat and Flower, and show live
+progress until `DEMO_SECONDS` (or Ctrl-C). Every process it started is stopped, and a summary
+is printed (and written to `.run/demo/summary.json`).
+
+The clock is shared by every process through the environment: simulated time runs `speed`
+times faster than real time (3600: one real second is one simulated hour), so hourly funding
+settles every second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import typer
+
+from cli.common import console, one_line_errors
+from core.settings import PROJECT_ROOT
+
+DEMO_CONFIGS = PROJECT_ROOT / "configs" / "demo"
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+@dataclass
+class Managed:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
+class DemoPlan:
+    database_url: str
+    redis_url: str
+    run_dir: Path
+    env: dict[str, str]
+    flower_url: str | None
+    flower_user: str
+    flower_password: str
+    processes: list[Managed] = field(default_factory=list)
+
+
+def _demo_env(
+    database_url: str, redis_url: str, speed: float, origin: datetime, flower_password: str
+) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PERPBOT_MODE": "paper",
+        "PERPBOT_STRATEGIES": str(DEMO_CONFIGS),
+        "PERPBOT_BROKER_PREFIX": f"demo-{uuid.uuid4().hex[:6]}:",
+        "PERPBOT_CLOCK_ORIGIN": origin.isoformat(),
+        "PERPBOT_CLOCK_SPEED": str(speed),
+        "PERPBOT_CLOCK_REAL_START": repr(time.time()),
+        "PERPBOT_FUNDING_COLLECT_SECONDS": "2",
+        "PERPBOT_TRANSFERS_SWEEP_SECONDS": "5",
+        "FLOWER_USER": "perpbot",
+        "FLOWER_PASSWORD": flower_password,
+    }
+
+
+def _apply_env(env: dict[str, str]) -> None:
+    """Point this process (the dashboard, the seeding) at the demo too."""
+    from core.settings import get_settings
+    from strategies.runtime import reset_runtime
+
+    os.environ.update(env)
+    get_settings.cache_clear()
+    reset_runtime()
+
+
+def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
+    """Services, a fresh migrated demo database, a scenario, funded accounts."""
+    from sqlalchemy.engine import make_url
+
+    from core.services import drop_database, ensure_database, ensure_services
+    from db.migrate import upgrade
+
+    services = ensure_services()
+    database_url = make_url(services.postgres.url).set(database=database)
+    database_url = database_url.render_as_string(hide_password=False)
+    drop_database(database_url)
+    ensure_database(database_url)
+    upgrade(database_url)
+
+    origin = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    password = os.environ.get("FLOWER_PASSWORD") or secrets.token_urlsafe(12)
+    env = _demo_env(database_url, services.redis.url, speed, origin, password)
+    _apply_env(env)
+    run_dir = PROJECT_ROOT / ".run" / "demo"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _seed_market(seed, origin, hours=seconds * speed / 3600 + 48)
+    _fund_accounts()
+    return DemoPlan(database_url, services.redis.url, run_dir, env, None, "perpbot", password)
+
+
+def _seed_market(seed: int, origin: datetime, hours: float) -> None:
+    from exchanges.scenarios import generate_scenario, store_ticks
+    from strategies.runtime import get_runtime, venue_accounts
+
+    runtime = get_runtime()
+    venues = sorted({va.venue for c in runtime.configs.values() for va in venue_accounts(c)})
+    symbols: set[str] = set()
+    for config in runtime.configs.values():
+        symbols.update(getattr(config, "symbols", None) or ())
+        if getattr(config, "symbol", None):
+            symbols.add(config.symbol)  # type: ignore[attr-defined]
+    # Start a day early so every venue has a funding history when the demo begins.
+    ticks = generate_scenario(
+        seed,
+        venues,
+        sorted(symbols),
+        origin - timedelta(hours=24),
+        hours + 24,
+        step=timedelta(minutes=30),
+    )
+    count = store_ticks(runtime.engine, ticks)
+    console.print(
+        f"scenario: {count} ticks for {len(venues)} venues x {len(symbols)} symbols (seed {seed})"
+    )
+
+
+def _fund_accounts(per_account: Decimal = Decimal(50_000)) -> None:
+    from exchanges.venues import venue_profile
+    from strategies.runtime import get_runtime, venue_accounts
+
+    runtime = get_runtime()
+    pairs = sorted(
+        {(va.venue, va.account) for c in runtime.configs.values() for va in venue_accounts(c)}
+    )
+    for venue, account in pairs:
+        client = runtime.exchange(venue, account)
+        client.credit_deposit(  # type: ignore[attr-defined]
+            f"demo-seed-{venue}-{account}",
+            "USDC",
+            per_account,
+            venue_profile(venue).deposit_chain,
+        )
+    console.print(f"funded {len(pairs)} paper accounts with {per_account:,} USDC each")
+
+
+def _start(plan: DemoPlan, name: str, args: list[str]) -> None:
+    log = plan.run_dir / f"{name}.log"
+    with log.open("wb") as handle:
+        proc = subprocess.Popen(
+            [CELERY, "-A", "tasks", *args],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **plan.env},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    plan.processes.append(Managed(name, proc, log))
+
+
+def start_processes(plan: DemoPlan, flower_port: int | None) -> None:
+    _start(
+        plan,
+        "worker",
+        [
+            "worker",
+            "-Q",
+            "default,market,strategy,transfers",
+            "-c",
+            "4",
+            "-n",
+            f"demo-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "INFO",
+        ],
+    )
+    _start(plan, "beat", ["beat", "-s", str(plan.run_dir / "beat-schedule"), "-l", "INFO"])
+    if flower_port is not None:
+        _start(
+            plan,
+            "flower",
+            [
+                "flower",
+                f"--port={flower_port}",
+                "--address=127.0.0.1",
+                f"--basic-auth={plan.flower_user}:{plan.flower_password}",
+            ],
+        )
+        plan.flower_url = f"http://127.0.0.1:{flower_port}"
+
+
+def stop_processes(plan: DemoPlan, timeout: float = 20.0) -> None:
+    """SIGTERM each process group (worker pool children included), then SIGKILL."""
+    for managed in plan.processes:
+        if managed.proc.poll() is None:
+            os.killpg(managed.proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for managed in plan.processes:
+        try:
+            managed.proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            os.killpg(managed.proc.pid, signal.SIGKILL)
+            managed.proc.wait(timeout=10)
+        # Anything left in the group (an orphaned pool child) goes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(managed.proc.pid, signal.SIGKILL)
+
+
+def summary() -> dict[str, object]:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from db.models import FundTransfer, Order, StrategyPosition, TaskRun
+    from strategies.runtime import get_runtime
+
+    with Session(get_runtime().engine) as session:
+        positions = session.execute(
+            select(StrategyPosition.strategy_name, StrategyPosition.status, func.count()).group_by(
+                StrategyPosition.strategy_name, StrategyPosition.status
+            )
+        ).all()
+        totals = session.execute(
+            select(
+                func.coalesce(
+                    func.sum(
+                        StrategyPosition.long_funding_usd + StrategyPosition.short_funding_usd
+                    ),
+                    0,
+                ),
+                func.coalesce(func.sum(StrategyPosition.fees_usd), 0),
+                func.coalesce(func.sum(StrategyPosition.realized_pnl_usd), 0),
+                func.coalesce(func.sum(StrategyPosition.unrealized_pnl_usd), 0),
+            )
+        ).one()
+        orders = session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
+        runs = session.execute(select(TaskRun.status, func.count()).group_by(TaskRun.status)).all()
+        transfers = session.execute(
+            select(FundTransfer.status, func.count()).group_by(FundTransfer.status)
+        ).all()
+    return {
+        "positions": [{"strategy": s, "status": st, "count": n} for s, st, n in positions],
+        "funding_collected_usd": str(totals[0]),
+        "fees_usd": str(totals[1]),
+        "realized_pnl_usd": str(totals[2]),
+        "unrealized_pnl_usd": str(totals[3]),
+        "orders": {status: n for status, n in orders},
+        "task_runs": {status: n for status, n in runs},
+        "transfers": {status: n for status, n in transfers},
+    }
+
+
+def _watch(plan: DemoPlan, seconds: int) -> None:
+    from rich.live import Live
+    from rich.panel import Panel
+
+    from cli.status import render_status
+    from strategies.runtime import get_runtime
+
+    clock = get_runtime().clock
+    deadline = time.monotonic() + seconds
+    header = (
+        f"perpbot demo on paper venues — {seconds}s; Flower: {plan.flower_url or 'off'} "
+        f"(user {plan.flower_user}, password {plan.flower_password}); logs: {plan.run_dir}"
+    )
+    console.print(header, highlight=False)
+
+    def frame() -> Panel:
+        left = max(0, int(deadline - time.monotonic()))
+        title = f"simulated {clock.now():%Y-%m-%d %H:%M} UTC — {left}s left (Ctrl-C stops)"
+        return Panel(render_status(limit=8), title=title)
+
+    if console.is_terminal:
+        with Live(frame(), console=console, refresh_per_second=1) as live:
+            while time.monotonic() < deadline:
+                _check_alive(plan)
+                time.sleep(1)
+                live.update(frame())
+    else:
+        while time.monotonic() < deadline:
+            _check_alive(plan)
+            time.sleep(min(10.0, max(deadline - time.monotonic(), 0)))
+            data = summary()
+            console.print(
+                f"[{int(deadline - time.monotonic())}s left] sim {clock.now():%m-%d %H:%M}"
+                f" positions={sum(p['count'] for p in data['positions'])}"  # type: ignore[misc]
+                f" funding=${Decimal(str(data['funding_collected_usd'])):,.2f}"
+                f" orders={sum(data['orders'].values())}",
+                highlight=False,
+            )  # type: ignore[attr-defined]
+
+
+def _check_alive(plan: DemoPlan) -> None:
+    for managed in plan.processes:
+        if managed.proc.poll() is not None:
+            tail = managed.log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(
+                f"{managed.name} exited early (code {managed.proc.returncode}):\n{tail}"
+            )
+
+
+@one_line_errors
+def demo(
+    seconds: int = typer.Option(
+        int(os.environ.get("DEMO_SECONDS", "180")),
+        "--seconds",
+        min=10,
+        help="How long to run (real seconds; env DEMO_SECONDS).",
+    ),
+    speed: float = typer.Option(3600.0, "--speed", min=1.0, help="Simulated seconds per second."),
+    seed: int = typer.Option(7, "--seed", help="Scenario seed."),
+    database: str = typer.Option("perpbot_demo", "--database", help="Demo database name."),
+    flower_port: int = typer.Option(5555, "--flower-port", help="0: no Flower."),
+) -> None:
+    """Run funding arbitrage and the grid on paper venues with worker, beat and Flower."""
+    plan = prepare(seed, speed, seconds, database)
+    interrupted = False
+    try:
+        from funding_service.collector import FundingCollector
+        from strategies.runtime import get_runtime
+        from tasks.market_tasks import collection_venues
+
+        runtime = get_runtime()
+        FundingCollector(
+            {v: runtime.exchange(v) for v in collection_venues()}, runtime.clock, runtime.engine
+        ).collect()
+        start_processes(plan, flower_port or None)
+        _watch(plan, seconds)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        stop_processes(plan)
+    data = summary()
+    (plan.run_dir / "summary.json").write_text(json.dumps(data, indent=2))
+    console.print(("demo interrupted" if interrupted else "demo finished") + "; summary:")
+    console.print_json(json.dumps(data))

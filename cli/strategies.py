@@ -1,0 +1,139 @@
+"""Strategy commands: run one in-process, see status, and enqueue manual operations."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import typer
+
+from cli.common import EXIT_BAD_INPUT, console, fail, one_line_errors
+
+app = typer.Typer()
+
+
+def _enqueue(task: str, args: tuple[object, ...], kwargs: dict[str, object], wait: bool) -> None:
+    from tasks import app as celery_app
+
+    result = celery_app.send_task(task, args=args, kwargs=kwargs)
+    console.print(f"enqueued {task} {args[0]} as task {result.id} (watch it in Flower)")
+    if wait:
+        answer = result.get(timeout=120)
+        console.print(answer)
+
+
+def _known(name: str) -> None:
+    from strategies.runtime import get_runtime
+
+    get_runtime().config(name)  # ConfigError naming the strategy if unknown
+
+
+def _position_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise fail(f"--position: {value!r} is not a position id (a UUID)", EXIT_BAD_INPUT) from None
+
+
+@app.command()
+@one_line_errors
+def rebalance(
+    name: str = typer.Argument(..., help="Strategy name."),
+    position: str | None = typer.Option(None, "--position", help="Only this position (id)."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (recorded with the run)."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the result."),
+) -> None:
+    """Enqueue a rebalance of NAME now (runs under the strategy's lock, like beat's ticks)."""
+    _known(name)
+    kwargs: dict[str, object] = {"reason": reason, "trigger": "manual"}
+    if position is not None:
+        kwargs["position_id"] = _position_id(position)
+    _enqueue("perpbot.strategy.rebalance", (name,), kwargs, wait)
+
+
+@app.command()
+@one_line_errors
+def close(
+    name: str = typer.Argument(..., help="Strategy name."),
+    position: str = typer.Option(..., "--position", help="Position id to close."),
+    reason: str = typer.Option("operator", "--reason"),
+    wait: bool = typer.Option(False, "--wait"),
+) -> None:
+    """Enqueue closing one position of NAME (both legs, reduce-only)."""
+    _known(name)
+    _enqueue("perpbot.strategy.close", (name, _position_id(position)), {"reason": reason}, wait)
+
+
+@app.command()
+@one_line_errors
+def pause(
+    name: str = typer.Argument(...),
+    reason: str | None = typer.Option(None, "--reason"),
+    wait: bool = typer.Option(False, "--wait"),
+) -> None:
+    """Stop beat's ticks for NAME (manual operations still run)."""
+    _known(name)
+    _enqueue("perpbot.strategy.pause", (name,), {"reason": reason}, wait)
+
+
+@app.command()
+@one_line_errors
+def resume(
+    name: str = typer.Argument(...),
+    reason: str | None = typer.Option(None, "--reason"),
+    wait: bool = typer.Option(False, "--wait"),
+) -> None:
+    """Let beat tick NAME again."""
+    _known(name)
+    _enqueue("perpbot.strategy.resume", (name,), {"reason": reason}, wait)
+
+
+@app.command()
+@one_line_errors
+def run(
+    config: Path = typer.Argument(..., help="A strategy YAML file."),
+    cycles: int = typer.Option(0, "--cycles", min=0, help="Stop after N cycles (0: Ctrl-C)."),
+    interval: float = typer.Option(5.0, "--interval", min=0.0, help="Real seconds per cycle."),
+) -> None:
+    """Run one strategy in this process, no broker: the simple single-machine way.
+
+    Each cycle collects funding rates for the strategy's venues, then runs the strategy's
+    whole cycle (all phases for a stateful strategy).
+    """
+    from funding_service.collector import FundingCollector
+    from strategies.factory import load_strategy_config
+    from strategies.runtime import Runtime, venue_accounts
+
+    if not config.exists():
+        raise fail(f"{config}: no such strategy config file", EXIT_BAD_INPUT)
+    strategy_config = load_strategy_config(config)
+    runtime = Runtime(configs={strategy_config.name: strategy_config})
+    strategy = runtime.build(strategy_config.name)
+    clients = {va.venue: runtime.exchange(va.venue) for va in venue_accounts(strategy_config)}
+    collector = FundingCollector(clients, runtime.clock, runtime.engine)
+    strategy.start()
+    done = 0
+    try:
+        while cycles == 0 or done < cycles:
+            collector.collect()
+            result = strategy.run_cycle(runtime.clock.now())
+            done += 1
+            summary = result.to_json() if hasattr(result, "to_json") else result
+            status = "ok" if summary.get("ok", True) else f"error: {summary.get('error')}"
+            console.print(f"cycle {done} at {summary.get('at', '')}: {status}", highlight=False)
+            if cycles == 0 or done < cycles:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        console.print("interrupted")
+    finally:
+        strategy.stop()
+
+
+@app.command()
+@one_line_errors
+def status(limit: int = typer.Option(10, "--limit", min=1, help="Rows per section.")) -> None:
+    """Strategies, open positions (PnL, funding), recent tasks and transfers."""
+    from cli.status import render_status
+
+    console.print(render_status(limit))
