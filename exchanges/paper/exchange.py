@@ -97,6 +97,16 @@ class PaperExchange:
                 raise UnknownOutcomeError(self.name, reason) from exc
             raise TransientExchangeError(self.name, reason) from exc
 
+    @contextmanager
+    def _market_session(self, operation: str) -> Iterator[Session]:
+        """A read-only session for market data (no venue lock: ticks are not account state)."""
+        try:
+            with self._sessions() as session:
+                yield session
+        except DBAPIError as exc:
+            reason = f"{operation}: database error ({type(exc.orig).__name__})"
+            raise TransientExchangeError(self.name, reason) from exc
+
     def _pause(self, key: str, operation: str) -> None:
         delay = self.config.faults.latency_seconds(self.name, key, operation)
         if delay > 0:
@@ -134,7 +144,7 @@ class PaperExchange:
         return frozenset(Capability)
 
     def instruments(self) -> Sequence[Instrument]:
-        with self._sessions() as session:
+        with self._market_session("instruments") as session:
             symbols = venue_symbols(session, self.name)
         result = []
         for symbol in symbols:
@@ -155,7 +165,7 @@ class PaperExchange:
 
     def funding_rates(self, symbols: Sequence[str] | None = None) -> Sequence[FundingRate]:
         now = ensure_utc(self._clock.now())
-        with self._sessions() as session:
+        with self._market_session("funding_rates") as session:
             wanted = list(symbols) if symbols is not None else venue_symbols(session, self.name)
             ticks = latest_ticks(session, self.name, wanted, now)
         return [
@@ -173,7 +183,7 @@ class PaperExchange:
 
     def top_of_book(self, symbol: str) -> TopOfBook:
         now = ensure_utc(self._clock.now())
-        with self._sessions() as session:
+        with self._market_session("top_of_book") as session:
             tick = self._tick(session, symbol, now)
         spec = symbol_spec(symbol)
         bps = self.config.slippage_bps
