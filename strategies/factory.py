@@ -26,9 +26,14 @@ from sqlalchemy import Engine
 from core.clock import Clock
 from core.errors import ConfigError
 from exchanges.base import ExchangeClient
+from funding_service.store import PostgresFundingRateSource
 from strategies.base_strategy import BaseStrategy, StrategyConfig
-from strategies.components.base_components import StrategyComponents
+from strategies.components.base_components import FundingRateSource, StrategyComponents
 from strategies.components.event_sink import InMemoryEventSink, PostgresEventSink
+from strategies.components.funding_payments import (
+    InMemoryFundingPaymentStore,
+    PostgresFundingPaymentStore,
+)
 from strategies.components.order_executor import OrderExecutor
 from strategies.components.order_journal import InMemoryOrderJournal, PostgresOrderJournal
 from strategies.components.position_manager import (
@@ -267,6 +272,8 @@ def postgres_components(
         event_sink=PostgresEventSink(scope, clock),
         transfer_manager=transfer_manager,
         order_executor=OrderExecutor(PostgresOrderJournal(scope), venues),
+        funding_rates=PostgresFundingRateSource(engine),
+        funding_payments=PostgresFundingPaymentStore(scope),
     )
 
 
@@ -274,8 +281,12 @@ def in_memory_components(
     clock: Clock,
     exchanges: Mapping[str, ExchangeClient] | None = None,
     transfer_manager: object | None = None,
+    funding_rates: FundingRateSource | None = None,
 ) -> StrategyComponents:
-    """Tests and backtests: the in-memory twins, sharing one audit trail."""
+    """Tests and backtests: the in-memory twins, sharing one audit trail.
+
+    There is no in-memory rate store: pass a `funding_rates` source if the strategy reads rates.
+    """
     events = InMemoryEventSink(clock)
     venues = dict(exchanges or {})
     return StrategyComponents(
@@ -286,4 +297,6 @@ def in_memory_components(
         event_sink=events,
         transfer_manager=transfer_manager,
         order_executor=OrderExecutor(InMemoryOrderJournal(), venues),
+        funding_rates=funding_rates,
+        funding_payments=InMemoryFundingPaymentStore(),
     )

@@ -24,6 +24,7 @@ from exchanges.base import (
     Balance,
     Capability,
     CapabilityNotSupportedError,
+    FundingPayment,
     FundingRate,
     Instrument,
     OrderRejectedError,
@@ -35,7 +36,7 @@ from exchanges.base import (
     UnknownOutcomeError,
     VenueOrder,
 )
-from exchanges.paper import orders, transfers
+from exchanges.paper import funding_history, orders, transfers
 from exchanges.paper.book import OPEN_ORDER_STATUSES, committed_margin, lock_account
 from exchanges.paper.config import PaperVenueConfig
 from exchanges.paper.margin import ZERO, execution_price, money
@@ -290,6 +291,13 @@ class PaperExchange:
         )
         marks = latest_ticks(session, self.name, [r.symbol for r in rows], now)
         return [position_view(row, marks[row.symbol].mark_price) for row in rows]
+
+    def funding_payments(self, symbol: str, since: datetime) -> Sequence[FundingPayment]:
+        """Funding settled on this account for `symbol` after `since` (`FundingHistory`)."""
+        with self._transaction("funding_payments", mutating=False) as (session, _):
+            return funding_history.funding_payments(
+                session, self.name, self.account, symbol, ensure_utc(since)
+            )
 
     def balance(self) -> Balance:
         """Equity is collateral plus unrealized PnL; available excludes all margin in use."""

@@ -9,6 +9,8 @@ factory injects. Nothing here imports SQLAlchemy, Celery or a venue library.
 - `EventSink`: the append-only audit trail.
 - `OrderExecution` (with `OrderIntent`, `OrderRecord`, defined in `order_types`): every
   order is journaled before it is sent and a retry never places it twice.
+- `FundingRateSource`, `FundingPaymentStore` (defined in `funding_types`): funding rates
+  to read, and the funding each position's legs were paid.
 - `StrategyComponents`: the container the factory fills and strategies read.
 """
 
@@ -28,6 +30,10 @@ from core.errors import ConfigError, PerpbotError
 from exchanges.base import ExchangeClient
 
 # Re-exported (the `X as X` form) so that implementations need only this module.
+from strategies.components.funding_types import FundingLegSummary as FundingLegSummary
+from strategies.components.funding_types import FundingPaymentRecord as FundingPaymentRecord
+from strategies.components.funding_types import FundingPaymentStore as FundingPaymentStore
+from strategies.components.funding_types import FundingRateSource as FundingRateSource
 from strategies.components.order_types import OrderExecution as OrderExecution
 from strategies.components.order_types import OrderIntent as OrderIntent
 from strategies.components.order_types import OrderIntentConflictError as OrderIntentConflictError
@@ -317,6 +323,8 @@ COMPONENT_NAMES = (
     "event_sink",
     "transfer_manager",
     "order_executor",
+    "funding_rates",
+    "funding_payments",
 )
 
 
@@ -327,7 +335,9 @@ class StrategyComponents:
     `exchanges` maps a venue name (as used in strategy configs) to its client.
     `transfer_manager` is a reserved slot for the fund-transfer component; its interface is
     defined with the transfer work, so it is typed loosely here. `order_executor` sends
-    orders through the journal to the clients in `exchanges`.
+    orders through the journal to the clients in `exchanges`. `funding_rates` reads the
+    collected funding rates; `funding_payments` keeps the funding each position's legs were
+    paid (both defined in `funding_types`).
     """
 
     clock: Clock
@@ -337,6 +347,8 @@ class StrategyComponents:
     event_sink: EventSink | None = None
     transfer_manager: object | None = None
     order_executor: OrderExecution | None = None
+    funding_rates: FundingRateSource | None = None
+    funding_payments: FundingPaymentStore | None = None
 
     def __post_init__(self) -> None:
         # A read-only copy: a strategy cannot swap a venue out from under another one.
