@@ -12,4 +12,7 @@ app = Celery(
 )
 app.config_from_object("celeryconfig")
 
+# Worker signal handlers: restore a dead worker's in-flight messages within seconds.
+import tasks.reclaim  # noqa: E402, F401
+
 __all__ = ["app"]

@@ -28,6 +28,17 @@ class TaskRunRepository:
         reason: str | None = None,
         status: str = "running",
     ) -> uuid.UUID:
+        if task_id is not None and status == "running":
+            # A redelivered message: the run its dead worker started will never finish.
+            self._session.execute(
+                update(TaskRun)
+                .where(TaskRun.task_id == task_id, TaskRun.status == "running")
+                .values(
+                    status="failed",
+                    reason="worker lost before finishing; the task was redelivered",
+                    finished_at=func.clock_timestamp(),
+                )
+            )
         run = TaskRun(
             id=uuid.uuid4(),
             task_id=task_id,

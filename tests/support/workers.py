@@ -54,6 +54,7 @@ def celery_worker(
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: tests can kill worker + pool
         )
     try:
         _wait_ready(log_path, proc, ready_timeout)
@@ -74,14 +75,23 @@ def _wait_ready(log_path: Path, proc: subprocess.Popen[bytes], timeout: float) -
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process and everything in its group (a crashed machine, as it were)."""
     try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return
+    proc.wait(timeout=10)
 
 
 def pool_children(pid: int) -> list[int]:

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import ManualClock
-from db.models import Event, FundingRate as FundingRateRow
+from db.models import Event
+from db.models import FundingRate as FundingRateRow
 from exchanges.base import FundingRate, MalformedResponseError, TransientExchangeError
 from funding_service.collector import FundingCollector
 from funding_service.fees import FeeSchedule, VenueFees
@@ -41,8 +42,9 @@ def test_one_failing_venue_does_not_stop_the_others(clean_db):
     clients = {
         "hyperliquid": RecordedVenue("hyperliquid", [fr("hyperliquid", "BTC", "0.00001", 1, T0)]),
         "paradex": RecordedVenue("paradex", error=TransientExchangeError("paradex", "HTTP 503")),
-        "aster": RecordedVenue("aster", [fr("aster", "BTC", "0.0003", 8, T0),
-                                         fr("aster", "ETH", "0.0001", 8, T0)]),
+        "aster": RecordedVenue(
+            "aster", [fr("aster", "BTC", "0.0003", 8, T0), fr("aster", "ETH", "0.0001", 8, T0)]
+        ),
         "broken": RecordedVenue("broken", error=MalformedResponseError("broken", "no rate")),
     }
     report = FundingCollector(clients, clock, clean_db).collect()
@@ -85,7 +87,8 @@ def test_client_ranks_latest_rates_and_reports_stale_ones(clean_db):
     with unit_of_work(clean_db) as session:
         FundingRateRepository(session).add_many(rates)
 
-    fees = FeeSchedule({v: VenueFees(D(0), D("0.0003")) for v in ("hyperliquid", "paradex", "aster")})
+    venues = ("hyperliquid", "paradex", "aster")
+    fees = FeeSchedule({v: VenueFees(D(0), D("0.0003")) for v in venues})
     client = FundingServiceClient(PostgresFundingRateSource(clean_db), fees)
     ranking = client.rank(now, OpportunityFilter(max_age=timedelta(minutes=15)))
     (best,) = ranking.opportunities
