@@ -44,7 +44,9 @@ from strategies.components.sessions import engine_scope
 from strategies.components.state_manager import InMemoryStateManager, PostgresStateManager
 
 # Config `type` -> "module:Class" of its strategy.
-BUILTIN_STRATEGIES: Mapping[str, str] = {}
+BUILTIN_STRATEGIES: Mapping[str, str] = {
+    "grid": "strategies.implementations.grid.strategy:GridStrategy",
+}
 
 StrategyClass = type[BaseStrategy[Any]]
 

@@ -1,0 +1,268 @@
+"""`GridStrategy`: the classic perp-DEX grid on the `StatelessStrategy` template.
+
+Each cycle (`run_cycle(now)`, final in the category) runs the three hooks:
+
+- `fetch_market`: the stored state (or one rebuilt from the order journal), the journal's
+  record of every order the state waits on, refreshed from the venue, then the book,
+  position and open orders, the instrument and the active position records;
+- `decide`: `planner.plan_cycle` — pure, returns actions as data;
+- `execute`: the new state first (optimistic version check: a cycle that raced another one
+  fails before it sends anything), then events, cancels and orders through the
+  `OrderExecution` component (journaled before sending, looked up before any resend), then
+  the position record.
+
+Nothing lives in the instance between cycles, so a beat-fired Celery task can build a fresh
+strategy for every cycle. See docs/grid.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.enums import OrderStatus
+from core.errors import ConfigError
+from exchanges.base import Instrument
+from strategies.categories.stateless_strategy import (
+    Action,
+    ActionExecutionError,
+    MarketSnapshot,
+    StatelessStrategy,
+)
+from strategies.components.base_components import (
+    ActivePositionExistsError,
+    ComponentMissingError,
+    OrderExecution,
+    OrderRecord,
+    StateManager,
+    StrategyComponents,
+)
+from strategies.implementations.grid.actions import (
+    CancelGridOrder,
+    ClosePositionRecord,
+    CommitGridState,
+    GridSnapshot,
+    OpenPositionRecord,
+    RecordGridEvent,
+    SubmitGridOrder,
+    UpdatePositionRecord,
+)
+from strategies.implementations.grid.config import GridConfig
+from strategies.implementations.grid.models import GridState, LevelStage
+from strategies.implementations.grid.planner import plan_cycle
+from strategies.implementations.grid.recovery import recover_state
+
+_CANCELLABLE = (OrderStatus.INTENT, OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+
+
+@dataclass(frozen=True, slots=True)
+class StateSaved:
+    """What executing `CommitGridState` returned: the state's new version."""
+
+    version: int
+
+
+class GridStrategy(StatelessStrategy[GridConfig]):
+    config_model = GridConfig
+
+    def __init__(self, config: GridConfig, components: StrategyComponents) -> None:
+        super().__init__(config, components)
+        missing = [c for c in ("state_manager", "order_executor") if getattr(components, c) is None]
+        if missing:
+            raise ComponentMissingError(
+                f"strategy {self.name}: the grid needs components that were not provided: "
+                f"{', '.join(missing)}"
+            )
+        # A grid on the wrong sub-account would treat another strategy's position as its own
+        # (and close it on a stop loss): refuse to start rather than guess.
+        account = getattr(self.exchange, "account", None)
+        if account is not None and account != config.account:
+            raise ConfigError(
+                f"strategy {self.name}: account is {config.account!r} but the {config.venue} "
+                f"client given to it trades account {account!r}"
+            )
+
+    @property
+    def state_manager(self) -> StateManager:
+        manager = self.components.state_manager
+        assert manager is not None  # checked in __init__
+        return manager
+
+    @property
+    def orders(self) -> OrderExecution:
+        executor = self.components.order_executor
+        assert executor is not None  # checked in __init__
+        return executor
+
+    # ------------------------------------------------------------------ hooks
+
+    def fetch_market(self, now: datetime) -> GridSnapshot:
+        stored = self.state_manager.load(self.name)
+        state = GridState.from_state(stored.data) if stored.version else None
+        records: dict[str, OrderRecord] = {}
+        recovered = False
+        if state is None:
+            found = recover_state(self.orders.journal.find(self.name), now)
+            if found is not None:
+                state, records = found
+                recovered = True
+        if state is not None:
+            wanted = set(state.tracked_ids()) | set(records)
+            for client_order_id in sorted(wanted):
+                record = records.get(client_order_id) or self.orders.journal.get(client_order_id)
+                if record is None:
+                    continue
+                if not record.is_terminal and record.status is not OrderStatus.INTENT:
+                    record = self.orders.refresh(client_order_id)
+                records[client_order_id] = record
+        # Read after the refresh: a fill between the two then shows in the records first,
+        # which the planner's coverage check tolerates (see planner.py).
+        market = super().fetch_market(now)
+        positions = self.components.position_manager
+        return GridSnapshot(
+            venue=market.venue,
+            symbol=market.symbol,
+            book=market.book,
+            position=market.position,
+            open_orders=market.open_orders,
+            taken_at=market.taken_at,
+            instrument=self._instrument(),
+            state=state,
+            version=stored.version,
+            records=records,
+            position_records=tuple(positions.find_active(self.name, self.config.symbol))
+            if positions is not None
+            else (),
+            recovered=recovered,
+        )
+
+    def decide(self, snapshot: MarketSnapshot, now: datetime) -> Sequence[Action]:
+        if not isinstance(snapshot, GridSnapshot):
+            raise TypeError(f"the grid decides on a GridSnapshot, got {type(snapshot).__name__}")
+        return plan_cycle(self.name, self.config, snapshot, now)
+
+    def execute(self, actions: Sequence[Action], now: datetime) -> Sequence[object]:
+        done: list[object] = []
+        for index, action in enumerate(actions):
+            try:
+                result = self._carry_out(action)
+            except Exception as exc:
+                raise ActionExecutionError(index, action, exc, done) from exc
+            if result is not None:
+                done.append(result)
+        return done
+
+    def _carry_out(self, action: Action) -> object | None:
+        if isinstance(action, CommitGridState):
+            version = self.state_manager.save(
+                self.name, action.state.to_state(), action.expected_version
+            )
+            return StateSaved(version)
+        if isinstance(action, SubmitGridOrder):
+            return self.orders.submit(action.intent)
+        if isinstance(action, CancelGridOrder):
+            return self.orders.cancel(action.client_order_id)
+        if isinstance(action, RecordGridEvent):
+            self._record_event(action.kind, dict(action.payload))
+            return None
+        return self._track(action)
+
+    def _track(self, action: Action) -> object | None:
+        positions = self.components.position_manager
+        if positions is None:
+            raise ComponentMissingError(f"strategy {self.name}: no position_manager for {action}")
+        if isinstance(action, OpenPositionRecord):
+            try:
+                record = positions.open(action.position)
+            except ActivePositionExistsError as exc:
+                if exc.existing_id is None:
+                    raise
+                return positions.update(exc.existing_id, action.changes)
+            return positions.update(record.id, action.changes)
+        if isinstance(action, UpdatePositionRecord):
+            return positions.update(action.position_id, action.changes)
+        if isinstance(action, ClosePositionRecord):
+            return positions.close(action.position_id, action.reason, action.realized_pnl)
+        raise TypeError(f"the grid cannot carry out {type(action).__name__}")
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def on_start(self) -> None:
+        """Check the venue serves the symbol, and store a state rebuilt from the journal.
+
+        Rebuilding also happens in any cycle that finds no state; doing it here makes the
+        operator's `start` report what was recovered before trading resumes.
+        """
+        now = self.clock.now()
+        snapshot = self.fetch_market(now)
+        if snapshot.recovered and snapshot.state is not None:
+            self.state_manager.save(self.name, snapshot.state.to_state(), snapshot.version)
+        state = snapshot.state
+        self._record_event(
+            "grid.recovered" if snapshot.recovered else "grid.start",
+            {
+                "run_id": state.run_id if state else None,
+                "levels": len(state.levels) if state else 0,
+                "position_qty": snapshot.position_qty,
+            },
+        )
+
+    def on_stop(self) -> None:
+        """Cancel resting open orders, so the grid adds no exposure while nobody runs it.
+
+        Take-profit orders stay: they are reduce-only and only lower the risk. The next
+        cycle (after a restart) folds the cancellations in and carries on.
+        """
+        stored = self.state_manager.load(self.name)
+        if not stored.version:
+            return
+        state = GridState.from_state(stored.data)
+        cancelled = []
+        for level in state.levels:
+            if level.stage is not LevelStage.OPENING:
+                continue
+            client_order_id = level.open_id(state.run_id)
+            record = self.orders.journal.get(client_order_id)
+            if record is not None and record.status in _CANCELLABLE:
+                self.orders.cancel(client_order_id)
+                cancelled.append(client_order_id)
+        self._record_event("grid.stop", {"cancelled": cancelled})
+
+    # ------------------------------------------------------------------ reporting
+
+    def report(self) -> dict[str, Any]:
+        """A JSON-able summary of the stored state (for status commands and the demo)."""
+        stored = self.state_manager.load(self.name)
+        if not stored.version:
+            return {"strategy": self.name, "status": "not started"}
+        state = GridState.from_state(stored.data)
+        stages = [level.stage.value for level in state.levels]
+        return {
+            "strategy": self.name,
+            "run_id": state.run_id,
+            "status": state.status.value,
+            "stop_reason": state.stop_reason,
+            "paused": state.paused,
+            "closing": state.closing,
+            "levels": {stage.value: stages.count(stage.value) for stage in LevelStage},
+            "take_profits": state.totals.take_profits,
+            "realized_pnl": str(state.totals.realized_pnl),
+            "fees": str(state.totals.fees),
+        }
+
+    # ------------------------------------------------------------------ helpers
+
+    def _instrument(self) -> Instrument:
+        for instrument in self.exchange.instruments():
+            if instrument.symbol == self.config.symbol:
+                return instrument
+        raise ConfigError(
+            f"strategy {self.name}: venue {self.config.venue} has no {self.config.symbol} market"
+        )
+
+    def _record_event(self, kind: str, payload: dict[str, Any]) -> None:
+        sink = self.components.event_sink
+        if sink is not None:
+            sink.record(kind, "strategy", self.name, self.name, payload)
