@@ -46,6 +46,9 @@ from strategies.components.state_manager import InMemoryStateManager, PostgresSt
 # Config `type` -> "module:Class" of its strategy.
 BUILTIN_STRATEGIES: Mapping[str, str] = {
     "grid": "strategies.implementations.grid.strategy:GridStrategy",
+    "funding_arbitrage": (
+        "strategies.implementations.funding_arbitrage.strategy:FundingArbitrageStrategy"
+    ),
 }
 
 StrategyClass = type[BaseStrategy[Any]]

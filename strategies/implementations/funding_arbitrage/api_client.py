@@ -1,6 +1,7 @@
 """`FundingServiceClient`: the funding-arbitrage strategy's only way to read funding data.
 
-The client depends on a `FundingRateSource` (the PostgreSQL-backed one lives in
+The client depends on a `FundingRateSource` (the interface is in
+`strategies.components.funding_types`; the PostgreSQL-backed one lives in
 `funding_service.store` and is injected by the factory), and on the pure ranking of
 `funding_service.opportunities`, so the strategy never touches the database itself.
 """
@@ -11,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
 
 from exchanges.base import FundingRate
 from funding_service.fees import FeeSchedule
@@ -22,19 +22,7 @@ from funding_service.opportunities import (
     divergence_hourly,
     rank_opportunities,
 )
-
-
-class FundingRateSource(Protocol):
-    def latest_rates(
-        self,
-        since: datetime,
-        venues: Sequence[str] | None = None,
-        symbols: Sequence[str] | None = None,
-    ) -> list[FundingRate]: ...
-
-    def rate_history(
-        self, venue: str, symbol: str, since: datetime, until: datetime
-    ) -> list[FundingRate]: ...
+from strategies.components.base_components import FundingRateSource
 
 
 @dataclass(frozen=True, slots=True)

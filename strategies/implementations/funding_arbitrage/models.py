@@ -1,0 +1,208 @@
+"""Data types of the funding-arbitrage strategy: legs, what a rebalance policy sees, the
+decisions it returns, and what each phase reports.
+
+Everything here is a frozen dataclass of Decimal money and UTC times, so phase results turn
+into JSON through `CycleResult.to_json()` and decisions can be compared in tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from core.enums import OrderSide, PositionStatus
+from exchanges.base import HOURS_PER_YEAR
+from funding_service.opportunities import Opportunity
+
+
+class Leg(StrEnum):
+    """The two legs of a hedged position; the value is used in client order ids."""
+
+    LONG = "L"
+    SHORT = "S"
+
+    @property
+    def opening_side(self) -> OrderSide:
+        return OrderSide.BUY if self is Leg.LONG else OrderSide.SELL
+
+    @property
+    def closing_side(self) -> OrderSide:
+        return OrderSide.SELL if self is Leg.LONG else OrderSide.BUY
+
+    @property
+    def sign(self) -> int:
+        """+1 for the long leg, -1 for the short one (venue quantities are signed)."""
+        return 1 if self is Leg.LONG else -1
+
+    @property
+    def label(self) -> str:
+        return "long" if self is Leg.LONG else "short"
+
+
+def apr(hourly: Decimal) -> Decimal:
+    return hourly * HOURS_PER_YEAR
+
+
+@dataclass(frozen=True, slots=True)
+class LegState:
+    """One leg as its venue reports it right now."""
+
+    leg: Leg
+    venue: str
+    symbol: str
+    qty: Decimal  # signed, as the venue reports it (0: flat)
+    mark_price: Decimal | None
+    unrealized_pnl: Decimal
+    liquidation_price: Decimal | None
+    margin: Decimal
+
+    @property
+    def held(self) -> Decimal:
+        """Quantity held on the leg's side (negative would mean the wrong side)."""
+        return self.qty * self.leg.sign
+
+    @property
+    def notional(self) -> Decimal:
+        return abs(self.qty) * (self.mark_price or Decimal(0))
+
+    @property
+    def liquidation_distance(self) -> Decimal | None:
+        """|mark - liquidation price| / mark; None when the venue gives no liquidation price."""
+        if self.liquidation_price is None or not self.mark_price:
+            return None
+        return abs(self.mark_price - self.liquidation_price) / self.mark_price
+
+
+@dataclass(frozen=True, slots=True)
+class PositionMarket:
+    """What a rebalance policy knows about a position's market at decision time."""
+
+    legs: Mapping[Leg, LegState]
+    divergence_hourly: Decimal | None  # now; None when a leg has no fresh rate
+    close_cost_rate: Decimal  # taker fees of closing both legs, fraction of notional
+    horizon_hours: Decimal
+    # Pairs this position could switch to, best first (no leg shared with another position).
+    alternatives: tuple[Opportunity, ...] = ()
+
+
+class RebalanceAction(StrEnum):
+    HOLD = "hold"
+    CLOSE = "close"
+    SWITCH = "switch"  # close, then open `target`
+    REDUCE = "reduce"  # close `fraction` of both legs
+    TOP_UP_MARGIN = "top_up_margin"  # add `amount_usd` of margin to `leg`
+
+
+# How decisive an action is (lower: more), for `combined` in `any` mode.
+ACTION_SEVERITY: Mapping[RebalanceAction, int] = {
+    RebalanceAction.CLOSE: 0,
+    RebalanceAction.SWITCH: 1,
+    RebalanceAction.REDUCE: 2,
+    RebalanceAction.TOP_UP_MARGIN: 3,
+    RebalanceAction.HOLD: 4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceDecision:
+    """What a policy wants done with one position, and why."""
+
+    action: RebalanceAction
+    reason: str
+    priority: int
+    source: str  # the policy type that decided ("operator" for a manual close)
+    target: Opportunity | None = None  # SWITCH
+    fraction: Decimal | None = None  # REDUCE
+    leg: Leg | None = None  # TOP_UP_MARGIN
+    amount_usd: Decimal | None = None  # TOP_UP_MARGIN
+
+    @property
+    def fired(self) -> bool:
+        return self.action is not RebalanceAction.HOLD
+
+    def __post_init__(self) -> None:
+        if self.action is RebalanceAction.SWITCH and self.target is None:
+            raise ValueError("a SWITCH decision needs a target opportunity")
+        if self.action is RebalanceAction.REDUCE and not (
+            self.fraction is not None and 0 < self.fraction < 1
+        ):
+            raise ValueError("a REDUCE decision needs a fraction between 0 and 1")
+        if self.action is RebalanceAction.TOP_UP_MARGIN and (
+            self.leg is None or self.amount_usd is None
+        ):
+            raise ValueError("a TOP_UP_MARGIN decision needs a leg and an amount")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPlan:
+    """An open the strategy decided: the pair, the common quantity, the expected notional."""
+
+    opportunity: Opportunity
+    qty: Decimal
+    size_usd: Decimal
+    entry_gap_bps: Decimal  # (long ask - short bid) / mid, in bps, when decided
+
+
+# ---------------------------------------------------------------- phase results
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionReport:
+    """What a hedged operation (open, close, reduce, reconcile) left behind."""
+
+    position_id: uuid.UUID
+    operation: str
+    status: PositionStatus
+    detail: str
+    long_qty: Decimal = Decimal(0)
+    short_qty: Decimal = Decimal(0)
+    orders: tuple[str, ...] = ()  # client order ids it placed or resolved
+
+
+@dataclass(frozen=True, slots=True)
+class PositionMonitored:
+    position_id: uuid.UUID
+    symbol: str
+    divergence_hourly: Decimal | None
+    long_funding_usd: Decimal
+    short_funding_usd: Decimal
+    new_payments: int
+    unrealized_pnl_usd: Decimal
+    min_liquidation_distance: Decimal | None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceOutcome:
+    position_id: uuid.UUID
+    decision: RebalanceDecision
+    done: str  # what was carried out
+    reports: tuple[ExecutionReport, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRefused:
+    symbol: str
+    long_venue: str
+    short_venue: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferNeed:
+    """Margin that should move from a venue with excess to one below its minimum."""
+
+    from_venue: str
+    to_venue: str
+    amount_usd: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseSkipped:
+    phase: str
+    reason: str
+    details: Mapping[str, str] = field(default_factory=dict)

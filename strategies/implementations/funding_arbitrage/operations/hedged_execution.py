@@ -1,0 +1,317 @@
+"""Hedged open, close and reduce of a two-leg position, and their recovery after a crash.
+
+The worst outcome of funding arbitrage is one filled leg: price exposure the strategy never
+meant to take. The rules here:
+
+1. The position row exists (OPENING / CLOSING) before any order; both opening intents are
+   journaled before either is sent, with client ids derived from the position, leg and
+   purpose, so a retry or a restarted process finds them and never sends a second order.
+2. Both legs are sent concurrently. Transient errors are retried for at most
+   `execution.max_leg_skew_seconds`; an unknown outcome is looked up by client id.
+3. Then the legs are made equal: whatever one leg holds beyond the other is removed with
+   reduce-only market orders, retried for at most `execution.unwind_timeout_seconds`. Both
+   filled: OPEN. Only one filled: it is unwound and the position is FAILED with the reason.
+   Partial fills: the bigger leg is trimmed to the smaller one.
+4. A leg whose outcome stays unknown, or a leg that cannot be brought to size in time,
+   leaves the position NEEDS_RECONCILE; `resume` (run by reconcile on every monitor) picks
+   it up with the same client ids until it reaches a safe end.
+5. Closing is the same with reduce-only orders to zero; realized PnL is computed from the
+   fills, fees and the funding the venues paid.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import TypeVar
+
+from core.enums import OrderType, PositionStatus
+from core.money import quantize_down
+from strategies.components.base_components import (
+    OrderIntent,
+    OrderRecord,
+    PositionManager,
+    PositionRecord,
+    PositionUpdate,
+)
+from strategies.implementations.funding_arbitrage.config import ExecutionConfig
+from strategies.implementations.funding_arbitrage.models import ExecutionReport, Leg
+from strategies.implementations.funding_arbitrage.operations.accounting import (
+    describe_failures,
+    fills_vwap,
+    realized_trading_pnl,
+    total_fees,
+)
+from strategies.implementations.funding_arbitrage.operations.leg_orders import (
+    LegResult,
+    LegSpec,
+    LegTrader,
+    client_order_id,
+    is_unresolved,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+FundingSync = Callable[[PositionRecord], PositionRecord]
+EventRecorder = Callable[[str, uuid.UUID, Mapping[str, object]], None]
+Legs = Mapping[Leg, LegSpec]
+
+
+class HedgedExecution:
+    """Carries out hedged operations on positions of one strategy."""
+
+    def __init__(
+        self,
+        trader: LegTrader,
+        positions: PositionManager,
+        sync_funding: FundingSync,
+        record_event: EventRecorder,
+        execution: ExecutionConfig,
+    ) -> None:
+        self._trader = trader
+        self._positions = positions
+        self._sync_funding = sync_funding
+        self._event = record_event
+        self._execution = execution
+
+    # ---------------------------------------------------------------- open
+
+    def open(self, position: PositionRecord, legs: Legs, qty: Decimal) -> ExecutionReport:
+        """Open both legs of an OPENING position for `qty` each."""
+        deadline = self._trader.monotonic() + self._execution.max_leg_skew_seconds
+        records = self.send_open_legs(position, legs, qty, deadline)
+        return self.complete_open(position, legs, records)
+
+    def send_open_legs(
+        self, position: PositionRecord, legs: Legs, qty: Decimal, deadline: float
+    ) -> list[OrderRecord]:
+        """Journal both opening intents, then send them concurrently (each at most once)."""
+        intents = {leg: self._open_intent(position, spec, qty) for leg, spec in legs.items()}
+        journal = self._trader.executor.journal
+        for intent in intents.values():  # both journaled before either is sent
+            journal.record_intent(intent)
+        records = self._both(legs, lambda spec: self._trader.place(intents[spec.leg], deadline))
+        return list(records.values())
+
+    def _open_intent(self, position: PositionRecord, spec: LegSpec, qty: Decimal) -> OrderIntent:
+        return OrderIntent(
+            client_order_id=client_order_id(position.id, spec.leg, "open"),
+            strategy_name=position.strategy_name,
+            venue=spec.venue,
+            symbol=spec.symbol,
+            side=spec.leg.opening_side,
+            order_type=OrderType.MARKET,
+            quantity=qty,
+            purpose="open",
+            position_id=position.id,
+        )
+
+    def complete_open(
+        self, position: PositionRecord, legs: Legs, records: Sequence[OrderRecord]
+    ) -> ExecutionReport:
+        """After the opening orders were sent: NEEDS_RECONCILE if an outcome is unknown,
+        otherwise make the legs equal (OPEN, or FAILED with the reason)."""
+        orders = tuple(r.client_order_id for r in records)
+        unknown = [r for r in records if is_unresolved(r)]
+        if unknown:
+            names = ", ".join(f"{r.client_order_id} ({r.status})" for r in unknown)
+            return self.needs_reconcile(position, "open", f"outcome unknown: {names}", orders)
+        sent = {r.intent.venue for r in records}
+        missing = [f"no {s.leg.label} order was sent" for s in legs.values() if s.venue not in sent]
+        why = "; ".join([*missing, describe_failures(records)]).strip("; ")
+        return self.equalize(position, legs, "open", why, orders)
+
+    def equalize(
+        self,
+        position: PositionRecord,
+        legs: Legs,
+        operation: str,
+        why_unequal: str,
+        orders: tuple[str, ...] = (),
+    ) -> ExecutionReport:
+        """Bring both legs to the size both hold; OPEN, FAILED or CLOSED accordingly."""
+        held = self._both(legs, lambda spec: self._trader.held(position.id, spec))
+        target = min(amount for amount, _ in held.values())
+        if target < max(spec.min_qty for spec in legs.values()):
+            target = Decimal(0)
+        deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+        results = self._both(
+            legs,
+            lambda spec: self._trader.converge(position.id, spec, target, "unwind", deadline),
+        )
+        orders += tuple(o for r in results.values() for o in r.orders)
+        notes = "; ".join(note for _, note in held.values() if note)
+        failed = [r for r in results.values() if not r.ok]
+        if failed or results[Leg.LONG].held != results[Leg.SHORT].held:
+            detail = self._leg_details(results.values())
+            return self.needs_reconcile(
+                position, operation, f"legs not equal after {operation}: {detail}", orders
+            )
+        if target == 0:
+            reason = f"{why_unequal or 'no leg is held'}; legs flat" + (
+                f" ({notes})" if notes else ""
+            )
+            return self._finish_flat(position, operation, reason, orders)
+        return self._mark_open(position, legs, results, operation, orders, notes)
+
+    def _mark_open(
+        self,
+        position: PositionRecord,
+        legs: Legs,
+        results: Mapping[Leg, LegResult],
+        operation: str,
+        orders: tuple[str, ...],
+        notes: str,
+    ) -> ExecutionReport:
+        records = self._trader.records(position.id)
+        qty = results[Leg.LONG].held
+        long_price = fills_vwap(records, legs[Leg.LONG], purpose="open")
+        short_price = fills_vwap(records, legs[Leg.SHORT], purpose="open")
+        prices = [p for p in (long_price, short_price) if p is not None]
+        size = qty * sum(prices, Decimal(0)) / len(prices) if prices else position.size_usd
+        position = self._positions.update(
+            position.id,
+            PositionUpdate(
+                size_usd=size,
+                long_qty=qty,
+                short_qty=qty,
+                long_entry_price=long_price,
+                short_entry_price=short_price,
+                fees_usd=total_fees(records),
+            ),
+        )
+        position = self._positions.mark_status(position.id, PositionStatus.OPEN, notes or None)
+        detail = f"hedged {qty} {position.symbol} on both legs" + (f" ({notes})" if notes else "")
+        self._event("position.hedged", position.id, {"operation": operation, "qty": qty})
+        return ExecutionReport(position.id, operation, position.status, detail, qty, qty, orders)
+
+    # ---------------------------------------------------------------- close and reduce
+
+    def close(self, position: PositionRecord, legs: Legs, reason: str) -> ExecutionReport:
+        """Close both legs with reduce-only orders; CLOSED with realized PnL when flat."""
+        position = self._positions.mark_status(position.id, PositionStatus.CLOSING, reason)
+        deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+        results = self._both(
+            legs,
+            lambda spec: self._trader.converge(position.id, spec, Decimal(0), "close", deadline),
+        )
+        orders = tuple(o for r in results.values() for o in r.orders)
+        if all(r.ok and r.held == 0 for r in results.values()):
+            return self._finish_flat(position, "close", reason, orders)
+        expected = {Leg.LONG: position.long_qty, Leg.SHORT: position.short_qty}
+        unchanged = all(r.held == expected[leg] for leg, r in results.items())
+        if unchanged and not any(r.unknown for r in results.values()):
+            detail = f"close failed, both legs still held: {self._leg_details(results.values())}"
+            position = self._positions.mark_status(position.id, PositionStatus.OPEN, detail)
+            self._event("position.close_failed", position.id, {"reason": reason, "detail": detail})
+            return ExecutionReport(
+                position.id, "close", position.status, detail, *self._qtys(results), orders
+            )
+        detail = f"close incomplete: {self._leg_details(results.values())}"
+        return self.needs_reconcile(position, "close", detail, orders)
+
+    def reduce(
+        self, position: PositionRecord, legs: Legs, fraction: Decimal, reason: str
+    ) -> ExecutionReport:
+        """Take `fraction` off both legs; the position stays OPEN with the smaller size."""
+        step = max(spec.qty_step for spec in legs.values())
+        minimum = max(spec.min_qty for spec in legs.values())
+        held = min(position.long_qty, position.short_qty)
+        target = quantize_down(held * (1 - fraction), step)
+        if target < minimum:
+            return self.close(position, legs, f"{reason} (reduce leaves less than the minimum)")
+        if held - target < minimum:
+            detail = f"reduce by {fraction} of {held} is below the minimum order size {minimum}"
+            return ExecutionReport(position.id, "reduce", position.status, detail, held, held)
+        deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+        results = self._both(
+            legs,
+            lambda spec: self._trader.converge(position.id, spec, target, "reduce", deadline),
+        )
+        orders = tuple(o for r in results.values() for o in r.orders)
+        if any(not r.ok for r in results.values()) or any(
+            r.held != target for r in results.values()
+        ):
+            detail = f"reduce incomplete: {self._leg_details(results.values())}"
+            return self.needs_reconcile(position, "reduce", detail, orders)
+        records = self._trader.records(position.id)
+        ratio = target / held
+        position = self._positions.update(
+            position.id,
+            PositionUpdate(
+                long_qty=target,
+                short_qty=target,
+                size_usd=position.size_usd * ratio,
+                fees_usd=total_fees(records),
+            ),
+        )
+        self._event("position.reduced", position.id, {"reason": reason, "qty": target})
+        detail = f"reduced from {held} to {target}: {reason}"
+        return ExecutionReport(
+            position.id, "reduce", position.status, detail, target, target, orders
+        )
+
+    # ---------------------------------------------------------------- endings
+
+    def _finish_flat(
+        self, position: PositionRecord, operation: str, reason: str, orders: tuple[str, ...]
+    ) -> ExecutionReport:
+        """Both legs are flat: FAILED if the position never opened, else CLOSED with PnL."""
+        position = self._sync_funding(position)
+        records = self._trader.records(position.id)
+        fees = total_fees(records)
+        position = self._positions.update(
+            position.id, PositionUpdate(long_qty=Decimal(0), short_qty=Decimal(0), fees_usd=fees)
+        )
+        trading = realized_trading_pnl(records)
+        realized = trading - fees + position.funding_usd
+        never_opened = position.opened_at is None and position.status in (
+            PositionStatus.OPENING,
+            PositionStatus.NEEDS_RECONCILE,
+        )
+        payload = {
+            "trading_pnl_usd": trading,
+            "fees_usd": fees,
+            "funding_usd": position.funding_usd,
+        }
+        if never_opened:
+            position = self._positions.mark_status(position.id, PositionStatus.FAILED, reason)
+            self._event("position.unwound", position.id, {**payload, "loss_usd": realized})
+        else:
+            position = self._positions.close(position.id, reason, realized)
+            self._event("position.settled", position.id, {**payload, "realized_pnl_usd": realized})
+        return ExecutionReport(position.id, operation, position.status, reason, orders=orders)
+
+    def needs_reconcile(
+        self, position: PositionRecord, operation: str, detail: str, orders: tuple[str, ...]
+    ) -> ExecutionReport:
+        logger.warning(
+            "position %s needs reconciliation after %s: %s", position.id, operation, detail
+        )
+        position = self._positions.mark_status(
+            position.id, PositionStatus.NEEDS_RECONCILE, f"{operation}: {detail}"
+        )
+        return ExecutionReport(position.id, operation, position.status, detail, orders=orders)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _both(self, legs: Legs, work: Callable[[LegSpec], T]) -> dict[Leg, T]:
+        """Run `work` for both legs at the same time (each leg is its own venue)."""
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="leg") as pool:
+            futures = {leg: pool.submit(work, spec) for leg, spec in legs.items()}
+            return {leg: future.result() for leg, future in futures.items()}
+
+    @staticmethod
+    def _leg_details(results: Iterable[LegResult]) -> str:
+        return "; ".join(
+            f"{r.leg.label} holds {r.held}" + (f" ({r.detail})" if r.detail else "")
+            for r in results
+        )
+
+    @staticmethod
+    def _qtys(results: Mapping[Leg, LegResult]) -> tuple[Decimal, Decimal]:
+        return results[Leg.LONG].held, results[Leg.SHORT].held
