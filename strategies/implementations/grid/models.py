@@ -200,9 +200,8 @@ class GridTotals:
 
 @dataclass(frozen=True, slots=True)
 class GridEpisode:
-    """PnL since the venue position last went from flat to held: the position record's."""
+    """PnL booked since the venue position was last flat: what its position record gets."""
 
-    position_id: str | None = None
     realized_pnl: Decimal = ZERO
     fees: Decimal = ZERO
 
@@ -268,7 +267,6 @@ class GridState:
                 "closed_qty": self.totals.closed_qty,
             },
             "episode": {
-                "position_id": self.episode.position_id,
                 "realized_pnl": self.episode.realized_pnl,
                 "fees": self.episode.fees,
             },
@@ -305,7 +303,6 @@ class GridState:
                     totals.get("closed_qty", Decimal),
                 ),
                 episode=GridEpisode(
-                    episode.optional("position_id", str),
                     episode.get("realized_pnl", Decimal),
                     episode.get("fees", Decimal),
                 ),

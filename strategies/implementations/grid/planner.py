@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from core.enums import OrderStatus, OrderType
-from core.money import quantize_down
+from core.enums import OrderStatus
 from strategies.categories.stateless_strategy import Action
-from strategies.components.base_components import OrderIntent, OrderRecord
+from strategies.components.base_components import OrderRecord
 from strategies.implementations.grid.accounting import LIVE_STATUSES, Fold, fold_orders
 from strategies.implementations.grid.actions import (
     CancelGridOrder,
+    ClosePositionRecord,
     CommitGridState,
     GridSnapshot,
     SubmitGridOrder,
@@ -44,16 +43,13 @@ from strategies.implementations.grid.models import (
     GridStateError,
     GridStatus,
     LevelStage,
-    OrderKind,
+    OnStop,
 )
-from strategies.implementations.grid.tracking import episode_for, track_position
+from strategies.implementations.grid.orders import HUNDRED, GridOrders
+from strategies.implementations.grid.tracking import track_position
 
-HUNDRED = Decimal(100)
 _CANCELLABLE = (OrderStatus.INTENT, OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
-
-
-class GridSizeError(ValueError):
-    """The configured order size is below what the venue accepts."""
+_RESTING = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 
 
 def plan_cycle(
@@ -69,43 +65,38 @@ class _Planner:
     def __init__(
         self, strategy_name: str, config: GridConfig, snapshot: GridSnapshot, now: datetime
     ) -> None:
-        self.name = strategy_name
-        self.config = config
-        self.snap = snapshot
-        self.now = now
-        self.sign = config.direction.sign
-        self.records = snapshot.records
-        self.held = max(ZERO, snapshot.position_qty * self.sign)
-        self.cancels: list[CancelGridOrder] = []
-        self.orders: list[SubmitGridOrder] = []
-        stored = snapshot.state
-        state = stored or GridState.fresh(strategy_name, config.direction, now)
+        state = snapshot.state or GridState.fresh(strategy_name, config.direction, now)
         if state.direction is not config.direction:
             raise GridStateError(
                 f"grid {strategy_name}: the stored run {state.run_id} is {state.direction}, "
                 f"the config says {config.direction}; close the run before changing direction"
             )
+        self.name = strategy_name
+        self.config = config
+        self.snap = snapshot
+        self.now = now
+        self.run_id = state.run_id
+        self.records = snapshot.records
+        self.held = max(ZERO, snapshot.position_qty * config.direction.sign)
+        self.build = GridOrders(strategy_name, config, snapshot.instrument, state.run_id)
         self.fold = Fold.of(state)
-        self.state = state
+        self.cancels: list[CancelGridOrder] = []
+        self.orders: list[SubmitGridOrder] = []
 
     # ------------------------------------------------------------------ the steps
 
     def plan(self) -> list[Action]:
-        fold = self.fold
-        if self.snap.state is None:
-            fold.event("grid.started", run_id=self.state.run_id, at=self.now)
-        elif self.snap.recovered:
-            fold.event("grid.recovered", run_id=self.state.run_id, levels=len(fold.levels))
-        fold.episode = episode_for(fold.episode, self.snap.position_records)
-        fold_orders(fold, self.records, self.sign)
-        changes: dict[str, Any] = {}
-        closing = fold.state.closing
+        fold, snap = self.fold, self.snap
+        if snap.state is None:
+            fold.event("grid.started", run_id=self.run_id, at=self.now)
+        elif snap.recovered:
+            fold.event("grid.recovered", run_id=self.run_id, levels=len(fold.levels))
+        fold_orders(fold, self.records, self.config.direction.sign)
+        changes = self._check_triggers()
+        closing = changes.get("closing", fold.state.closing)
+        stopped = changes.get("status", fold.state.status) is GridStatus.STOPPED
         if not closing:
             self._check_coverage()
-        if fold.state.status is GridStatus.RUNNING:
-            changes |= self._check_triggers()
-            closing = changes.get("closing", closing)
-        stopped = changes.get("status", fold.state.status) is GridStatus.STOPPED
         self._manage_opens(cancel_all=stopped)
         if closing:
             changes |= self._wind_down()
@@ -114,60 +105,40 @@ class _Planner:
         if not stopped and not changes.get("paused", fold.state.paused):
             changes |= self._maybe_open()
         fold.episode, position_actions = track_position(
-            self.name,
-            self.config.direction,
-            self.snap,
-            self.snap.position_records,
-            fold.episode,
-            self.now,
+            self.name, self.config.direction, snap, snap.position_records, fold.episode, self.now
         )
         new_state = fold.result(**changes)
-        actions: list[Action] = []
-        if new_state != self.snap.state or self.snap.version == 0:
-            actions.append(CommitGridState(new_state, self.snap.version))
+        # Closing a record goes first: see tracking.track_position.
+        actions: list[Action] = [a for a in position_actions if isinstance(a, ClosePositionRecord)]
+        if new_state != snap.state or snap.version == 0:
+            actions.append(CommitGridState(new_state, snap.version))
         actions += fold.events
         actions += self.cancels
         actions += self.orders
-        actions += position_actions
+        actions += [a for a in position_actions if not isinstance(a, ClosePositionRecord)]
         return actions
 
-    def _check_coverage(self) -> None:
-        live_tp_qty = sum(
-            (lv.qty for lv in self.fold.levels if self._tp_status(lv) in LIVE_STATUSES), ZERO
-        )
-        available = self.held - live_tp_qty
-        kept = []
-        for level in self.fold.levels:
-            waiting = level.stage is LevelStage.HOLDING or (
-                level.stage is LevelStage.CLOSING and self._tp_status(level) not in LIVE_STATUSES
-            )
-            if not waiting or level.qty <= available:
-                if waiting:
-                    available -= level.qty
-                kept.append(replace(level, uncovered_since=None))
-                continue
-            if level.uncovered_since is None:
-                self.fold.event(
-                    "grid.level_uncovered", seq=level.seq, qty=level.qty, venue_qty=self.held
-                )
-                kept.append(replace(level, uncovered_since=self.now))
-            elif self.now > level.uncovered_since:
-                self.fold.write_off(level, "the venue position no longer holds it", self.now)
-                self._cancel_unsent_tp(level)
-            else:
-                kept.append(level)
-        self.fold.levels = kept
-
     def _check_triggers(self) -> dict[str, Any]:
-        config, mid = self.config, self.snap.mid
+        """Stop loss, stop_price and pause_price on the mid price.
+
+        The stop loss also guards a grid that stop_price stopped with on_stop: keep, since
+        it still holds its position.
+        """
+        config, state = self.config, self.fold.state
+        mid, sign = self.snap.mid, config.direction.sign
+        if state.closing:
+            return {}
         stop_loss = self._stop_loss_price()
         reason = None
-        if stop_loss is not None and self.sign * (mid - stop_loss) <= 0:
+        running = state.status is GridStatus.RUNNING
+        if stop_loss is not None and sign * (mid - stop_loss) <= 0 and (running or self.held):
             reason = "stop_loss"
-        elif config.stop_price is not None and self.sign * (mid - config.stop_price) >= 0:
+        elif not running:
+            return {}
+        elif config.stop_price is not None and sign * (mid - config.stop_price) >= 0:
             reason = "stop_price"
         if reason is not None:
-            closing = reason == "stop_loss" or config.on_stop.value == "close"
+            closing = reason == "stop_loss" or config.on_stop is OnStop.CLOSE
             self.fold.event(
                 "grid.stopped",
                 reason=reason,
@@ -183,62 +154,98 @@ class _Planner:
                 "closing": closing,
                 "paused": False,
             }
-        paused = config.pause_price is not None and self.sign * (mid - config.pause_price) >= 0
-        if paused != self.fold.state.paused:
+        paused = config.pause_price is not None and sign * (mid - config.pause_price) >= 0
+        if paused != state.paused:
             self.fold.event("grid.paused" if paused else "grid.resumed", mid=mid)
         return {"paused": paused}
 
-    def _stop_loss_price(self) -> Decimal | None:
-        config = self.config
+    def _stop_loss_price(self) -> Any:
+        config, position = self.config, self.snap.position
         if config.stop_loss_price is not None:
             return config.stop_loss_price
-        position = self.snap.position
         if config.stop_loss_pct is None or position is None or self.held == 0:
             return None
-        return position.entry_price * (1 - self.sign * config.stop_loss_pct / HUNDRED)
+        return position.entry_price * (1 - config.direction.sign * config.stop_loss_pct / HUNDRED)
+
+    def _check_coverage(self) -> None:
+        """Levels the venue position cannot back were closed outside the grid.
+
+        Take-profits resting on the venue claim the position first. A level left uncovered
+        is flagged; if it is still uncovered a cycle later, its resting take-profit is
+        cancelled and the level is written off (PnL unknown, open fee charged).
+        """
+        available = self.held
+        live_first = sorted(
+            self.fold.levels, key=lambda lv: (self._tp_status(lv) not in LIVE_STATUSES, lv.seq)
+        )
+        kept = []
+        for level in live_first:
+            if level.stage is LevelStage.OPENING:
+                kept.append(level)
+            elif level.qty <= available:
+                available -= level.qty
+                kept.append(replace(level, uncovered_since=None))
+            elif level.uncovered_since is None:
+                self.fold.event(
+                    "grid.level_uncovered", seq=level.seq, qty=level.qty, venue_qty=self.held
+                )
+                kept.append(replace(level, uncovered_since=self.now))
+            elif self.now <= level.uncovered_since:
+                kept.append(level)  # the same cycle again (a redelivered task): still grace
+            elif self._tp_status(level) in LIVE_STATUSES:
+                # Fold the cancellation in first; the level is written off the cycle after.
+                if self._tp_status(level) in _RESTING:
+                    self._cancel(level.tp_id(self.run_id), "position closed outside the grid")
+                kept.append(level)
+            else:
+                if self._tp_status(level) is OrderStatus.INTENT:
+                    self._cancel(level.tp_id(self.run_id), "level written off")
+                self.fold.write_off(level, "the venue position no longer holds it", self.now)
+        self.fold.levels = kept
 
     def _manage_opens(self, cancel_all: bool) -> None:
-        """Send open orders that were journaled but never sent; cancel stale (or all) ones."""
+        """Send open orders journaled but never sent; cancel stale ones (all when stopped)."""
         kept = []
         timeout = timedelta(seconds=self.config.open_timeout_seconds)
         for level in self.fold.levels:
             if level.stage is not LevelStage.OPENING:
                 kept.append(level)
                 continue
-            record = self._record(level.open_id(self.state.run_id))
+            record = self._record(level.open_id(self.run_id))
             status = record.status if record is not None else None
             if cancel_all and status is None:
-                continue  # never journaled, so never sent: simply forget it
+                continue  # never journaled, so never sent: forget it
             kept.append(level)
             if cancel_all and status in _CANCELLABLE:
-                self._cancel(level.open_id(self.state.run_id), "grid stopped")
+                self._cancel(level.open_id(self.run_id), "grid stopped")
             elif cancel_all:
                 continue  # SENT / UNKNOWN: wait until the venue's answer is known
             elif status in (None, OrderStatus.INTENT):
-                self.orders.append(SubmitGridOrder(self._open_intent(level)))
-            elif status in _CANCELLABLE and self.now - level.opened_at >= timeout:
-                self._cancel(level.open_id(self.state.run_id), "open order timed out")
+                self.orders.append(SubmitGridOrder(self.build.open_intent(level)))
+            elif status in _RESTING and self.now - level.opened_at >= timeout:
+                self._cancel(level.open_id(self.run_id), "open order timed out")
         self.fold.levels = kept
 
     def _manage_take_profits(self) -> None:
+        """Place a take-profit for every filled level; re-send ones journaled but unsent."""
         levels = []
         for level in self.fold.levels:
-            if level.uncovered_since is not None:
-                levels.append(level)
-                continue
-            if level.stage is LevelStage.HOLDING:
+            if level.uncovered_since is None and level.stage is LevelStage.HOLDING:
+                assert level.entry_price is not None  # HOLDING means the open filled
+                boost = self.config.boost
                 level = replace(
                     level,
                     stage=LevelStage.CLOSING,
-                    tp_price=None if self.config.boost else self._tp_price(level),
-                    tp_market=self.config.boost,
+                    tp_price=None if boost else self.build.target_price(level.entry_price),
+                    tp_market=boost,
                 )
-                self.orders.append(SubmitGridOrder(self._tp_intent(level)))
-            elif level.stage is LevelStage.CLOSING and self._tp_status(level) in (
-                None,
-                OrderStatus.INTENT,
+                self.orders.append(SubmitGridOrder(self.build.tp_intent(level)))
+            elif (
+                level.uncovered_since is None
+                and level.stage is LevelStage.CLOSING
+                and self._tp_status(level) in (None, OrderStatus.INTENT)
             ):
-                self.orders.append(SubmitGridOrder(self._tp_intent(level)))
+                self.orders.append(SubmitGridOrder(self.build.tp_intent(level)))
             levels.append(level)
         self.fold.levels = levels
 
@@ -250,21 +257,21 @@ class _Planner:
             if level.stage is LevelStage.CLOSING:
                 status = self._tp_status(level)
                 if status is None:
-                    level = replace(level, stage=LevelStage.HOLDING)
+                    level = replace(level, stage=LevelStage.HOLDING)  # never sent
                 elif status in _CANCELLABLE:
-                    self._cancel(level.tp_id(self.state.run_id), "grid closing its position")
+                    self._cancel(level.tp_id(self.run_id), "grid closing its position")
                     pending = pending or status is not OrderStatus.INTENT
                 else:
                     pending = True  # SENT / UNKNOWN: the venue may still fill it
             levels.append(level)
         self.fold.levels = levels
-        state = self.fold.state
-        close = self._record(state.close_id)
+        close_id = self.fold.state.close_id
+        close = self._record(close_id)
         if close is not None and close.status in LIVE_STATUSES:
             return {}
         if self.held > 0:
             qty = close.intent.quantity if close is not None else self.held
-            self.orders.append(SubmitGridOrder(self._close_intent(state.close_id, qty)))
+            self.orders.append(SubmitGridOrder(self.build.close_intent(close_id, qty)))
             return {}
         if pending:
             return {}
@@ -284,27 +291,24 @@ class _Planner:
         wait = timedelta(seconds=config.wait_time_seconds)
         if state.last_open_at is not None and self.now - state.last_open_at < wait:
             return {}
-        instrument = self.snap.instrument
-        book = self.snap.book
-        if self.sign > 0:
-            price = _to_tick(book.bid, instrument.tick_size, ROUND_FLOOR)
-        else:
-            price = _to_tick(book.ask, instrument.tick_size, ROUND_CEILING)
-        target = self._target_price(price)
+        price = self.build.open_price(self.snap.book)
+        target = self.build.target_price(price)
         for level in levels:
-            existing = level.tp_price or self._target_price(level.entry_price or level.open_price)
+            existing = level.tp_price or self.build.target_price(
+                level.entry_price or level.open_price
+            )
             if abs(target - existing) / existing * HUNDRED < config.grid_step_pct:
                 return {}
         level = GridLevel(
             seq=state.next_seq,
             stage=LevelStage.OPENING,
             open_price=price,
-            open_qty=self._order_qty(price),
+            open_qty=self.build.order_qty(price),
             opened_at=self.now,
             post_only=config.boost,
         )
         self.fold.levels = [*levels, level]
-        self.orders.append(SubmitGridOrder(self._open_intent(level)))
+        self.orders.append(SubmitGridOrder(self.build.open_intent(level)))
         return {"next_seq": state.next_seq + 1, "last_open_at": self.now}
 
     # ------------------------------------------------------------------ helpers
@@ -315,86 +319,8 @@ class _Planner:
     def _tp_status(self, level: GridLevel) -> OrderStatus | None:
         if level.stage is not LevelStage.CLOSING:
             return None
-        record = self._record(level.tp_id(self.state.run_id))
+        record = self._record(level.tp_id(self.run_id))
         return record.status if record is not None else None
 
     def _cancel(self, client_order_id: str, reason: str) -> None:
         self.cancels.append(CancelGridOrder(client_order_id, reason))
-
-    def _cancel_unsent_tp(self, level: GridLevel) -> None:
-        if self._tp_status(level) is OrderStatus.INTENT:
-            self._cancel(level.tp_id(self.state.run_id), "level written off")
-
-    def _order_qty(self, price: Decimal) -> Decimal:
-        config, instrument = self.config, self.snap.instrument
-        if config.order_qty is not None:
-            qty = quantize_down(config.order_qty, instrument.qty_step)
-            wanted = f"order_qty {config.order_qty}"
-        else:
-            assert config.order_notional_usd is not None
-            qty = quantize_down(config.order_notional_usd / price, instrument.qty_step)
-            wanted = f"order_notional_usd {config.order_notional_usd} at {price}"
-        if qty < instrument.min_qty or qty <= 0:
-            raise GridSizeError(
-                f"grid {self.name}: {wanted} gives {qty} {instrument.symbol}, below the "
-                f"minimum order {instrument.min_qty} (step {instrument.qty_step}) on "
-                f"{instrument.venue}"
-            )
-        return qty
-
-    def _target_price(self, entry: Decimal) -> Decimal:
-        """The take-profit price for an entry: +take_profit_pct for a long grid, rounded to
-        the tick away from the entry, so the profit is never less than configured."""
-        factor = 1 + self.sign * self.config.take_profit_pct / HUNDRED
-        rounding = ROUND_CEILING if self.sign > 0 else ROUND_FLOOR
-        return _to_tick(entry * factor, self.snap.instrument.tick_size, rounding)
-
-    def _tp_price(self, level: GridLevel) -> Decimal:
-        assert level.entry_price is not None
-        return level.tp_price or self._target_price(level.entry_price)
-
-    def _intent(self, client_order_id: str, kind: OrderKind, **fields: Any) -> OrderIntent:
-        return OrderIntent(
-            client_order_id=client_order_id,
-            strategy_name=self.name,
-            venue=self.config.venue,
-            symbol=self.config.symbol,
-            purpose=kind.purpose,
-            **fields,
-        )
-
-    def _open_intent(self, level: GridLevel) -> OrderIntent:
-        return self._intent(
-            level.open_id(self.state.run_id),
-            OrderKind.OPEN,
-            side=self.config.direction.open_side,
-            order_type=OrderType.LIMIT,
-            quantity=level.open_qty,
-            price=level.open_price,
-            post_only=level.post_only,
-        )
-
-    def _tp_intent(self, level: GridLevel) -> OrderIntent:
-        return self._intent(
-            level.tp_id(self.state.run_id),
-            OrderKind.TAKE_PROFIT,
-            side=self.config.direction.close_side,
-            order_type=OrderType.MARKET if level.tp_market else OrderType.LIMIT,
-            quantity=level.qty,
-            price=None if level.tp_market else level.tp_price,
-            reduce_only=True,
-        )
-
-    def _close_intent(self, client_order_id: str, qty: Decimal) -> OrderIntent:
-        return self._intent(
-            client_order_id,
-            OrderKind.CLOSE,
-            side=self.config.direction.close_side,
-            order_type=OrderType.MARKET,
-            quantity=qty,
-            reduce_only=True,
-        )
-
-
-def _to_tick(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
-    return (price / tick).to_integral_value(rounding=rounding) * tick

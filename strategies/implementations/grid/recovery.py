@@ -14,7 +14,7 @@ its state once it is flat).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -37,9 +37,11 @@ from strategies.implementations.grid.models import (
 def recover_state(
     records: Sequence[OrderRecord], now: datetime
 ) -> tuple[GridState, dict[str, OrderRecord]] | None:
-    """The latest run's state and its records (by client id), or None if nothing is alive.
+    """The latest run's state, replayed, and its records by client id; None if nothing of
+    the run is alive.
 
-    `records` are the strategy's journal records, oldest first.
+    `records` are the strategy's journal records, oldest first, already refreshed from the
+    venue where they were not final.
     """
     parsed: list[tuple[GridOrderId, OrderRecord]] = []
     for record in records:
@@ -84,17 +86,12 @@ def recover_state(
         closing=closing,
     )
     by_id = {record.client_order_id: record for _, record in run}
-    if not _alive(state, by_id):
-        return None
-    return state, by_id
-
-
-def _alive(state: GridState, records: Mapping[str, OrderRecord]) -> bool:
-    if any(not record.is_terminal for record in records.values()):
-        return True
     fold = Fold.of(state)
-    fold_orders(fold, records, state.direction.sign)
-    return bool(fold.levels)
+    fold_orders(fold, by_id, direction.sign)
+    rebuilt = fold.result()  # the replay's events are history, not news: dropped
+    if not rebuilt.levels and all(record.is_terminal for record in by_id.values()):
+        return None
+    return rebuilt, by_id
 
 
 def _price(record: OrderRecord) -> Decimal:

@@ -104,19 +104,13 @@ class GridStrategy(StatelessStrategy[GridConfig]):
         records: dict[str, OrderRecord] = {}
         recovered = False
         if state is None:
-            found = recover_state(self.orders.journal.find(self.name), now)
+            found = recover_state(self._refreshed(self.orders.journal.find(self.name)), now)
             if found is not None:
                 state, records = found
                 recovered = True
         if state is not None:
-            wanted = set(state.tracked_ids()) | set(records)
-            for client_order_id in sorted(wanted):
-                record = records.get(client_order_id) or self.orders.journal.get(client_order_id)
-                if record is None:
-                    continue
-                if not record.is_terminal and record.status is not OrderStatus.INTENT:
-                    record = self.orders.refresh(client_order_id)
-                records[client_order_id] = record
+            tracked = [self.orders.journal.get(i) for i in state.tracked_ids() if i not in records]
+            records |= {r.client_order_id: r for r in self._refreshed(tracked) if r is not None}
         # Read after the refresh: a fill between the two then shows in the records first,
         # which the planner's coverage check tolerates (see planner.py).
         market = super().fetch_market(now)
@@ -253,6 +247,17 @@ class GridStrategy(StatelessStrategy[GridConfig]):
         }
 
     # ------------------------------------------------------------------ helpers
+
+    def _refreshed(self, records: Sequence[OrderRecord | None]) -> list[OrderRecord | None]:
+        """Records brought up to date with the venue where they may have changed there."""
+        return [
+            self.orders.refresh(record.client_order_id)
+            if record is not None
+            and not record.is_terminal
+            and record.status is not OrderStatus.INTENT
+            else record
+            for record in records
+        ]
 
     def _instrument(self) -> Instrument:
         for instrument in self.exchange.instruments():

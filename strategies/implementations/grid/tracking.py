@@ -10,7 +10,6 @@ when the quantity, entry or fees change (on fills), not on every cycle.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from decimal import Context, Decimal
 
@@ -33,13 +32,6 @@ def stored(value: Decimal) -> Decimal:
     return value.quantize(_STORED, context=_WIDE)
 
 
-def episode_for(episode: GridEpisode, records: Sequence[PositionRecord]) -> GridEpisode:
-    """The episode to book into: a fresh one once its position record has been closed."""
-    if episode.position_id is not None and all(str(r.id) != episode.position_id for r in records):
-        return GridEpisode()
-    return episode
-
-
 def track_position(
     strategy_name: str,
     direction: GridDirection,
@@ -48,16 +40,22 @@ def track_position(
     episode: GridEpisode,
     now: datetime,
 ) -> tuple[GridEpisode, list[Action]]:
-    """Actions that bring the records in line with the venue, and the episode to keep."""
+    """Actions that bring the records in line with the venue, and the episode to keep.
+
+    Flat: every active record is closed (the first with the episode's realized PnL) and the
+    episode starts again from zero. The planner puts these closes *before* it saves the
+    state, so a crash in between leaves either an open record and the episode (closed next
+    cycle) or no open record, which resets the episode.
+    """
     held = max(ZERO, market.position_qty * direction.sign)
     if held == 0 or market.position is None:
-        return episode, [
+        return GridEpisode(), [
             ClosePositionRecord(
                 record.id,
                 "grid position flat",
-                episode.realized_pnl if episode.position_id == str(record.id) else ZERO,
+                episode.realized_pnl if index == 0 else ZERO,
             )
-            for record in records
+            for index, record in enumerate(records)
         ]
     entry = market.position.entry_price
     long = direction is GridDirection.LONG
@@ -82,8 +80,6 @@ def track_position(
         )
         return episode, [OpenPositionRecord(position, changes)]
     record = records[0]
-    if episode.position_id is None:
-        episode = replace(episode, position_id=str(record.id))
     qty, price = (
         (record.long_qty, record.long_entry_price)
         if long
