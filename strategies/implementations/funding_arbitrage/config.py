@@ -118,6 +118,10 @@ class ExecutionConfig(_Model):
     # Refuse an open when buying the long leg at its ask and selling the short leg at its
     # bid costs more than this, in basis points of the price (spreads plus basis).
     slippage_tolerance_bps: Decimal = Field(Decimal(20), ge=0, le=1_000)
+    # After an open of a pair FAILED (a leg refused and the other unwound), the pair is not
+    # tried again for this long: each attempt pays fees, and a venue refusing now usually
+    # refuses on the next tick too.
+    failed_open_cooldown_seconds: int = Field(900, ge=0)
 
 
 class IntervalsConfig(_Model):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -295,7 +295,12 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
                 opportunity.symbol,
             ) in used:
                 continue
-            outcome = self._open_pair(opportunity, now)
+            cooling = self._cooldown(opportunity, now)
+            outcome = (
+                [self._refuse(opportunity, cooling)]
+                if cooling
+                else self._open_pair(opportunity, now)
+            )
             results += outcome
             if any(
                 isinstance(o, OpenRefused) and o.reason.startswith("risk.max_positions")
@@ -356,6 +361,20 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             position, self.market.leg_specs(position), plan.qty
         )
         return [report]
+
+    def _cooldown(self, opportunity: Opportunity, now: datetime) -> str | None:
+        """Why the pair must wait after a failed open, or None."""
+        wait = timedelta(seconds=self.config.execution.failed_open_cooldown_seconds)
+        for failed in self.position_manager.find(
+            self.name, [PositionStatus.FAILED], opportunity.symbol
+        ):
+            key = (failed.symbol, failed.long_dex, failed.short_dex)
+            if key == opportunity.key and failed.closed_at and now - failed.closed_at < wait:
+                return (
+                    f"execution.failed_open_cooldown_seconds: the pair failed to open at "
+                    f"{failed.closed_at.isoformat()} ({failed.close_reason})"
+                )
+        return None
 
     def _refuse(self, opportunity: Opportunity, reason: str) -> OpenRefused:
         self.record_event(

@@ -32,22 +32,24 @@ def realized_trading_pnl(records: Iterable[OrderRecord]) -> Decimal:
     return pnl
 
 
-def fills_vwap(
-    records: Iterable[OrderRecord], spec: LegSpec, purpose: str | None = None
-) -> Decimal | None:
-    """Volume-weighted fill price of the leg's orders (of one purpose); None without fills."""
+def fills_vwap(records: Iterable[OrderRecord], spec: LegSpec) -> Decimal | None:
+    """Volume-weighted price of the leg's opening-side fills (its entry); None without."""
     qty = ZERO
     notional = ZERO
     for record in records:
-        if record.intent.venue != spec.venue or record.intent.symbol != spec.symbol:
-            continue
-        if purpose is not None and record.intent.purpose != purpose:
+        intent = record.intent
+        if intent.venue != spec.venue or intent.side is not spec.leg.opening_side:
             continue
         if record.filled_qty == 0 or record.avg_fill_price is None:
             continue
         qty += record.filled_qty
         notional += record.filled_qty * record.avg_fill_price
     return notional / qty if qty else None
+
+
+def qty_text(value: Decimal) -> str:
+    """A quantity as people write it: 1, 0.5, 12.25 (not 1.000000000000000000)."""
+    return f"{value.normalize():f}"
 
 
 def describe_failures(records: Iterable[OrderRecord]) -> str:
@@ -57,9 +59,9 @@ def describe_failures(records: Iterable[OrderRecord]) -> str:
         intent = record.intent
         if record.filled_qty == intent.quantity:
             continue
-        what = f"{intent.side.value} {intent.quantity} {intent.symbol} on {intent.venue}"
+        what = f"{intent.side.value} {qty_text(intent.quantity)} {intent.symbol} on {intent.venue}"
         if record.filled_qty > 0:
-            parts.append(f"{what} filled {record.filled_qty} only")
+            parts.append(f"{what} filled {qty_text(record.filled_qty)} only")
         else:
             parts.append(f"{what} {record.status.value}: {record.error or 'no fill'}")
     return "; ".join(parts)

@@ -42,6 +42,7 @@ from strategies.implementations.funding_arbitrage.models import ExecutionReport,
 from strategies.implementations.funding_arbitrage.operations.accounting import (
     describe_failures,
     fills_vwap,
+    qty_text,
     realized_trading_pnl,
     total_fees,
 )
@@ -146,7 +147,7 @@ class HedgedExecution:
         orders += tuple(o for r in results.values() for o in r.orders)
         notes = "; ".join(note for _, note in held.values() if note)
         failed = [r for r in results.values() if not r.ok]
-        if failed or results[Leg.LONG].held != results[Leg.SHORT].held:
+        if failed or self._unequal(results):
             detail = self._leg_details(results.values())
             return self.needs_reconcile(
                 position, operation, f"legs not equal after {operation}: {detail}", orders
@@ -155,7 +156,7 @@ class HedgedExecution:
             reason = f"{why_unequal or 'no leg is held'}; legs flat" + (
                 f" ({notes})" if notes else ""
             )
-            return self._finish_flat(position, operation, reason, orders)
+            return self._finish_flat(position, legs, operation, reason, orders)
         return self._mark_open(position, legs, results, operation, orders, notes)
 
     def _mark_open(
@@ -169,8 +170,8 @@ class HedgedExecution:
     ) -> ExecutionReport:
         records = self._trader.records(position.id)
         qty = results[Leg.LONG].held
-        long_price = fills_vwap(records, legs[Leg.LONG], purpose="open")
-        short_price = fills_vwap(records, legs[Leg.SHORT], purpose="open")
+        long_price = fills_vwap(records, legs[Leg.LONG])
+        short_price = fills_vwap(records, legs[Leg.SHORT])
         prices = [p for p in (long_price, short_price) if p is not None]
         size = qty * sum(prices, Decimal(0)) / len(prices) if prices else position.size_usd
         position = self._positions.update(
@@ -185,7 +186,9 @@ class HedgedExecution:
             ),
         )
         position = self._positions.mark_status(position.id, PositionStatus.OPEN, notes or None)
-        detail = f"hedged {qty} {position.symbol} on both legs" + (f" ({notes})" if notes else "")
+        detail = f"hedged {qty_text(qty)} {position.symbol} on both legs" + (
+            f" ({notes})" if notes else ""
+        )
         self._event("position.hedged", position.id, {"operation": operation, "qty": qty})
         return ExecutionReport(position.id, operation, position.status, detail, qty, qty, orders)
 
@@ -201,18 +204,29 @@ class HedgedExecution:
         )
         orders = tuple(o for r in results.values() for o in r.orders)
         if all(r.ok and r.held == 0 for r in results.values()):
-            return self._finish_flat(position, "close", reason, orders)
-        expected = {Leg.LONG: position.long_qty, Leg.SHORT: position.short_qty}
-        unchanged = all(r.held == expected[leg] for leg, r in results.items())
-        if unchanged and not any(r.unknown for r in results.values()):
-            detail = f"close failed, both legs still held: {self._leg_details(results.values())}"
-            position = self._positions.mark_status(position.id, PositionStatus.OPEN, detail)
-            self._event("position.close_failed", position.id, {"reason": reason, "detail": detail})
-            return ExecutionReport(
-                position.id, "close", position.status, detail, *self._qtys(results), orders
+            return self._finish_flat(position, legs, "close", reason, orders)
+        if not any(r.unknown for r in results.values()) and self._unequal(results):
+            # One leg closed, the other could not be: a naked leg is worse than a failed
+            # close, so the closed side is bought back to the size the other still holds.
+            bigger = max(r.held for r in results.values())
+            deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+            results = self._both(
+                legs,
+                lambda spec: self._trader.converge(
+                    position.id, spec, bigger, "rehedge", deadline, grow=True
+                ),
             )
-        detail = f"close incomplete: {self._leg_details(results.values())}"
-        return self.needs_reconcile(position, "close", detail, orders)
+            orders += tuple(o for r in results.values() for o in r.orders)
+        if any(r.unknown for r in results.values()) or self._unequal(results):
+            detail = f"close incomplete: {self._leg_details(results.values())}"
+            return self.needs_reconcile(position, "close", detail, orders)
+        detail = f"close failed, legs still hedged: {self._leg_details(results.values())}"
+        self._event("position.close_failed", position.id, {"reason": reason, "detail": detail})
+        return self._mark_open(position, legs, results, "close", orders, detail)
+
+    @staticmethod
+    def _unequal(results: Mapping[Leg, LegResult]) -> bool:
+        return results[Leg.LONG].held != results[Leg.SHORT].held
 
     def reduce(
         self, position: PositionRecord, legs: Legs, fraction: Decimal, reason: str
@@ -258,7 +272,12 @@ class HedgedExecution:
     # ---------------------------------------------------------------- endings
 
     def _finish_flat(
-        self, position: PositionRecord, operation: str, reason: str, orders: tuple[str, ...]
+        self,
+        position: PositionRecord,
+        legs: Legs,
+        operation: str,
+        reason: str,
+        orders: tuple[str, ...],
     ) -> ExecutionReport:
         """Both legs are flat: FAILED if the position never opened, else CLOSED with PnL."""
         position = self._sync_funding(position)
@@ -268,6 +287,17 @@ class HedgedExecution:
             position.id, PositionUpdate(long_qty=Decimal(0), short_qty=Decimal(0), fees_usd=fees)
         )
         trading = realized_trading_pnl(records)
+        # A leg our fills say is still held was closed by the venue (liquidation, ADL): its
+        # exit is not in our journal, so it is valued at the mark now and said so.
+        for spec in legs.values():
+            left = self._trader.journal_held(position.id, spec)
+            if left != 0:
+                mark = self._trader.mark(spec)
+                trading += left * spec.leg.sign * (mark or Decimal(0))
+                reason += (
+                    f"; {spec.leg.label} leg ({qty_text(left)}) was closed outside perpbot, "
+                    f"valued at the mark {mark}"
+                )
         realized = trading - fees + position.funding_usd
         never_opened = position.opened_at is None and position.status in (
             PositionStatus.OPENING,

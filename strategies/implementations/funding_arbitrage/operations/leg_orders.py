@@ -131,6 +131,14 @@ class LegTrader:
                 return position.qty * spec.leg.sign
         return Decimal(0)
 
+    def mark(self, spec: LegSpec) -> Decimal | None:
+        """The leg's mid price now, or None if its venue cannot say."""
+        try:
+            return self._exchange(spec.venue).top_of_book(spec.symbol).mid
+        except ExchangeError as exc:
+            logger.warning("%s %s: no price: %s", spec.venue, spec.symbol, exc)
+            return None
+
     def held(self, position_id: uuid.UUID, spec: LegSpec) -> tuple[Decimal, str]:
         """What the leg holds for sure, and a note when journal and venue disagree.
 
@@ -193,9 +201,16 @@ class LegTrader:
     # ---------------------------------------------------------------- shrinking
 
     def converge(
-        self, position_id: uuid.UUID, spec: LegSpec, target: Decimal, purpose: str, deadline: float
+        self,
+        position_id: uuid.UUID,
+        spec: LegSpec,
+        target: Decimal,
+        purpose: str,
+        deadline: float,
+        grow: bool = False,
     ) -> LegResult:
-        """Reduce the leg to `target` (never grow it) with reduce-only market orders."""
+        """Bring the leg to `target`: down with reduce-only market orders, or (only with
+        `grow`) up with opening-side market orders."""
         placed: list[str] = []
         last_error = ""
         while True:
@@ -220,10 +235,12 @@ class LegTrader:
                     return LegResult(spec.leg, held, False, last_error, tuple(placed))
                 self._sleep(self._execution.retry_interval_seconds)
                 continue
-            excess = quantize_down(held - target, spec.qty_step) if held > target else Decimal(0)
-            if excess < spec.min_qty:
-                dust = f"; {held - target} left below the minimum size" if held > target else ""
+            gap = held - target if held > target else (target - held if grow else Decimal(0))
+            size = quantize_down(gap, spec.qty_step)
+            if size < spec.min_qty:
+                dust = f"; {held - target} from the target, below the minimum size" if gap else ""
                 return LegResult(spec.leg, held, True, note + dust, tuple(placed))
+            reducing = held > target
             attempt = len(earlier) + 1
             if attempt > MAX_ATTEMPTS or self.monotonic() >= deadline:
                 detail = f"still holds {held} (target {target}) after {len(earlier)} orders"
@@ -233,11 +250,11 @@ class LegTrader:
                 strategy_name=self._strategy,
                 venue=spec.venue,
                 symbol=spec.symbol,
-                side=spec.leg.closing_side,
+                side=spec.leg.closing_side if reducing else spec.leg.opening_side,
                 order_type=OrderType.MARKET,
-                quantity=excess,
+                quantity=size,
                 purpose=purpose,
-                reduce_only=True,
+                reduce_only=reducing,
                 position_id=position_id,
             )
             record = self.place(intent, deadline)
