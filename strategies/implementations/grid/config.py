@@ -41,7 +41,9 @@ class GridConfig(StatelessStrategyConfig):
     enabled: bool = True
     # The venue sub-account the grid trades on. It must be dedicated to this grid: the
     # position on `symbol` is read as the grid's own, and a stop loss closes all of it.
-    account: Annotated[str, StringConstraints(min_length=1, max_length=50)] = "main"
+    account: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    ] = "main"
     direction: GridDirection
     # Size of each open order: exactly one of a base quantity or a USD notional (converted
     # at the open price and rounded down to the venue's quantity step).

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from beat_schedule import build_schedule
 from core.clock import ManualClock
 from core.errors import ConfigError
 from core.settings import PROJECT_ROOT
@@ -108,6 +110,7 @@ def test_defaults_are_explicit():
             "stop_loss_price (3000)",
         ),
         ({"on_stop": "sell"}, "grid.yaml: grid.on_stop: must be 'keep' or 'close'"),
+        ({"account": "my grid"}, "grid.yaml: grid.account: String should match pattern"),
     ],
 )
 def test_a_bad_config_names_the_field(changes, message):
@@ -134,3 +137,15 @@ def test_the_config_is_frozen():
     config = load_strategy_config(VALID)
     with pytest.raises(ValueError, match="frozen"):
         config.max_orders = 7  # type: ignore[misc]
+
+
+def test_the_beat_schedule_fires_one_cycle_entry_per_grid():
+    config = load_strategy_config({**VALID, "intervals": {"cycle_seconds": 7}})
+    schedule = build_schedule({"g1": config}, {"g1": False})
+    entry = schedule["g1-cycle"]
+    assert (entry["task"], entry["args"], entry["schedule"]) == (
+        "perpbot.strategy.cycle",
+        ("g1",),
+        timedelta(seconds=7),
+    )
+    assert entry["options"] == {"queue": "strategy", "expires": 7.0}
