@@ -8,7 +8,7 @@ from celery import Celery
 
 app = Celery(
     "perpbot",
-    include=["tasks.health", "tasks.market_tasks", "tasks.strategy_tasks"],
+    include=["tasks.health", "tasks.market_tasks", "tasks.strategy_tasks", "tasks.transfer_tasks"],
 )
 app.config_from_object("celeryconfig")
 

@@ -1,6 +1,14 @@
 """All tables. Importing this package registers every model on `Base.metadata`."""
 
 from db.base import Base
+from db.models.bridges import (
+    PaperBridgeProtocolState,
+    PaperBridgeTransfer,
+    PaperChainTransfer,
+    PaperFaultHit,
+    PaperWallet,
+    PaperWalletEntry,
+)
 from db.models.events import Event
 from db.models.funding import FundingPayment, FundingRate
 from db.models.orders import Order
@@ -28,6 +36,10 @@ __all__ = [
     "FundingRate",
     "Order",
     "PaperAccount",
+    "PaperBridgeProtocolState",
+    "PaperBridgeTransfer",
+    "PaperChainTransfer",
+    "PaperFaultHit",
     "PaperFill",
     "PaperFundingSettlement",
     "PaperLedgerEntry",
@@ -36,6 +48,8 @@ __all__ = [
     "PaperPosition",
     "PaperTransfer",
     "PaperVenue",
+    "PaperWallet",
+    "PaperWalletEntry",
     "StrategyControl",
     "StrategyPosition",
     "StrategyState",

@@ -1,0 +1,140 @@
+"""Ports for moving money between chains (bridges) and on a chain (wallet transfers).
+
+The same shape as the venue port (`exchanges.base`): Decimal money, UTC times, and every
+send carries the caller's idempotency key, so a send repeated with the same key returns the
+first transfer instead of making a second one. Errors reuse the venue error classes, which
+say what the caller may do next (`TransientExchangeError`: nothing happened, retry;
+`OrderRejectedError`: refused, do not repeat; `UnknownOutcomeError`: look the key up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from exchanges.base import OrderRejectedError, TransientExchangeError, UnknownOutcomeError
+
+
+class BridgeUnavailableError(TransientExchangeError):
+    """The bridge protocol is down (paused, congested): nothing was sent, try later."""
+
+
+class BridgeRejectedError(OrderRejectedError):
+    """The bridge refused the transfer (route, amount, address): do not repeat it as is."""
+
+
+class BridgeUnknownOutcomeError(UnknownOutcomeError):
+    """The send may or may not have happened: look the key up."""
+
+
+class ChainRejectedError(OrderRejectedError):
+    """A wallet transfer was refused (unknown address, insufficient balance)."""
+
+
+class MovementState(StrEnum):
+    """State of a bridge or chain transfer as its protocol reports it."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"  # the money went back to the sender
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeRoute:
+    from_chain: str
+    to_chain: str
+    asset: str
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.from_chain}->{self.to_chain}"
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeQuote:
+    """What sending `amount` over `protocol` would cost and take."""
+
+    protocol: str
+    route: BridgeRoute
+    amount: Decimal
+    fee: Decimal
+    latency: timedelta
+
+    @property
+    def received(self) -> Decimal:
+        return self.amount - self.fee
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeReceipt:
+    """A bridge transfer as its protocol reports it, found by the sender's key."""
+
+    protocol: str
+    key: str
+    route: BridgeRoute
+    amount: Decimal  # debited from the sender
+    fee: Decimal  # kept by the bridge when it completes; refunded with the amount on failure
+    state: MovementState
+    eta: datetime | None = None
+    detail: str | None = None
+
+    @property
+    def received(self) -> Decimal:
+        return self.amount - self.fee
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReceipt:
+    """A transfer of `asset` between two addresses on one chain, found by the sender's key."""
+
+    chain: str
+    key: str
+    from_address: str
+    to_address: str
+    asset: str
+    amount: Decimal
+    state: MovementState
+    eta: datetime | None = None
+    detail: str | None = None
+
+
+@runtime_checkable
+class BridgeProtocol(Protocol):
+    """One bridge protocol (CCTP-like burn/mint, a relayer network...)."""
+
+    name: str
+
+    def available(self) -> bool:
+        """False while the protocol is down: routes over it are skipped."""
+        ...
+
+    def supports(self, route: BridgeRoute) -> bool: ...
+
+    def quote(self, route: BridgeRoute, amount: Decimal) -> BridgeQuote:
+        """Fee and latency for `amount`; raises `BridgeRejectedError` for a route it lacks."""
+        ...
+
+    def send(
+        self, key: str, route: BridgeRoute, amount: Decimal, from_address: str, to_address: str
+    ) -> BridgeReceipt:
+        """Send once per key: the same key again returns the first transfer."""
+        ...
+
+    def status(self, key: str) -> BridgeReceipt | None:
+        """The transfer sent with `key`, or None if the protocol never received it."""
+        ...
+
+
+@runtime_checkable
+class WalletNetwork(Protocol):
+    """Our wallets on each chain: send from one of them to an address on the same chain."""
+
+    def send(
+        self, chain: str, key: str, from_address: str, to_address: str, asset: str, amount: Decimal
+    ) -> ChainReceipt:
+        """Send once per (chain, key): the same key again returns the first transfer."""
+        ...
+
+    def status(self, chain: str, key: str) -> ChainReceipt | None: ...

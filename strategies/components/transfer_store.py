@@ -1,0 +1,209 @@
+"""`PostgresTransferStore`: the fund-transfer manager's `TransferStore` on `fund_transfers`.
+
+Each `locked()` block is one transaction holding the row lock; `save` writes only the
+fields that changed, guarded by `WHERE status = <expected> AND version = <expected>`, checks
+the status change against the transition table, and appends the audit event in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.orm import Session
+
+from core.enums import FundsLocation, TransferStatus
+from db.repositories.events import EventRepository
+from db.repositories.transfers import TransferRepository
+from strategies.components.sessions import SessionScope
+from strategies.implementations.funding_arbitrage.operations.transfer_states import (
+    ACTIVE_STATUSES,
+    check_transition,
+)
+from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+    ExternalState,
+    NewTransfer,
+    TransferNotFoundError,
+    TransferRecord,
+)
+
+ENTITY = "fund_transfer"
+
+# Record field -> column, where the names differ.
+_COLUMN = {
+    "from_venue": "from_dex",
+    "to_venue": "to_dex",
+    "amount": "amount_usd",
+    "fee": "fee_usd",
+    "withdrawal_fee": "withdrawal_fee_usd",
+    "bridge_fee": "bridge_fee_usd",
+    "received": "received_usd",
+}
+_IMMUTABLE = {"id", "created_at", "updated_at", "version"}
+
+
+def to_record(row: RowMapping) -> TransferRecord:
+    external, paused = row["external_state"], row["paused_status"]
+    return TransferRecord(
+        id=row["id"],
+        strategy_name=row["strategy_name"],
+        from_venue=row["from_dex"],
+        from_account=row["from_account"],
+        to_venue=row["to_dex"],
+        to_account=row["to_account"],
+        asset=row["asset"],
+        amount=row["amount_usd"],
+        fee=row["fee_usd"],
+        withdrawal_fee=row["withdrawal_fee_usd"],
+        bridge_fee=row["bridge_fee_usd"],
+        received=row["received_usd"],
+        status=TransferStatus(row["status"]),
+        funds_location=FundsLocation(row["funds_location"]),
+        funds_chain=row["funds_chain"],
+        reason=row["reason"],
+        from_chain=row["from_chain"] or "",
+        to_chain=row["to_chain"] or "",
+        bridge_protocol=row["bridge_protocol"],
+        destination_address=row["destination_address"],
+        withdrawal_ref=row["withdrawal_ref"],
+        bridge_ref=row["bridge_ref"],
+        deposit_ref=row["deposit_ref"],
+        attempts=row["attempts"],
+        unconfirmed_sends=row["unconfirmed_sends"],
+        external_state=ExternalState(external) if external else None,
+        paused_status=TransferStatus(paused) if paused else None,
+        dedupe_key=row["dedupe_key"],
+        last_error=row["last_error"],
+        operator_note=row["operator_note"],
+        next_check_at=row["next_check_at"],
+        completed_at=row["completed_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+def _column_value(value: Any) -> Any:
+    return (
+        value.value if isinstance(value, TransferStatus | FundsLocation | ExternalState) else value
+    )
+
+
+def changed_columns(before: TransferRecord, after: TransferRecord) -> dict[str, Any]:
+    changes = {}
+    for name in (f.name for f in fields(TransferRecord)):
+        if name in _IMMUTABLE:
+            continue
+        new = getattr(after, name)
+        if new != getattr(before, name):
+            changes[_COLUMN.get(name, name)] = _column_value(new)
+    return changes
+
+
+class _LockedTransfer:
+    def __init__(self, session: Session, row: RowMapping) -> None:
+        self._session = session
+        self._record = to_record(row)
+
+    @property
+    def record(self) -> TransferRecord:
+        return self._record
+
+    def save(self, updated: TransferRecord, event: str | None, **detail: Any) -> TransferRecord:
+        before = self._record
+        if updated.id != before.id:
+            raise ValueError(f"save: record {updated.id} is not the locked transfer {before.id}")
+        if updated.status is not before.status:
+            check_transition(before, updated.status)
+        values = changed_columns(before, updated)
+        if values:
+            row = TransferRepository(self._session).update_guarded(
+                before.id, before.status.value, before.version, values
+            )
+            self._record = to_record(row)
+        if event is not None:
+            EventRepository(self._session).append(
+                event,
+                ENTITY,
+                before.id,
+                strategy_name=before.strategy_name,
+                status=self._record.status.value,
+                funds_location=self._record.funds_location.value,
+                **detail,
+            )
+        return self._record
+
+
+class PostgresTransferStore:
+    """Implements `TransferStore`; every call is its own transaction from `scope`."""
+
+    def __init__(self, scope: SessionScope) -> None:
+        self._scope = scope
+
+    def create(self, new: NewTransfer) -> tuple[TransferRecord, bool]:
+        values = {
+            "id": uuid.uuid4(),
+            "strategy_name": new.strategy_name,
+            "from_dex": new.from_venue,
+            "from_account": new.from_account,
+            "to_dex": new.to_venue,
+            "to_account": new.to_account,
+            "asset": new.asset,
+            "amount_usd": new.amount,
+            "status": TransferStatus.PENDING.value,
+            "funds_location": FundsLocation.SOURCE.value,
+            "reason": new.reason,
+            "from_chain": new.from_chain,
+            "to_chain": new.to_chain,
+            "destination_address": new.destination_address,
+            "dedupe_key": new.dedupe_key,
+            "next_check_at": new.next_check_at,
+        }
+        with self._scope() as session:
+            row, created = TransferRepository(session).insert(values)
+            record = to_record(row)
+            if created:
+                EventRepository(session).append(
+                    "transfer.requested",
+                    ENTITY,
+                    record.id,
+                    strategy_name=record.strategy_name,
+                    status=record.status.value,
+                    amount=new.amount,
+                    route=f"{new.from_venue}/{new.from_account}->{new.to_venue}/{new.to_account}",
+                    reason=new.reason,
+                )
+        return record, created
+
+    @contextmanager
+    def locked(self, transfer_id: uuid.UUID) -> Iterator[_LockedTransfer]:
+        with self._scope() as session:
+            row = TransferRepository(session).lock(transfer_id)
+            if row is None:
+                raise TransferNotFoundError(f"no fund transfer with id {transfer_id}")
+            yield _LockedTransfer(session, row)
+
+    def get(self, transfer_id: uuid.UUID) -> TransferRecord | None:
+        with self._scope() as session:
+            row = TransferRepository(session).get(transfer_id)
+            return None if row is None else to_record(row)
+
+    def list(
+        self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
+    ) -> list[TransferRecord]:
+        with self._scope() as session:
+            values = [s.value for s in statuses] if statuses else None
+            return [to_record(r) for r in TransferRepository(session).list(values, limit)]
+
+    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[TransferRecord]:
+        with self._scope() as session:
+            rows = TransferRepository(session).claim_due(
+                [s.value for s in ACTIVE_STATUSES], now, until, limit
+            )
+            return [to_record(r) for r in rows]

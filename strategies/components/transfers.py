@@ -1,0 +1,199 @@
+"""Composition of the fund-transfer component: config file -> store, venues, paper network,
+bridges -> `FundTransferManager`.
+
+`configs/transfers.yaml` (or the file named by `PERPBOT_TRANSFERS_CONFIG`) has two sections:
+`routing` (venue <-> chain mapping, the address allowlist, the policy; see
+`operations/transfer_config.py`) and `paper` (the simulated network's bridges, confirmation
+time, venue transfer terms and injected faults; see `exchanges/bridges/config.py`).
+
+Transfers run on paper venues and paper bridges. Live bridge and wallet adapters are not
+built: in live mode `build_transfer_manager` refuses with a clear error rather than move real
+money through a simulation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine
+
+from core.clock import Clock
+from core.errors import ConfigError
+from core.settings import PROJECT_ROOT, Settings, get_settings
+from exchanges.bridges.config import PaperNetworkConfig
+from exchanges.bridges.faults import FlakyWithdrawals, TransientFaults
+from exchanges.bridges.paper_bridges import PaperBridge
+from exchanges.bridges.paper_network import PaperNetwork
+from exchanges.paper import PaperExchange, PaperVenueConfig
+from exchanges.paper.transfers import deposit_address
+from strategies.components.sessions import engine_scope
+from strategies.components.transfer_store import PostgresTransferStore
+from strategies.implementations.funding_arbitrage.operations.bridge_manager import BridgeManager
+from strategies.implementations.funding_arbitrage.operations.fund_transfer import (
+    FundTransferManager,
+)
+from strategies.implementations.funding_arbitrage.operations.transfer_config import (
+    TransferRoutingConfig,
+)
+from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+    StepDispatcher,
+    TransferStep,
+    TransferVenue,
+)
+
+DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "transfers.yaml"
+TRANSFERS_QUEUE = "transfers"
+STEP_TASKS: Mapping[TransferStep, str] = {
+    TransferStep.WITHDRAW: "perpbot.transfers.withdraw",
+    TransferStep.BRIDGE: "perpbot.transfers.bridge",
+    TransferStep.DEPOSIT: "perpbot.transfers.deposit",
+}
+
+
+class TransfersConfig(BaseModel):
+    """The whole transfers config file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    routing: TransferRoutingConfig
+    paper: PaperNetworkConfig = PaperNetworkConfig()
+
+
+class TransferSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    config_path: Path = Field(
+        DEFAULT_CONFIG, validation_alias=AliasChoices("PERPBOT_TRANSFERS_CONFIG")
+    )
+
+
+def load_transfers_config(path: Path | None = None) -> TransfersConfig:
+    """Read and validate the transfers config; errors name the file and the field path."""
+    path = path or TransferSettings().config_path
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the transfers config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    try:
+        return TransfersConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or '(top level)'}: {item['msg']}"
+            for item in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+def check_paper_deposit_addresses(config: TransfersConfig) -> None:
+    """Every allowlisted venue deposit address must be that paper account's address."""
+    for index, entry in enumerate(config.routing.allowlist):
+        if entry.kind != "venue_deposit" or entry.venue is None:
+            continue
+        expected = deposit_address(entry.venue, entry.account, entry.chain)
+        if entry.address.lower() != expected.lower():
+            raise ConfigError(
+                f"routing.allowlist.{index}: {entry.venue}/{entry.account} receives deposits on "
+                f"{entry.chain} at {expected} on the paper venue, not {entry.address}"
+            )
+
+
+class PaperVenueDirectory:
+    """Paper venue accounts for transfers, with the config's transfer terms and faults."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        venues: Mapping[str, PaperVenueConfig],
+        faults: TransientFaults,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._configs = dict(venues)
+        self._faults = faults
+        self._cache: dict[tuple[str, str], TransferVenue] = {}
+
+    def venue(self, name: str, account: str) -> TransferVenue:
+        key = (name, account)
+        if key not in self._cache:
+            exchange = PaperExchange(
+                name,
+                engine=self._engine,
+                clock=self._clock,
+                account=account,
+                config=self._configs.get(name, PaperVenueConfig()),
+            )
+            self._cache[key] = FlakyWithdrawals(exchange, self._faults)
+        return self._cache[key]
+
+
+class TaskSender(Protocol):
+    def send_task(self, name: str, args: Any = None, **options: Any) -> Any: ...
+
+
+class CeleryStepDispatcher:
+    """Enqueues a step as its Celery task on the `transfers` queue (by task name)."""
+
+    def __init__(self, sender: TaskSender) -> None:
+        self._sender = sender
+
+    def dispatch(self, step: TransferStep, transfer_id: uuid.UUID) -> None:
+        self._sender.send_task(STEP_TASKS[step], args=[str(transfer_id)], queue=TRANSFERS_QUEUE)
+
+
+def build_transfer_manager(
+    *,
+    engine: Engine,
+    clock: Clock,
+    config: TransfersConfig | None = None,
+    dispatcher: StepDispatcher | None = None,
+    settings: Settings | None = None,
+) -> FundTransferManager:
+    """The transfer manager for this deployment (paper venues, paper network, bridges)."""
+    settings = settings or get_settings()
+    if settings.is_live:
+        raise ConfigError(
+            "fund transfers run on paper venues and paper bridges only; live wallet and "
+            "bridge adapters are not built, so transfers are refused in live mode"
+        )
+    config = config or load_transfers_config()
+    check_paper_deposit_addresses(config)
+    paper = config.paper
+    faults = TransientFaults(engine, paper.transient_failures)
+    targets = {
+        (e.chain, e.address): (e.venue, e.account)
+        for e in config.routing.allowlist
+        if e.kind == "venue_deposit" and e.venue is not None
+    }
+    network = PaperNetwork(
+        engine,
+        clock,
+        targets,
+        confirm_delay=timedelta(seconds=paper.deposit_confirm_seconds),
+        faults=faults,
+    )
+    bridges = BridgeManager(
+        [
+            PaperBridge(profile, engine=engine, clock=clock, seed=paper.seed, faults=faults)
+            for profile in paper.bridges
+        ],
+        time_value_per_hour=config.routing.policy.time_value_per_hour,
+    )
+    return FundTransferManager(
+        store=PostgresTransferStore(engine_scope(engine)),
+        venues=PaperVenueDirectory(engine, clock, paper.venues, faults),
+        network=network,
+        bridges=bridges,
+        routing=config.routing,
+        clock=clock,
+        dispatcher=dispatcher,
+    )

@@ -1,0 +1,344 @@
+"""The three steps of a transfer: withdraw, bridge, deposit.
+
+Each step says how to start an attempt (the intent written before any side effect), how to
+look its key up, how to send it, and how to record what the venue / bridge / chain reported.
+The driver that runs them in the right transactions is `FundTransferManager`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from core.enums import FundsLocation, TransferStatus
+from exchanges.base import TransferReceipt, TransferState
+from exchanges.bridges.base import BridgeReceipt, BridgeRoute, ChainReceipt, MovementState
+from strategies.implementations.funding_arbitrage.operations.bridge_manager import (
+    NoBridgeAvailableError,
+)
+from strategies.implementations.funding_arbitrage.operations.transfer_states import (
+    key_attempt,
+    step_key,
+    transition,
+)
+from strategies.implementations.funding_arbitrage.operations.transfer_step_base import (
+    Observation,
+    Recorded,
+    Seen,
+    StepContext,
+    StepSpec,
+    failed,
+    intent,
+    receipt_seen,
+    waiting,
+)
+from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+    ExternalState,
+    TransferRecord,
+    TransferRefusedError,
+    TransferStep,
+    TransferVenue,
+)
+
+S = TransferStatus
+L = FundsLocation
+
+
+class WithdrawStep(StepSpec):
+    step = TransferStep.WITHDRAW
+    entry = (S.PENDING,)
+    working = S.WITHDRAWING
+
+    def begin(self, record: TransferRecord, prepared: Any, now: datetime) -> TransferRecord:
+        key = step_key(record.id, self.step, record.withdrawal_ref)
+        return intent(record, S.WITHDRAWING, now, self.ctx.stuck, withdrawal_ref=key)
+
+    def key(self, record: TransferRecord) -> str | None:
+        return record.withdrawal_ref
+
+    def _venue(self, record: TransferRecord) -> TransferVenue:
+        return self.ctx.venues.venue(record.from_venue, record.from_account)
+
+    def _observe(self, receipt: TransferReceipt) -> Observation:
+        return Observation(
+            receipt_seen(receipt), receipt.amount, receipt.fee, detail=receipt.detail
+        )
+
+    def lookup(self, record: TransferRecord) -> Observation | None:
+        receipt = self._venue(record).get_withdrawal(str(record.withdrawal_ref))
+        return None if receipt is None else self._observe(receipt)
+
+    def send(self, record: TransferRecord) -> Observation:
+        address = self.ctx.routing.wallet(record.from_chain)
+        self.ctx.routing.check_allowed(
+            record.from_chain, address, f"withdrawal from {record.from_venue}"
+        )
+        receipt = self._venue(record).withdraw(
+            record.asset, record.amount, address, record.from_chain, str(record.withdrawal_ref)
+        )
+        return self._observe(receipt)
+
+    def resend_allowed(self, record: TransferRecord) -> bool:
+        return self.ctx.routing.venue(record.from_venue).idempotent_withdrawals
+
+    def resting(self, record: TransferRecord) -> tuple[FundsLocation, str | None]:
+        return L.SOURCE, None
+
+    def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
+        if (problem := self.check_amount(record, seen, record.amount)) is not None:
+            return Recorded(record, None, "reconcile", detail=problem)
+        if seen.state is Seen.PENDING:
+            return waiting(
+                record,
+                seen,
+                L.IN_FLIGHT_WITHDRAWAL,
+                record.from_chain,
+                ExternalState.PENDING,
+                self.ctx,
+                now,
+            )
+        if seen.state is Seen.FAILED:
+            reason = (
+                f"withdrawal {record.withdrawal_ref} failed on {record.from_venue} and was "
+                f"refunded: {seen.detail}"
+            )
+            return Recorded(
+                failed(record, reason, L.SOURCE, None), "transfer.failed", "stop", detail=reason
+            )
+        nxt = TransferStep.BRIDGE if record.needs_bridge else TransferStep.DEPOSIT
+        updated = transition(
+            record,
+            S.WITHDRAWN,
+            funds_location=L.WALLET,
+            funds_chain=record.from_chain,
+            withdrawal_fee=seen.fee,
+            fee=record.fee + seen.fee,
+            unconfirmed_sends=0,
+            external_state=None,
+            next_check_at=now + self.ctx.stuck,
+        )
+        return Recorded(updated, "transfer.withdrawn", "next", nxt, f"fee {seen.fee}")
+
+
+class BridgeStep(StepSpec):
+    step = TransferStep.BRIDGE
+    entry = (S.WITHDRAWN,)
+    working = S.BRIDGING
+
+    def _route(self, record: TransferRecord) -> BridgeRoute:
+        return BridgeRoute(record.from_chain, record.to_chain, record.asset)
+
+    def prepare(self, record: TransferRecord) -> Any:
+        if record.status is not S.WITHDRAWN:
+            return None
+        route = self._route(record)
+        # After a failed attempt, prefer another protocol; fall back to the same one if it is
+        # the only one up.
+        exclude = (
+            {record.bridge_protocol} if record.bridge_ref and record.bridge_protocol else set()
+        )
+        try:
+            return self.ctx.bridges.best(route, record.net_amount, exclude)
+        except NoBridgeAvailableError:
+            if not exclude:
+                raise
+            return self.ctx.bridges.best(route, record.net_amount)
+
+    def begin(self, record: TransferRecord, prepared: Any, now: datetime) -> TransferRecord:
+        key = step_key(record.id, self.step, record.bridge_ref)
+        return intent(
+            record,
+            S.BRIDGING,
+            now,
+            self.ctx.stuck,
+            bridge_ref=key,
+            bridge_protocol=prepared.protocol,
+        )
+
+    def key(self, record: TransferRecord) -> str | None:
+        return record.bridge_ref
+
+    def _observe(self, receipt: BridgeReceipt) -> Observation:
+        return Observation(
+            receipt_seen(receipt), receipt.amount, receipt.fee, receipt.eta, receipt.detail
+        )
+
+    def lookup(self, record: TransferRecord) -> Observation | None:
+        receipt = self.ctx.bridges.status(str(record.bridge_protocol), str(record.bridge_ref))
+        return None if receipt is None else self._observe(receipt)
+
+    def send(self, record: TransferRecord) -> Observation:
+        routing = self.ctx.routing
+        source, target = routing.wallet(record.from_chain), routing.wallet(record.to_chain)
+        routing.check_allowed(record.to_chain, target, "bridge transfer")
+        receipt = self.ctx.bridges.send(
+            str(record.bridge_protocol),
+            str(record.bridge_ref),
+            self._route(record),
+            record.net_amount,
+            source,
+            target,
+        )
+        return self._observe(receipt)
+
+    def resting(self, record: TransferRecord) -> tuple[FundsLocation, str | None]:
+        return L.WALLET, record.from_chain
+
+    def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
+        if (problem := self.check_amount(record, seen, record.net_amount)) is not None:
+            return Recorded(record, None, "reconcile", detail=problem)
+        if seen.state is Seen.PENDING:
+            return waiting(
+                record, seen, L.IN_FLIGHT_BRIDGE, None, ExternalState.PENDING, self.ctx, now
+            )
+        if seen.state is Seen.FAILED:
+            return self._after_failure(
+                record,
+                f"bridge {record.bridge_protocol} {record.bridge_ref} failed and refunded the "
+                f"wallet: {seen.detail}",
+                now,
+            )
+        updated = transition(
+            record,
+            S.BRIDGED,
+            funds_location=L.WALLET,
+            funds_chain=record.to_chain,
+            bridge_fee=seen.fee,
+            fee=record.fee + seen.fee,
+            unconfirmed_sends=0,
+            external_state=None,
+            next_check_at=now + self.ctx.stuck,
+        )
+        return Recorded(
+            updated, "transfer.bridged", "next", TransferStep.DEPOSIT, f"fee {seen.fee}"
+        )
+
+    def _after_failure(self, record: TransferRecord, reason: str, now: datetime) -> Recorded:
+        if key_attempt(str(record.bridge_ref)) >= self.ctx.routing.policy.max_bridge_attempts:
+            return Recorded(
+                failed(record, reason, L.WALLET, record.from_chain),
+                "transfer.failed",
+                "stop",
+                detail=reason,
+            )
+        updated = transition(
+            record,
+            S.WITHDRAWN,
+            funds_location=L.WALLET,
+            funds_chain=record.from_chain,
+            last_error=reason,
+            unconfirmed_sends=0,
+            external_state=None,
+            next_check_at=now + self.ctx.stuck,
+        )
+        return Recorded(updated, "transfer.bridge_failed", "next", TransferStep.BRIDGE, reason)
+
+    def on_rejected(self, record: TransferRecord, reason: str) -> Recorded:
+        if record.status is S.BRIDGING:  # the protocol refused this send: try another route
+            return self._after_failure(record, reason, self.ctx.clock.now())
+        return super().on_rejected(record, reason)  # nothing sent: the money waits in the wallet
+
+
+class DepositStep(StepSpec):
+    step = TransferStep.DEPOSIT
+    entry = (S.WITHDRAWN, S.BRIDGED)
+    working = S.DEPOSITING
+
+    def prepare(self, record: TransferRecord) -> Any:
+        if record.status is S.DEPOSITING:
+            return None
+        venue = self.ctx.venues.venue(record.to_venue, record.to_account)
+        address = venue.deposit_address(record.asset, record.to_chain)
+        if record.destination_address and address.lower() != record.destination_address.lower():
+            raise TransferRefusedError(
+                f"deposit to {record.to_venue}/{record.to_account}: the venue now gives deposit "
+                f"address {address}, not {record.destination_address} as when the transfer was "
+                "requested; refusing to send"
+            )
+        self.ctx.routing.check_venue_deposit(
+            record.to_venue, record.to_account, record.to_chain, address
+        )
+        return address
+
+    def begin(self, record: TransferRecord, prepared: Any, now: datetime) -> TransferRecord:
+        key = step_key(record.id, self.step, record.deposit_ref)
+        return intent(
+            record, S.DEPOSITING, now, self.ctx.stuck, deposit_ref=key, destination_address=prepared
+        )
+
+    def key(self, record: TransferRecord) -> str | None:
+        return record.deposit_ref
+
+    def _observe(self, record: TransferRecord, receipt: ChainReceipt) -> Observation:
+        seen = Observation(
+            receipt_seen(receipt), receipt.amount, eta=receipt.eta, detail=receipt.detail
+        )
+        if receipt.state is not MovementState.COMPLETED:
+            return seen
+        # On chain: the destination venue credits it by reference (our key).
+        venue = self.ctx.venues.venue(record.to_venue, record.to_account)
+        credit = venue.get_deposit(str(record.deposit_ref))
+        if credit is None or credit.state is not TransferState.COMPLETED:
+            return replace(seen, state=Seen.CONFIRMED)
+        return Observation(Seen.COMPLETED, credit.amount)
+
+    def lookup(self, record: TransferRecord) -> Observation | None:
+        receipt = self.ctx.network.status(record.to_chain, str(record.deposit_ref))
+        return None if receipt is None else self._observe(record, receipt)
+
+    def send(self, record: TransferRecord) -> Observation:
+        target = str(record.destination_address)
+        self.ctx.routing.check_venue_deposit(
+            record.to_venue, record.to_account, record.to_chain, target
+        )
+        receipt = self.ctx.network.send(
+            record.to_chain,
+            str(record.deposit_ref),
+            self.ctx.routing.wallet(record.to_chain),
+            target,
+            record.asset,
+            record.net_amount,
+        )
+        return self._observe(record, receipt)
+
+    def resting(self, record: TransferRecord) -> tuple[FundsLocation, str | None]:
+        return L.WALLET, record.to_chain
+
+    def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
+        if (problem := self.check_amount(record, seen, record.net_amount)) is not None:
+            return Recorded(record, None, "reconcile", detail=problem)
+        if seen.state in (Seen.PENDING, Seen.CONFIRMED):
+            external = (
+                ExternalState.PENDING if seen.state is Seen.PENDING else ExternalState.CONFIRMED
+            )
+            return waiting(
+                record, seen, L.IN_FLIGHT_DEPOSIT, record.to_chain, external, self.ctx, now
+            )
+        if seen.state is Seen.FAILED:
+            reason = (
+                f"deposit {record.deposit_ref} failed on chain {record.to_chain}; the wallet "
+                f"was refunded: {seen.detail}"
+            )
+            return Recorded(
+                failed(record, reason, L.WALLET, record.to_chain),
+                "transfer.failed",
+                "stop",
+                detail=reason,
+            )
+        updated = transition(
+            record,
+            S.COMPLETED,
+            funds_location=L.DESTINATION,
+            funds_chain=None,
+            received=seen.amount,
+            unconfirmed_sends=0,
+            external_state=None,
+            next_check_at=None,
+            completed_at=now,
+        )
+        return Recorded(updated, "transfer.completed", "stop", detail=f"received {seen.amount}")
+
+
+def build_steps(ctx: StepContext) -> dict[TransferStep, StepSpec]:
+    return {spec.step: spec for spec in (WithdrawStep(ctx), BridgeStep(ctx), DepositStep(ctx))}
