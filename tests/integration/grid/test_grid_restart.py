@@ -142,3 +142,23 @@ def test_a_level_closed_outside_the_grid_is_written_off_without_an_order_storm(m
     kinds = [e.kind for e in sink.recent(50, grid.config["name"])]
     assert {"grid.level_uncovered", "grid.level_written_off"} <= set(kinds)
     assert (grid.venue.name, grid.venue.account) == (VENUE, ACCOUNT)
+
+
+def test_the_operators_stop_cancels_resting_opens_and_keeps_take_profits(make_grid):
+    grid = make_grid()
+    grid.marks(3000, 2990, 2990)
+    grid.cycle(0)
+    grid.cycle(1)
+    strategy = grid.build()
+    strategy.stop()
+    run_id = grid.state().run_id
+    assert [(o.client_order_id, o.status) for o in grid.venue_orders()] == [
+        (f"grid-{run_id}-1-o0", "filled"),
+        (f"grid-{run_id}-1-t0", "open"),
+        (f"grid-{run_id}-2-o0", "cancelled"),
+    ]
+    grid.cycle(2)  # restarted: the cancelled open is dropped, a new one goes out
+    assert [lv.seq for lv in grid.state().levels] == [1, 3]
+    report = grid.build().report()
+    assert report["levels"] == {"opening": 1, "holding": 0, "closing": 1}
+    assert (report["status"], report["take_profits"]) == ("running", 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -149,3 +150,10 @@ def test_the_beat_schedule_fires_one_cycle_entry_per_grid():
         timedelta(seconds=7),
     )
     assert entry["options"] == {"queue": "strategy", "expires": 7.0}
+
+
+def test_the_example_in_the_docs_is_the_example_file():
+    guide = (PROJECT_ROOT / "docs" / "grid.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- grid-example -->\n```yaml\n(.*?)```", guide, re.DOTALL)
+    assert match, "docs/grid.md has no yaml block after <!-- grid-example -->"
+    assert match.group(1) == EXAMPLE.read_text(encoding="utf-8")

@@ -159,3 +159,57 @@ def test_an_order_size_below_the_venue_minimum_is_an_error_naming_it():
 def test_an_order_size_in_usd_is_rounded_down_to_the_step():
     actions = plan_cycle(NAME, config(order_qty=None, order_notional_usd="100"), snapshot(), NOW)
     assert _of(actions, SubmitGridOrder)[0].intent.quantity == Decimal("0.03")  # 0.0333...
+
+
+def test_a_part_filled_take_profit_books_its_part_and_replaces_the_rest():
+    cfg = config()
+    level = GridLevel(
+        1,
+        LevelStage.CLOSING,
+        Decimal("2999.70"),
+        Decimal("0.1"),
+        NOW,
+        qty=Decimal("0.1"),
+        entry_price=Decimal("2999.70"),
+        open_fee=Decimal("0.04"),
+        tp_price=Decimal("3029.70"),
+    )
+    state = replace(
+        GridState.fresh(NAME, GridDirection.LONG, NOW),
+        levels=(level,),
+        next_seq=2,
+        last_open_at=NOW,
+    )
+    tp = _of(plan_cycle(NAME, cfg, snapshot(state, 1, position_qty="0.1"), NOW), SubmitGridOrder)
+    intent = tp[0].intent
+    cut = {intent.client_order_id: record(intent, OrderStatus.CANCELLED, "0.04", "3029.70", "0.01")}
+    actions = plan_cycle(NAME, cfg, snapshot(state, 1, cut, position_qty="0.06"), NOW)
+    (commit,) = _of(actions, CommitGridState)
+    left = commit.state.levels[0]  # (a new open joined it)
+    assert (left.qty, left.open_fee, left.tp_attempt, left.stage) == (
+        Decimal("0.06"),
+        Decimal("0.024"),
+        1,
+        LevelStage.CLOSING,
+    )
+    # 0.04 * 30 gross, minus 40 % of the open fee and the close fee
+    assert commit.state.totals.realized_pnl == Decimal("1.2") - Decimal("0.016") - Decimal("0.01")
+    (again,) = (a.intent for a in _of(actions, SubmitGridOrder) if a.intent.reduce_only)
+    assert (again.client_order_id, again.quantity, again.price) == (
+        f"grid-{state.run_id}-1-t1",
+        Decimal("0.06"),
+        Decimal("3029.70"),
+    )
+
+
+def test_a_part_filled_open_that_was_cancelled_keeps_its_filled_part():
+    cfg, state, actions = _first_cycle()
+    intent = _of(actions, SubmitGridOrder)[0].intent
+    cut = {intent.client_order_id: record(intent, OrderStatus.CANCELLED, "0.03", "2999.70")}
+    later = NOW + timedelta(minutes=1)
+    actions = plan_cycle(NAME, cfg, snapshot(state, 1, cut, position_qty="0.03"), later)
+    (commit,) = _of(actions, CommitGridState)
+    assert (commit.state.levels[0].qty, commit.state.levels[0].stage) == (
+        Decimal("0.03"),
+        LevelStage.CLOSING,
+    )
