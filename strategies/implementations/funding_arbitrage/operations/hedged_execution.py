@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from core.enums import OrderType, PositionStatus
 from core.money import quantize_down
+from exchanges.base import ExchangeError
 from strategies.components.base_components import (
     OrderIntent,
     OrderRecord,
@@ -135,7 +136,10 @@ class HedgedExecution:
         orders: tuple[str, ...] = (),
     ) -> ExecutionReport:
         """Bring both legs to the size both hold; OPEN, FAILED or CLOSED accordingly."""
-        held = self._both(legs, lambda spec: self._trader.held(position.id, spec))
+        try:
+            held = self._both(legs, lambda spec: self._trader.held(position.id, spec))
+        except ExchangeError as exc:
+            return self.needs_reconcile(position, operation, f"venue unavailable: {exc}", orders)
         target = min(amount for amount, _ in held.values())
         if target < max(spec.min_qty for spec in legs.values()):
             target = Decimal(0)
