@@ -230,9 +230,8 @@ def _allocate_close(fold: Fold, record: OrderRecord, sign: int) -> None:
     left = filled
     kept = []
     pnl = ZERO
-    holding = [lv for lv in fold.levels if lv.stage is not LevelStage.OPENING and lv.qty > 0]
     for level in fold.levels:
-        if level not in holding or left <= 0:
+        if level.stage is LevelStage.OPENING or level.qty <= 0 or left <= 0:
             kept.append(level)
             continue
         qty = min(level.qty, left)

@@ -1,8 +1,9 @@
 """What the grid reads each cycle (`GridSnapshot`) and what it decides (actions, as data).
 
-`decide` returns actions in the order `execute` must carry them out: the new state first
-(write-ahead: an order is in the state before it is sent, so a crash after sending is found
-by its client id), then audit events, cancels, orders, and the position record.
+`decide` returns actions in the order `execute` must carry them out: the new state before
+any order (write-ahead: an order is in the state before it is sent, so a crash after sending
+is found by its client id), then audit events, cancels, orders, and the position record
+(except closing a position record, which goes before the state: see `tracking`).
 """
 
 from __future__ import annotations

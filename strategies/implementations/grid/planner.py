@@ -4,11 +4,11 @@ Pure: it reads the snapshot (venue, stored state, refreshed order records) and t
 is given, and touches nothing. In order:
 
 1. fold terminal order records into the levels and the realized PnL (`accounting`);
-2. check that the venue position still covers the levels waiting for a take-profit; a level
-   it has not covered for two cycles in a row was closed outside the grid and is written off
+2. stop loss, stop_price and pause_price, checked on the mid price;
+3. check that the venue position still covers the levels waiting for a take-profit; a level
+   left uncovered in two cycles in a row was closed outside the grid and is written off
    (one cycle of grace, because a take-profit may fill between the order refresh and the
    position read);
-3. stop (stop loss, stop_price) and pause (pause_price) checks on the mid price;
 4. a stopped grid cancels its open orders and, when closing, its take-profits, and closes
    the position at market; a running (or stopped-and-keeping) grid places take-profits for
    filled levels, re-sends orders journaled but never sent, and cancels an open order older
@@ -16,12 +16,16 @@ is given, and touches nothing. In order:
 5. a running, unpaused grid opens one new level when max_orders, wait_time_seconds and
    grid_step_pct allow it;
 6. the position record follows the venue position (`tracking`).
+
+Actions come out in the order `execute` must follow: a position record's close (see
+`tracking`), the new state, events, cancels, orders, then the other position-record writes.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from core.enums import OrderStatus
@@ -159,7 +163,7 @@ class _Planner:
             self.fold.event("grid.paused" if paused else "grid.resumed", mid=mid)
         return {"paused": paused}
 
-    def _stop_loss_price(self) -> Any:
+    def _stop_loss_price(self) -> Decimal | None:
         config, position = self.config, self.snap.position
         if config.stop_loss_price is not None:
             return config.stop_loss_price
