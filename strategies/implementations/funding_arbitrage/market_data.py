@@ -8,11 +8,12 @@ venues actually charge. Funding rates come from the funding service's store thro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from exchanges.base import ExchangeClient, Instrument, TopOfBook
+from exchanges.base import ExchangeClient, ExchangeError, Instrument, TopOfBook
 from funding_service.fees import FeeSchedule
 from funding_service.opportunities import OpportunityFilter, Ranking
 from strategies.components.base_components import FundingRateSource, PositionRecord
@@ -22,6 +23,8 @@ from strategies.implementations.funding_arbitrage.entry import VenueAccount
 from strategies.implementations.funding_arbitrage.models import Leg
 from strategies.implementations.funding_arbitrage.operations.leg_orders import LegSpec
 from strategies.implementations.funding_arbitrage.position_manager import leg_venue
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownInstrumentError(LookupError):
@@ -69,10 +72,15 @@ class MarketData:
     # ---------------------------------------------------------------- funding
 
     def client(self) -> FundingServiceClient:
+        """The funding client, with fees from the venues that answered (a venue that did not
+        is left out of the ranking as "no fee schedule" rather than stopping it)."""
         if self._client is None:
-            instruments = [
-                i for venue in self._config.venue_names for i in self.instruments(venue).values()
-            ]
+            instruments: list[Instrument] = []
+            for venue in self._config.venue_names:
+                try:
+                    instruments += self.instruments(venue).values()
+                except ExchangeError as exc:
+                    logger.warning("%s: instruments unavailable, venue not ranked: %s", venue, exc)
             self._client = FundingServiceClient(
                 self._rates, FeeSchedule.from_instruments(instruments)
             )

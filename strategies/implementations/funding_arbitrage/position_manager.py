@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from exchanges.base import ExchangeClient, ExchangeError, FundingHistory, Position
@@ -120,10 +120,11 @@ class ArbitragePositions:
     # ---------------------------------------------------------------- funding
 
     def sync_funding(
-        self, position: PositionRecord
+        self, position: PositionRecord, persist: bool = True
     ) -> tuple[PositionRecord, list[FundingPaymentRecord], list[str]]:
-        """Record new funding payments of both legs; returns the updated position, the new
-        payments and the legs whose venue cannot report funding (or failed to)."""
+        """Record new funding payments of both legs; returns the position (with the new
+        totals; saved unless `persist` is False, for a caller that saves them itself), the
+        new payments and the legs whose venue cannot report funding (or failed to)."""
         summary = self._payments.summary(position.id)
         new: list[FundingPaymentRecord] = []
         missing: list[str] = []
@@ -156,14 +157,21 @@ class ArbitragePositions:
                     for p in paid
                 ]
             )
-        totals = self._payments.summary(position.id)
-        long_total = totals[position.long_dex].total_usd if position.long_dex in totals else ZERO
-        short_total = totals[position.short_dex].total_usd if position.short_dex in totals else ZERO
+        totals = {venue: s.total_usd for venue, s in summary.items()}
+        for payment in new:
+            totals[payment.venue] = totals.get(payment.venue, ZERO) + payment.amount_usd
+        long_total = totals.get(leg_venue(position, Leg.LONG), ZERO)
+        short_total = totals.get(leg_venue(position, Leg.SHORT), ZERO)
         if (long_total, short_total) != (position.long_funding_usd, position.short_funding_usd):
-            position = self._positions.update(
-                position.id,
-                PositionUpdate(long_funding_usd=long_total, short_funding_usd=short_total),
-            )
+            if persist:
+                position = self._positions.update(
+                    position.id,
+                    PositionUpdate(long_funding_usd=long_total, short_funding_usd=short_total),
+                )
+            else:
+                position = replace(
+                    position, long_funding_usd=long_total, short_funding_usd=short_total
+                )
         if new:
             self._event(
                 "funding.received",
@@ -173,8 +181,8 @@ class ArbitragePositions:
                         {"venue": p.venue, "at": p.funding_time, "amount_usd": p.amount_usd}
                         for p in new
                     ],
-                    "long_funding_usd": position.long_funding_usd,
-                    "short_funding_usd": position.short_funding_usd,
+                    "long_funding_usd": long_total,
+                    "short_funding_usd": short_total,
                 },
             )
         return position, new, missing

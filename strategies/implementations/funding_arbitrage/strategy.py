@@ -201,13 +201,15 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
                 specs = self.market.leg_specs(position)
                 results.append(self.recovery.resume(position, specs, mismatch))
                 continue
-            position, new, missing = self.tracker.sync_funding(position)
+            position, new, missing = self.tracker.sync_funding(position, persist=False)
             divergence = self.market.divergence(now, position)
             upnl = sum((leg.unrealized_pnl for leg in legs.values()), Decimal(0))
-            position = self.position_manager.update(
+            position = self.position_manager.update(  # one write (and event) per position
                 position.id,
                 PositionUpdate(
                     current_divergence=divergence,
+                    long_funding_usd=position.long_funding_usd,
+                    short_funding_usd=position.short_funding_usd,
                     unrealized_pnl_usd=upnl,
                     last_monitored_at=now,
                 ),

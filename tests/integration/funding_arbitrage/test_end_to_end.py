@@ -3,6 +3,7 @@ for hours (checked against a hand computation), close when the divergence flips.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -66,6 +67,9 @@ def test_best_pair_is_opened_hedged_funding_collected_then_closed_on_flip(market
     rebalanced = strategy.rebalance(market.clock.now())
     assert rebalanced.ok, rebalanced.error
     [outcome] = rebalanced.actions
+    json.dumps(rebalanced.to_json())  # what a Celery task returns must be plain JSON
+    json.dumps(opened.to_json())
+    json.dumps(monitored.to_json())
     assert outcome.decision.action.value == "close"
     assert outcome.decision.source == "divergence_flip"
 
