@@ -117,6 +117,8 @@ class HedgedExecution:
     ) -> ExecutionReport:
         """After the opening orders were sent: NEEDS_RECONCILE if an outcome is unknown,
         otherwise make the legs equal (OPEN, or FAILED with the reason)."""
+        # An intent still unsent (transient errors until the deadline) is abandoned for good.
+        records = [self._trader.abandon_unsent(r) for r in records]
         orders = tuple(r.client_order_id for r in records)
         unknown = [r for r in records if is_unresolved(r)]
         if unknown:
@@ -151,7 +153,7 @@ class HedgedExecution:
         orders += tuple(o for r in results.values() for o in r.orders)
         notes = "; ".join(note for _, note in held.values() if note)
         failed = [r for r in results.values() if not r.ok]
-        if failed or self._unequal(results):
+        if failed or self._unequal(results, legs):
             detail = self._leg_details(results.values())
             return self.needs_reconcile(
                 position, operation, f"legs not equal after {operation}: {detail}", orders
@@ -173,7 +175,7 @@ class HedgedExecution:
         notes: str,
     ) -> ExecutionReport:
         records = self._trader.records(position.id)
-        qty = results[Leg.LONG].held
+        qty = min(results[Leg.LONG].held, results[Leg.SHORT].held)
         long_price = fills_vwap(records, legs[Leg.LONG])
         short_price = fills_vwap(records, legs[Leg.SHORT])
         prices = [p for p in (long_price, short_price) if p is not None]
@@ -182,8 +184,8 @@ class HedgedExecution:
             position.id,
             PositionUpdate(
                 size_usd=size,
-                long_qty=qty,
-                short_qty=qty,
+                long_qty=results[Leg.LONG].held,
+                short_qty=results[Leg.SHORT].held,
                 long_entry_price=long_price,
                 short_entry_price=short_price,
                 fees_usd=total_fees(records),
@@ -207,9 +209,9 @@ class HedgedExecution:
             lambda spec: self._trader.converge(position.id, spec, Decimal(0), "close", deadline),
         )
         orders = tuple(o for r in results.values() for o in r.orders)
-        if all(r.ok and r.held == 0 for r in results.values()):
+        if all(r.ok and r.held < legs[r.leg].min_qty for r in results.values()):
             return self._finish_flat(position, legs, "close", reason, orders)
-        if not any(r.unknown for r in results.values()) and self._unequal(results):
+        if not any(r.unknown for r in results.values()) and self._unequal(results, legs):
             # One leg closed, the other could not be: a naked leg is worse than a failed
             # close, so the closed side is bought back to the size the other still holds.
             bigger = max(r.held for r in results.values())
@@ -221,7 +223,7 @@ class HedgedExecution:
                 ),
             )
             orders += tuple(o for r in results.values() for o in r.orders)
-        if any(r.unknown for r in results.values()) or self._unequal(results):
+        if any(r.unknown for r in results.values()) or self._unequal(results, legs):
             detail = f"close incomplete: {self._leg_details(results.values())}"
             return self.needs_reconcile(position, "close", detail, orders)
         detail = f"close failed, legs still hedged: {self._leg_details(results.values())}"
@@ -229,8 +231,10 @@ class HedgedExecution:
         return self._mark_open(position, legs, results, "close", orders, detail)
 
     @staticmethod
-    def _unequal(results: Mapping[Leg, LegResult]) -> bool:
-        return results[Leg.LONG].held != results[Leg.SHORT].held
+    def _unequal(results: Mapping[Leg, LegResult], legs: Legs) -> bool:
+        """Legs differ by a tradable amount (less than a minimum order cannot be evened)."""
+        tolerance = max(spec.min_qty for spec in legs.values())
+        return abs(results[Leg.LONG].held - results[Leg.SHORT].held) >= tolerance
 
     def reduce(
         self, position: PositionRecord, legs: Legs, fraction: Decimal, reason: str
