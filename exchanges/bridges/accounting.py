@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from db.models.bridges import MovementRowState, PaperBridgeTransfer, PaperChainTransfer, PaperWallet
@@ -24,7 +24,7 @@ ZERO = Decimal(0)
 @dataclass(frozen=True, slots=True)
 class MoneyFigures:
     venue_balances: Decimal  # collateral of the venue accounts
-    withdrawals_in_flight: Decimal  # left a venue, not yet in a wallet (fee included while pending)
+    withdrawals_in_flight: Decimal  # accepted by a venue, not yet paid out (fee included)
     wallets: Decimal
     bridges_in_flight: Decimal
     deposits_in_flight: Decimal  # sent from a wallet, not yet credited by the venue
@@ -70,19 +70,20 @@ def money_figures(
         ),
         withdrawals_in_flight=_sum(
             session,
-            # Pending: the whole amount is out (a failed one refunds the fee too); completed
-            # but not yet in a wallet: the amount after the fee.
-            select(
-                func.sum(PaperTransfer.amount - case((completed, PaperTransfer.fee), else_=0))
-            ).where(
-                *withdrawals,
-                or_(
-                    PaperTransfer.state == PaperTransferState.PENDING.value,
-                    unabsorbed_withdrawals(),
-                ),
+            # Pending: the whole amount is out (a failed one refunds the fee too).
+            select(func.sum(PaperTransfer.amount)).where(
+                *withdrawals, PaperTransfer.state == PaperTransferState.PENDING.value
             ),
         ),
-        wallets=_sum(session, select(func.sum(PaperWallet.balance))),
+        # Completed withdrawals are on chain at our wallet address even before the wallet's
+        # ledger books them (it does so when the wallet is next used).
+        wallets=_sum(session, select(func.sum(PaperWallet.balance)))
+        + _sum(
+            session,
+            select(func.sum(PaperTransfer.amount - PaperTransfer.fee)).where(
+                *withdrawals, unabsorbed_withdrawals()
+            ),
+        ),
         bridges_in_flight=_sum(
             session,
             select(func.sum(PaperBridgeTransfer.amount)).where(

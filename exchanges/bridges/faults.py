@@ -39,7 +39,7 @@ class TransientFaults:
             hits = int(connection.execute(statement).scalar_one())
         if hits <= limit:
             raise TransientExchangeError(
-                who, f"{operation} {key}: injected transient failure {hits} of {limit}"
+                who, f"{operation}: injected transient failure {hits} of {limit}"
             )
 
 

@@ -7,8 +7,10 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -51,7 +53,7 @@ def config_dict(
     faults: dict[str, Any] | None = None,
     transient: dict[str, int] | None = None,
     policy: dict[str, Any] | None = None,
-    bridge_failure_rate: float = 0.0,
+    bridge_failure: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     allowlist: list[dict[str, Any]] = [
         {"chain": chain, "kind": "wallet", "address": address} for chain, address in WALLETS.items()
@@ -87,8 +89,8 @@ def config_dict(
                     "chains": ["arbitrum", "ethereum"],
                     "fee_fixed": "0",
                     "fee_rate": "0",
-                    "latency_seconds": bridge_latency_s * 10,
-                    "failure_rate": bridge_failure_rate,
+                    "latency_seconds": bridge_latency_s * 3,
+                    "failure_rate": (bridge_failure or {}).get("slow_cheap", 0.0),
                 },
                 {
                     "name": "fast_dear",
@@ -96,7 +98,7 @@ def config_dict(
                     "fee_fixed": "0.5",
                     "fee_rate": "0.0004",
                     "latency_seconds": bridge_latency_s,
-                    "failure_rate": bridge_failure_rate,
+                    "failure_rate": (bridge_failure or {}).get("fast_dear", 0.0),
                 },
             ],
             "venues": venue_terms,
@@ -107,6 +109,11 @@ def config_dict(
 
 def make_config(**kwargs: Any) -> TransfersConfig:
     return TransfersConfig.model_validate(config_dict(**kwargs))
+
+
+def write_config(path: Path, **kwargs: Any) -> Path:
+    path.write_text(yaml.safe_dump(config_dict(**kwargs)))
+    return path
 
 
 def fund_venues(engine: Engine, clock: Clock, amount: Decimal = START_BALANCE) -> None:
@@ -180,3 +187,54 @@ def side_effect_counts(engine: Engine, transfer_id: uuid.UUID) -> dict[str, int]
                 PaperTransfer, PaperTransfer.reference, PaperTransfer.direction == "deposit"
             ),
         }
+
+
+class SweepDriver:
+    """Sends the sweep task every `interval` seconds, as beat's `transfers-sweep` would."""
+
+    def __init__(self, app: Any, interval: float = 0.2) -> None:
+        import threading
+
+        self._app = app
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from strategies.components.transfers import TRANSFERS_QUEUE
+        from tasks.transfer_tasks import SWEEP_TASK
+
+        while not self._stop.wait(self._interval):
+            try:
+                self._app.send_task(SWEEP_TASK, queue=TRANSFERS_QUEUE)
+            except Exception:  # the broker may be restarting (chaos): beat would retry too
+                continue
+
+    def __enter__(self) -> SweepDriver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def wait_final(manager: FundTransferManager, transfer_ids: list[uuid.UUID], timeout: float) -> None:
+    import time
+
+    from core.enums import TransferStatus
+
+    final = {
+        TransferStatus.COMPLETED,
+        TransferStatus.FAILED,
+        TransferStatus.NEEDS_RECONCILE,
+        TransferStatus.CANCELLED,
+    }
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = [t for t in transfer_ids if manager.get(t).status not in final]
+        if not pending:
+            return
+        time.sleep(0.2)
+    states = {str(t): manager.get(t).status.value for t in transfer_ids}
+    raise AssertionError(f"transfers not final after {timeout}s: {states}")
