@@ -7,7 +7,9 @@ from functools import wraps
 from typing import Any
 
 import typer
+from psycopg2.errors import UndefinedTable
 from rich.console import Console
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.errors import ConfigError, PerpbotError, ServiceUnavailableError
 
@@ -38,5 +40,15 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise fail(str(exc), EXIT_BAD_INPUT) from None
         except PerpbotError as exc:
             raise fail(str(exc), EXIT_FAILED) from None
+        except ProgrammingError as exc:
+            if isinstance(exc.orig, UndefinedTable):
+                raise fail(
+                    "the database schema is not up to date: run `trading_bot.py migrate`",
+                    EXIT_FAILED,
+                ) from None
+            raise
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise fail(f"database unavailable: {reason}", EXIT_FAILED) from None
 
     return wrapper

@@ -53,8 +53,8 @@ def venue_accounts(config: StrategyConfig) -> list[VenueAccount]:
             name = getattr(item, "name", item)
             found.append(VenueAccount(str(name), str(getattr(item, "account", None) or "main")))
     venue = getattr(config, "venue", None)
-    if venue is not None:
-        found.append(VenueAccount(str(venue), str(getattr(config, "account", None) or "main")))
+    if isinstance(venue, str):
+        found.append(VenueAccount(venue, str(getattr(config, "account", None) or "main")))
     return found
 
 
