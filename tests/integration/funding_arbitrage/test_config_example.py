@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from core.settings import PROJECT_ROOT
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from strategies.factory import build_strategy_from, postgres_components
+from strategies.factory import build_strategy_from, load_strategy_config, postgres_components
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
 
@@ -33,8 +33,6 @@ def example_venues(market: Market, config: FundingArbitrageConfig) -> dict[str, 
 
 
 def test_the_example_yaml_builds_and_runs_a_cycle_through_the_factory(market: Market):
-    from strategies.factory import load_strategy_config
-
     config = load_strategy_config(EXAMPLE)
     venues = example_venues(market, config)
     strategy = build_strategy_from(

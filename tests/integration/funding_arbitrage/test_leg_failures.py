@@ -8,7 +8,7 @@ from core.enums import OrderStatus, PositionStatus
 from strategies.implementations.funding_arbitrage.models import ExecutionReport, OpenRefused
 
 from .conftest import D, Market, base_config
-from .venues import FlakyLookups, PartialFills
+from .venues import BusyVenue, FlakyLookups, PartialFills
 
 MARKS = [D(3000)] * 4
 FAST = {
@@ -133,3 +133,30 @@ def test_a_leg_that_cannot_be_closed_is_rehedged_instead_of_left_naked(market: M
     assert [e.kind for e in market.events("position.close_failed")] == ["position.close_failed"]
     purposes = [o.purpose for o in market.journal() if o.venue == "lighter"]
     assert purposes == ["open", "close", "rehedge"]
+
+
+def test_a_busy_venue_is_retried_within_the_skew_window(market: Market):
+    prepare(market)
+    busy = BusyVenue(market.venues["hyperliquid"], failures=3)
+    venues = {"lighter": market.venues["lighter"], "hyperliquid": busy}
+    strategy = market.strategy(base_config(execution=FAST), venues)
+    assert strategy.open_positions(market.clock.now()).ok
+    assert only_position(strategy).status is PositionStatus.OPEN
+    assert busy.attempts == 4
+    assert market.venue_orders("hyperliquid") == market.venue_orders("lighter") == 1
+
+
+def test_a_venue_busy_past_the_skew_window_gets_nothing_and_the_other_leg_is_unwound(
+    market: Market,
+):
+    prepare(market)
+    busy = BusyVenue(market.venues["hyperliquid"], failures=10_000)
+    venues = {"lighter": market.venues["lighter"], "hyperliquid": busy}
+    strategy = market.strategy(base_config(execution=FAST), venues)
+    assert strategy.open_positions(market.clock.now()).ok
+    position = only_position(strategy)
+    assert position.status is PositionStatus.FAILED
+    assert (market.held("lighter"), market.held("hyperliquid")) == (D(0), D(0))
+    short = next(o for o in market.journal() if o.venue == "hyperliquid")
+    assert short.status == OrderStatus.CANCELLED.value  # abandoned: can never be sent later
+    assert market.venue_orders("hyperliquid") == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from core.enums import PositionStatus
-from strategies.implementations.funding_arbitrage.models import RebalanceAction
+from strategies.implementations.funding_arbitrage.models import PhaseSkipped, RebalanceAction
 
 from .conftest import D, Market, base_config
 
@@ -106,3 +108,21 @@ def test_a_top_up_decision_is_recorded_for_the_operator(market: Market):
     [event] = market.events("margin.top_up_requested")
     assert event.payload["venue"] == "hyperliquid" and event.entity_id == str(position.id)
     assert strategy.position_manager.get(position.id).long_qty == D(1)
+
+
+def test_operator_calls_on_unknown_or_finished_positions_say_so(market: Market):
+    eth(market)
+    strategy, position = opened(market)
+    unknown = uuid.uuid4()
+    result = strategy.rebalance(market.clock.now(), position_id=unknown, reason="x")
+    assert not result.ok
+    assert result.error.hook == "rebalance"
+    assert f"strategy arb has no position {unknown}" in result.error.message
+    assert strategy.close_position(position.id, "done", market.clock.now()).ok
+    again = strategy.close_position(position.id, "again", market.clock.now())
+    assert again.ok and again.actions == (
+        PhaseSkipped("close", f"position {position.id} is closed"),
+    )
+    refused = strategy.rebalance(market.clock.now(), position_id=position.id)
+    assert not refused.ok and "is closed, not open" in refused.error.message
+    assert market.venue_orders("lighter") == market.venue_orders("hyperliquid") == 2

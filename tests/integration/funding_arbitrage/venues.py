@@ -63,3 +63,22 @@ class PartialFills:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+class BusyVenue:
+    """`place_order` answers "busy" (transient: nothing placed) the first `failures` times."""
+
+    def __init__(self, inner: PaperExchange, failures: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.failures = failures
+        self.attempts = 0
+
+    def place_order(self, request: OrderRequest) -> VenueOrder:
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise TransientExchangeError(self.name, "HTTP 503: venue busy (test)")
+        return self.inner.place_order(request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
