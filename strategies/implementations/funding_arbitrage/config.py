@@ -122,6 +122,10 @@ class ExecutionConfig(_Model):
     # tried again for this long: each attempt pays fees, and a venue refusing now usually
     # refuses on the next tick too.
     failed_open_cooldown_seconds: int = Field(900, ge=0)
+    # After a close failed (one venue refused and the closed leg was bought back), the
+    # policy's next close, switch or reduce of that position waits this long, for the same
+    # reason. An operator's request is never delayed.
+    close_retry_seconds: int = Field(300, ge=0)
 
 
 class IntervalsConfig(_Model):

@@ -42,6 +42,11 @@ class Leg(StrEnum):
         return "long" if self is Leg.LONG else "short"
 
 
+def qty_text(value: Decimal) -> str:
+    """A quantity as people write it: 1, 0.5, 12.25 (not 1.000000000000000000)."""
+    return f"{value.normalize():f}"
+
+
 def apr(hourly: Decimal) -> Decimal:
     return hourly * HOURS_PER_YEAR
 

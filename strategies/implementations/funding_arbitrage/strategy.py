@@ -28,27 +28,25 @@ from typing import Any, ClassVar
 
 from core.enums import PositionStatus
 from exchanges.base import ExchangeError
-from funding_service.opportunities import Opportunity
 from strategies.base_strategy import CycleResult
 from strategies.categories.stateful_strategy import StatefulStrategy
 from strategies.components.base_components import (
-    ActivePositionExistsError,
-    NewPosition,
     PositionNotFoundError,
     PositionRecord,
     PositionUpdate,
     StrategyComponents,
 )
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
-from strategies.implementations.funding_arbitrage.entry import LegMarket, legs_in_use, plan_open
 from strategies.implementations.funding_arbitrage.market_data import MarketData
 from strategies.implementations.funding_arbitrage.models import (
-    ExecutionReport,
     Leg,
-    OpenRefused,
     PhaseSkipped,
     PositionMonitored,
+    RebalanceAction,
+    RebalanceDecision,
+    RebalanceOutcome,
 )
+from strategies.implementations.funding_arbitrage.opener import Opener
 from strategies.implementations.funding_arbitrage.operations.hedged_execution import (
     HedgedExecution,
 )
@@ -67,6 +65,7 @@ from strategies.implementations.funding_arbitrage.transfers_phase import Transfe
 logger = logging.getLogger(__name__)
 
 UNFINISHED = (PositionStatus.OPENING, PositionStatus.CLOSING, PositionStatus.NEEDS_RECONCILE)
+TRADING_ACTIONS = (RebalanceAction.CLOSE, RebalanceAction.SWITCH, RebalanceAction.REDUCE)
 
 
 class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
@@ -109,11 +108,19 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
         self.recovery = PositionRecovery(
             self.execution, self.trader, self.position_manager, self.clock, config.execution
         )
+        self.opener = Opener(
+            config,
+            self.position_manager,
+            self.market,
+            self.execution,
+            self.record_event,
+            self._position_event,
+        )
         self.rebalancer = Rebalancer(
             build_rebalance_strategy(config.rebalance),
             self.execution,
             self.market,
-            self._open_pair,
+            self.opener.open_pair,
             self._position_event,
         )
         self.transfers = TransferRequests(
@@ -158,7 +165,7 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
         return self.run_phase("rebalance", now, lambda: self._rebalance(now, position_id, reason))
 
     def open_positions(self, now: datetime) -> CycleResult:
-        return self.run_phase("open", now, lambda: self._open_positions(now))
+        return self.run_phase("open", now, lambda: self.opener.open_best(now))
 
     def process_transfers(self, now: datetime) -> CycleResult:
         return self.run_phase("transfers", now, lambda: self.transfers.run(now))
@@ -265,10 +272,31 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             legs = self.tracker.leg_states(position, snapshots)
             market = self.rebalancer.market_for(position, legs, ranking, active, now)
             decision = self.rebalancer.decide(position, market, now, reason)
+            waiting = None if reason else self._close_retry_wait(position, decision, now)
+            if waiting is not None:
+                outcomes.append(RebalanceOutcome(position.id, decision, waiting))
+                continue
             specs = self.market.leg_specs(position)
             outcomes.append(self.rebalancer.carry_out(position, specs, decision, now))
             active = self.position_manager.find_active(self.name)
         return outcomes
+
+    def _close_retry_wait(
+        self, position: PositionRecord, decision: RebalanceDecision, now: datetime
+    ) -> str | None:
+        """Why a trading decision waits after this position's last failed close, or None."""
+        if decision.action not in TRADING_ACTIONS:
+            return None
+        wait = timedelta(seconds=self.config.execution.close_retry_seconds)
+        for event in reversed(self.position_manager.history(position.id)):
+            if event.kind == "position.close_failed":
+                if now - event.occurred_at < wait:
+                    return (
+                        f"waiting: the close failed at {event.occurred_at.isoformat()}; "
+                        f"execution.close_retry_seconds is {wait.total_seconds():.0f}"
+                    )
+                return None
+        return None
 
     def _close(self, position_id: uuid.UUID, reason: str) -> list[object]:
         position = self._own(position_id)
@@ -283,109 +311,6 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
         elif not reports:
             reports.append(PhaseSkipped("close", f"position {position_id} is {position.status}"))
         return reports
-
-    # ---------------------------------------------------------------- open
-
-    def _open_positions(self, now: datetime) -> list[object]:
-        ranking = self.market.ranked(now)
-        active = self.position_manager.find_active(self.name)
-        results: list[object] = []
-        for opportunity in ranking.opportunities:
-            used = legs_in_use(active)
-            if (opportunity.long_venue, opportunity.symbol) in used or (
-                opportunity.short_venue,
-                opportunity.symbol,
-            ) in used:
-                continue
-            cooling = self._cooldown(opportunity, now)
-            outcome = (
-                [self._refuse(opportunity, cooling)]
-                if cooling
-                else self._open_pair(opportunity, now)
-            )
-            results += outcome
-            if any(
-                isinstance(o, OpenRefused) and o.reason.startswith("risk.max_positions")
-                for o in outcome
-            ):
-                break
-            active = self.position_manager.find_active(self.name)
-        return results
-
-    def _open_pair(self, opportunity: Opportunity, now: datetime) -> list[object]:
-        """Check one opportunity against the risk limits and open it hedged if allowed."""
-        active = self.position_manager.find_active(self.name)
-        symbol = opportunity.symbol
-        try:
-            legs = {
-                leg: LegMarket(
-                    self.market.instrument(venue, symbol),
-                    self.market.book(venue, symbol),
-                    self.market.account(venue),
-                )
-                for leg, venue in (
-                    (Leg.LONG, opportunity.long_venue),
-                    (Leg.SHORT, opportunity.short_venue),
-                )
-            }
-        except (ExchangeError, LookupError) as exc:
-            return [self._refuse(opportunity, f"venue data unavailable: {exc}")]
-        plan = plan_open(self.config, opportunity, active, legs)
-        if isinstance(plan, str):
-            return [self._refuse(opportunity, plan)]
-        try:
-            position = self.position_manager.open(
-                NewPosition(
-                    strategy_name=self.name,
-                    symbol=symbol,
-                    long_dex=opportunity.long_venue,
-                    short_dex=opportunity.short_venue,
-                    size_usd=plan.size_usd,
-                    entry_divergence=opportunity.divergence_hourly,
-                )
-            )
-        except ActivePositionExistsError as exc:
-            return [self._refuse(opportunity, str(exc))]
-        self._position_event(
-            "open.decided",
-            position.id,
-            {
-                "opportunity": list(opportunity.key),
-                "apr": opportunity.apr,
-                "breakeven_hours": opportunity.breakeven_hours,
-                "expected_net_usd": opportunity.expected_net_usd(plan.size_usd),
-                "qty": plan.qty,
-                "size_usd": plan.size_usd,
-                "entry_gap_bps": plan.entry_gap_bps,
-            },
-        )
-        report: ExecutionReport = self.execution.open(
-            position, self.market.leg_specs(position), plan.qty
-        )
-        return [report]
-
-    def _cooldown(self, opportunity: Opportunity, now: datetime) -> str | None:
-        """Why the pair must wait after a failed open, or None."""
-        wait = timedelta(seconds=self.config.execution.failed_open_cooldown_seconds)
-        for failed in self.position_manager.find(
-            self.name, [PositionStatus.FAILED], opportunity.symbol
-        ):
-            key = (failed.symbol, failed.long_dex, failed.short_dex)
-            if key == opportunity.key and failed.closed_at and now - failed.closed_at < wait:
-                return (
-                    f"execution.failed_open_cooldown_seconds: the pair failed to open at "
-                    f"{failed.closed_at.isoformat()} ({failed.close_reason})"
-                )
-        return None
-
-    def _refuse(self, opportunity: Opportunity, reason: str) -> OpenRefused:
-        self.record_event(
-            "open.refused",
-            {"opportunity": list(opportunity.key), "apr": opportunity.apr, "reason": reason},
-        )
-        return OpenRefused(
-            opportunity.symbol, opportunity.long_venue, opportunity.short_venue, reason
-        )
 
     # ---------------------------------------------------------------- helpers
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from core.enums import OrderStatus, PositionStatus
 from strategies.implementations.funding_arbitrage.models import ExecutionReport, OpenRefused
@@ -124,7 +125,8 @@ def test_a_leg_that_cannot_be_closed_is_rehedged_instead_of_left_naked(market: M
     position = only_position(strategy)
     refusing = market.venue("hyperliquid", deposit=0, faults={"reject_rate": 1.0})
     venues = {"lighter": market.venues["lighter"], "hyperliquid": refusing}
-    closing = market.strategy(base_config(execution=FAST), venues)
+    policy = {"type": "time_based", "max_hold_hours": "0.01"}
+    closing = market.strategy(base_config(execution=FAST, rebalance=policy), venues)
     result = closing.close_position(position.id, "test", market.clock.now())
     assert result.ok, result.error
     position = closing.position_manager.get(position.id)
@@ -133,6 +135,15 @@ def test_a_leg_that_cannot_be_closed_is_rehedged_instead_of_left_naked(market: M
     assert [e.kind for e in market.events("position.close_failed")] == ["position.close_failed"]
     purposes = [o.purpose for o in market.journal() if o.venue == "lighter"]
     assert purposes == ["open", "close", "rehedge"]
+    # The policy wants it closed (held too long), but a retry waits: each one costs fees.
+    market.clock.advance(timedelta(minutes=1))
+    [waiting] = closing.rebalance(market.clock.now()).actions
+    assert waiting.done.startswith("waiting: the close failed at")
+    assert market.venue_orders("lighter") == 3
+    market.clock.advance(timedelta(seconds=300))
+    [retried] = closing.rebalance(market.clock.now()).actions
+    assert retried.done.startswith("close -> open: hedged 1 ETH on both legs (close failed")
+    assert market.venue_orders("lighter") == 5
 
 
 def test_a_busy_venue_is_retried_within_the_skew_window(market: Market):

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from core.enums import OrderSide
 from strategies.components.base_components import OrderRecord
+from strategies.implementations.funding_arbitrage.models import qty_text
 from strategies.implementations.funding_arbitrage.operations.leg_orders import LegSpec
 
 ZERO = Decimal(0)
@@ -45,11 +46,6 @@ def fills_vwap(records: Iterable[OrderRecord], spec: LegSpec) -> Decimal | None:
         qty += record.filled_qty
         notional += record.filled_qty * record.avg_fill_price
     return notional / qty if qty else None
-
-
-def qty_text(value: Decimal) -> str:
-    """A quantity as people write it: 1, 0.5, 12.25 (not 1.000000000000000000)."""
-    return f"{value.normalize():f}"
 
 
 def describe_failures(records: Iterable[OrderRecord]) -> str:

@@ -39,11 +39,10 @@ from strategies.components.base_components import (
     PositionUpdate,
 )
 from strategies.implementations.funding_arbitrage.config import ExecutionConfig
-from strategies.implementations.funding_arbitrage.models import ExecutionReport, Leg
+from strategies.implementations.funding_arbitrage.models import ExecutionReport, Leg, qty_text
 from strategies.implementations.funding_arbitrage.operations.accounting import (
     describe_failures,
     fills_vwap,
-    qty_text,
     realized_trading_pnl,
     total_fees,
 )
@@ -346,7 +345,7 @@ class HedgedExecution:
     @staticmethod
     def _leg_details(results: Iterable[LegResult]) -> str:
         return "; ".join(
-            f"{r.leg.label} holds {r.held}" + (f" ({r.detail})" if r.detail else "")
+            f"{r.leg.label} holds {qty_text(r.held)}" + (f" ({r.detail})" if r.detail else "")
             for r in results
         )
 

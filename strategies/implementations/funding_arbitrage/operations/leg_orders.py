@@ -28,7 +28,7 @@ from core.money import quantize_down
 from exchanges.base import ExchangeClient, ExchangeError, TransientExchangeError
 from strategies.components.base_components import OrderExecution, OrderIntent, OrderRecord
 from strategies.implementations.funding_arbitrage.config import ExecutionConfig
-from strategies.implementations.funding_arbitrage.models import Leg
+from strategies.implementations.funding_arbitrage.models import Leg, qty_text
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,10 @@ class LegTrader:
             venue = self.venue_held(spec)
         note = ""
         if venue != own:
-            note = f"{spec.leg.label} leg: our fills say {own}, {spec.venue} holds {venue}"
+            note = (
+                f"{spec.leg.label} leg: our fills say {qty_text(own)}, "
+                f"{spec.venue} holds {qty_text(venue)}"
+            )
         return min(own, max(venue, Decimal(0))), note
 
     # ---------------------------------------------------------------- placing
@@ -238,12 +241,19 @@ class LegTrader:
             gap = held - target if held > target else (target - held if grow else Decimal(0))
             size = quantize_down(gap, spec.qty_step)
             if size < spec.min_qty:
-                dust = f"; {held - target} from the target, below the minimum size" if gap else ""
+                dust = (
+                    f"; {qty_text(held - target)} from the target, below the minimum size"
+                    if gap
+                    else ""
+                )
                 return LegResult(spec.leg, held, True, note + dust, tuple(placed))
             reducing = held > target
             attempt = len(earlier) + 1
             if attempt > MAX_ATTEMPTS or self.monotonic() >= deadline:
-                detail = f"still holds {held} (target {target}) after {len(earlier)} orders"
+                detail = (
+                    f"still holds {qty_text(held)} (target {qty_text(target)}) "
+                    f"after {len(earlier)} orders"
+                )
                 return LegResult(spec.leg, held, False, f"{detail}; {last_error}", tuple(placed))
             intent = OrderIntent(
                 client_order_id=client_order_id(position_id, spec.leg, purpose, attempt),
