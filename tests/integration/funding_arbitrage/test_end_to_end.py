@@ -13,7 +13,7 @@ from core.enums import PositionStatus
 from db.models import FundingPayment
 from strategies.implementations.funding_arbitrage.models import PositionMonitored
 
-from .conftest import D, Market
+from .conftest import START, D, Market
 
 HOURS = 10
 MARKS = [D(3000) + D(10) * h for h in range(HOURS)]
@@ -89,6 +89,16 @@ def test_best_pair_is_opened_hedged_funding_collected_then_closed_on_flip(market
     with Session(market.engine) as session:
         payments = session.scalars(select(FundingPayment)).all()
     assert len(payments) == 14  # 7 funding times x 2 legs, each once
+    # What the venue paid on: the signed quantity held, the mark and rate of each hour.
+    assert {(p.venue, p.position_qty) for p in payments} == {
+        ("lighter", D(1)),
+        ("hyperliquid", D(-1)),
+    }
+    for p in payments:
+        hour = int((p.funding_time - START).total_seconds() // 3600)
+        assert p.mark_price == MARKS[hour]
+        assert p.rate == (LIGHTER if p.venue == "lighter" else HYPER)[hour]
+        assert p.amount_usd == -p.position_qty * p.mark_price * p.rate
     by_venue: dict[str, Decimal] = {}
     for p in payments:
         by_venue[p.venue] = by_venue.get(p.venue, D(0)) + p.amount_usd
