@@ -13,13 +13,11 @@ from __future__ import annotations
 import random
 import statistics
 import time
-import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from core.services import drop_database, ensure_database, ensure_services
+from bench import scratch_database
 from exchanges.base import FundingRate
 from funding_service.fees import FeeSchedule, VenueFees
 from funding_service.opportunities import OpportunityFilter, rank_opportunities
@@ -69,25 +67,6 @@ def _time_ms(fn: Any, repeat: int = 7) -> tuple[float, Any]:
     return statistics.median(samples), result
 
 
-@contextmanager
-def _scratch_database():
-    from sqlalchemy.engine import make_url
-
-    from db.migrate import upgrade
-
-    base = make_url(ensure_services(announce=False).postgres.url)
-    url = base.set(database=f"perpbot_bench_{uuid.uuid4().hex[:8]}").render_as_string(False)
-    ensure_database(url)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        from db.engine import engine_for
-
-        engine_for(url).dispose()
-        drop_database(url)
-
-
 def run() -> dict[str, Any]:
     flt = OpportunityFilter(max_age=timedelta(minutes=5), max_breakeven_hours=Decimal(10_000))
     rows = []
@@ -125,7 +104,7 @@ def run() -> dict[str, Any]:
     from funding_service.store import PostgresFundingRateSource
     from strategies.implementations.funding_arbitrage.api_client import FundingServiceClient
 
-    with _scratch_database() as url:
+    with scratch_database() as url:
         engine = engine_for(url)
         rates = make_rates(500, 12)
         # Older observations too, so the latest-rate query has history to skip.
