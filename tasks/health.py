@@ -19,3 +19,9 @@ def ping() -> dict[str, object]:
     with unit_of_work() as session:
         db_now = session.execute(text("SELECT now()")).scalar_one()
     return {"pong": True, "host": socket.gethostname(), "db_time": db_now.isoformat()}
+
+
+@app.task(name="perpbot.health.noop", acks_late=True)
+def noop() -> dict[str, object]:
+    """Does nothing: measures the broker round trip (bench/bench_strategy_tick.py)."""
+    return {"ok": True}

@@ -1,0 +1,208 @@
+"""A funding-arbitrage monitor tick with 50 open positions, as a Celery task, against a no-op
+task on the same broker and worker, in the same run.
+
+Set-up: a throwaway database, a scenario on four paper venues for ten symbols, funded
+accounts, and 50 hedged positions opened on the paper venues (both legs really held), then
+one worker (concurrency 1). Measured: the round trip (send -> result) of `monitor` and of
+`perpbot.health.noop`, sequentially (latency) and as a burst (throughput), plus the same
+monitor called in-process (what the tick costs without Celery).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench import scratch_database, summary_ms
+
+VENUES = ("hyperliquid", "lighter", "extended", "paradex")
+SYMBOLS = tuple(f"B{i:02d}" for i in range(10))
+POSITIONS = 50
+SAMPLES = 25
+TARGET_RATIO = 2.0
+
+
+def _config(path: Path) -> None:
+    venues = "\n".join(f"  - {{name: {v}, account: arb}}" for v in VENUES)
+    path.write_text(f"""type: funding_arbitrage
+name: bench-arb
+venues:
+{venues}
+symbols: [{", ".join(SYMBOLS)}]
+sizing: {{position_size_usd: 200, leverage: 3}}
+horizon_hours: 72
+entry: {{min_apr: 5.0, max_breakeven_hours: 1, max_rate_age_seconds: 86400}}
+risk: {{max_position_usd: 1000, max_total_exposure_usd: 100000, max_positions: 100,
+        max_leverage: 10, min_liquidation_distance: 0.05}}
+rebalance: {{type: time_based, max_hold_hours: 100000}}
+intervals: {{monitor_seconds: 3600, rebalance_seconds: 3600, open_seconds: 3600}}
+""")
+
+
+def _open_positions(origin: datetime) -> None:
+    from core.enums import OrderSide, OrderType, PositionStatus
+    from exchanges.base import OrderRequest
+    from strategies.components.base_components import NewPosition, PositionUpdate
+    from strategies.runtime import get_runtime
+
+    runtime = get_runtime()
+    strategy = runtime.build("bench-arb")
+    manager = strategy.position_manager  # type: ignore[attr-defined]
+    pairs = [(s, a, b) for s in SYMBOLS for a, b in itertools.permutations(VENUES, 2) if a < b]
+    for n, (symbol, long_venue, short_venue) in enumerate(pairs[:POSITIONS]):
+        long_client = runtime.exchange(long_venue, "arb")
+        short_client = runtime.exchange(short_venue, "arb")
+        mark = long_client.top_of_book(symbol).mid
+        qty = (Decimal(200) / mark).quantize(Decimal(1))
+        fills = []
+        for client, side in ((long_client, OrderSide.BUY), (short_client, OrderSide.SELL)):
+            fills.append(
+                client.place_order(
+                    OrderRequest(
+                        f"bench-{n}-{side.value}",
+                        symbol,
+                        side,
+                        OrderType.MARKET,
+                        max(qty, Decimal(1)),
+                    )
+                )
+            )
+        record = manager.open(
+            NewPosition(
+                "bench-arb",
+                symbol,
+                long_venue,
+                short_venue,
+                Decimal(200),
+                status=PositionStatus.OPEN,
+            )
+        )
+        manager.update(
+            record.id,
+            PositionUpdate(
+                long_qty=fills[0].filled_qty,
+                short_qty=fills[1].filled_qty,
+                long_entry_price=fills[0].avg_fill_price,
+                short_entry_price=fills[1].avg_fill_price,
+            ),
+        )
+    del origin
+
+
+def _round_trips(app: Any, task: str, args: tuple[Any, ...]) -> tuple[list[float], float]:
+    latencies = []
+    for _ in range(SAMPLES):
+        start = time.perf_counter()
+        app.send_task(task, args=args).get(timeout=120)
+        latencies.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    results = [app.send_task(task, args=args) for _ in range(SAMPLES)]
+    for result in results:
+        result.get(timeout=300)
+    throughput = SAMPLES / (time.perf_counter() - start)
+    return latencies, throughput
+
+
+def _client_app() -> Any:
+    """A Celery client on this run's broker prefix (the `tasks` app may be configured already)."""
+    from celery import Celery
+
+    import celeryconfig
+    from core.settings import get_settings
+
+    settings = get_settings()
+    prefix = {"global_keyprefix": settings.broker_key_prefix}
+    client = Celery(
+        "bench", broker=settings.celery_broker_url, backend=settings.celery_result_backend
+    )
+    client.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        broker_transport_options=prefix,
+        result_backend_transport_options=prefix,
+        task_queues=celeryconfig.task_queues,
+        task_routes=celeryconfig.task_routes,
+        task_default_queue="default",
+        task_default_exchange="perpbot",
+        task_default_routing_key="default",
+    )
+    return client
+
+
+def run() -> dict[str, Any]:
+    import tempfile
+
+    from cli.demo import _fund_accounts, _seed_market
+    from core.settings import get_settings
+    from funding_service.collector import FundingCollector
+    from strategies.runtime import get_runtime, reset_runtime
+    from tests.support.workers import celery_worker
+
+    saved = dict(os.environ)
+    rows: list[dict[str, Any]] = []
+    try:
+        with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
+            origin = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            _config(Path(tmp) / "bench.yaml")
+            os.environ.update(
+                {
+                    "DATABASE_URL": url,
+                    "PERPBOT_STRATEGIES": tmp,
+                    "PERPBOT_BROKER_PREFIX": f"bench-{os.getpid()}:",
+                    "PERPBOT_CLOCK_ORIGIN": (origin + timedelta(hours=2)).isoformat(),
+                    "PERPBOT_CLOCK_SPEED": "1",
+                    "PERPBOT_CLOCK_REAL_START": repr(time.time()),
+                }
+            )
+            get_settings.cache_clear()
+            reset_runtime()
+            app = _client_app()
+            _seed_market(seed=3, origin=origin, hours=24)
+            _fund_accounts(Decimal(20_000))
+            runtime = get_runtime()
+            FundingCollector(
+                {v: runtime.exchange(v) for v in VENUES}, runtime.clock, runtime.engine
+            ).collect()
+            _open_positions(origin)
+
+            inproc = []
+            for _ in range(SAMPLES):
+                start = time.perf_counter()
+                runtime.build("bench-arb").monitor(runtime.clock.now())  # type: ignore[attr-defined]
+                inproc.append(time.perf_counter() - start)
+            with celery_worker(app="tasks", concurrency=1):
+                noop, noop_tp = _round_trips(app, "perpbot.health.noop", ())
+                tick, tick_tp = _round_trips(app, "perpbot.strategy.monitor", ("bench-arb",))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        reset_runtime()
+
+    for case, samples, throughput in (
+        ("no-op task", noop, noop_tp),
+        (f"monitor task, {POSITIONS} positions", tick, tick_tp),
+        (f"monitor in-process, {POSITIONS} positions", inproc, None),
+    ):
+        row: dict[str, Any] = {"case": case, **summary_ms(samples)}
+        row["tasks_per_s_per_worker"] = round(throughput, 1) if throughput else "-"
+        rows.append(row)
+    ratio = rows[1]["p50_ms"] / rows[0]["p50_ms"]
+    overhead = rows[1]["p50_ms"] - rows[2]["p50_ms"]
+    return {
+        "name": "strategy_tick",
+        "title": f"Strategy tick as a Celery task vs a no-op task ({SAMPLES} samples each)",
+        "rows": rows,
+        "target": f"monitor task p50 <= {TARGET_RATIO}x the no-op task p50",
+        "met": ratio <= TARGET_RATIO,
+        "notes": [
+            f"ratio monitor/no-op (p50): {ratio:.1f}x",
+            f"Celery's share of the monitor task (task p50 - in-process p50): {overhead:.1f} ms",
+        ],
+    }
