@@ -42,6 +42,10 @@ demo: install
 bench: services
 	$(PY) -m bench $(BENCH_ARGS)
 
+## Chaos: 200 fund transfers while workers are SIGKILLed and Redis restarts (PERPBOT_CHAOS_TRANSFERS)
+chaos: services
+	PERPBOT_CHAOS_TRANSFERS=$${PERPBOT_CHAOS_TRANSFERS:-200} $(PY) -m pytest tests/chaos -q -s -p no:cacheprovider
+
 ## docker compose: the production-shaped stack
 up:
 	docker compose up --build

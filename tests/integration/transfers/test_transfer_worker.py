@@ -31,6 +31,8 @@ from tests.integration.transfers.support import (
 from tests.support.celery_app import app
 from tests.support.workers import celery_worker
 
+pytestmark = pytest.mark.slow
+
 TOTAL = START_BALANCE * len(VENUE_CHAINS)
 FAST = {
     "withdrawal_delay_s": 1,
@@ -110,7 +112,7 @@ def test_the_sweeper_resumes_a_transfer_whose_first_message_was_dropped(
         config=load_transfers_config(config_path),
         dispatcher=DroppingDispatcher(),
     )
-    transfer = dropping.request_transfer("lighter", "hyperliquid", Decimal(700)).record.id
+    transfer = dropping.request_transfer("extended", "hyperliquid", Decimal(700)).record.id
     assert dropping.get(transfer).status is S.PENDING
     with SweepDriver(app):
         wait_final(dropping, [transfer], timeout=40)

@@ -3,6 +3,7 @@ the retry): the transfer completes with exactly one withdrawal, bridge send and 
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,15 +28,17 @@ from tests.integration.transfers.support import (
 from tests.support.celery_app import app
 from tests.support.workers import celery_worker
 
+pytestmark = pytest.mark.slow
+
 FAILURES = 2
 
 
 def test_each_step_failing_transiently_then_succeeding_moves_the_money_once(clean_db, tmp_path):
     path = write_config(
         tmp_path / "transfers.yaml",
-        withdrawal_delay_s=1,
-        confirm_s=1,
-        bridge_latency_s=1,
+        withdrawal_delay_s=0,
+        confirm_s=0,
+        bridge_latency_s=0,
         policy={"poll_seconds": 0.2, "stuck_seconds": 20},
         transient={"withdraw": FAILURES, "bridge_send": FAILURES, "chain_send": FAILURES},
     )

@@ -1,0 +1,81 @@
+"""`trading_bot.py transfer ...` against the test database and the shipped config."""
+
+from decimal import Decimal
+
+from typer.testing import CliRunner
+
+from core.clock import SystemClock
+from core.enums import TransferStatus as S
+from strategies.components.transfers import build_transfer_manager
+from trading_bot import app
+
+runner = CliRunner()
+
+
+def _manager(engine):
+    return build_transfer_manager(engine=engine, clock=SystemClock())
+
+
+def test_create_stores_the_transfer_and_list_shows_it(clean_db):
+    created = runner.invoke(
+        app,
+        [
+            "transfer",
+            "create",
+            "--from",
+            "hyperliquid",
+            "--to",
+            "lighter",
+            "--amount",
+            "250.5",
+            "--reason",
+            "top up lighter",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    assert "created and enqueued" in created.output
+    [record] = _manager(clean_db).list()
+    assert (record.status, record.amount, record.reason) == (
+        S.PENDING,
+        Decimal("250.5"),
+        "top up lighter",
+    )
+    assert (record.from_chain, record.to_chain) == ("arbitrum", "ethereum")
+
+    again = runner.invoke(
+        app, ["transfer", "create", "--from", "hyperliquid", "--to", "lighter", "--amount", "100"]
+    )
+    assert "already in flight" in again.output
+
+    listed = runner.invoke(app, ["transfer", "list", "--status", "pending"])
+    assert listed.exit_code == 0 and str(record.id) in listed.output
+
+
+def test_bad_input_is_one_line_and_exit_code_2(clean_db):
+    unknown = runner.invoke(
+        app, ["transfer", "create", "--from", "hyperliquid", "--to", "nowhere", "--amount", "100"]
+    )
+    assert unknown.exit_code == 2 and "'nowhere' has no transfer route" in unknown.output
+    amount = runner.invoke(
+        app, ["transfer", "create", "--from", "hyperliquid", "--to", "lighter", "--amount", "lots"]
+    )
+    assert amount.exit_code == 2 and "--amount" in amount.output
+    missing = runner.invoke(app, ["transfer", "retry", "00000000-0000-0000-0000-000000000000"])
+    assert missing.exit_code == 2 and "no fund transfer with id" in missing.output
+    assert "Traceback" not in unknown.output + amount.output + missing.output
+
+
+def test_retry_resolve_and_cancel_from_the_command_line(clean_db):
+    manager = _manager(clean_db)
+    transfer = manager.request_transfer("extended", "apex", Decimal(300)).record.id
+    refused = runner.invoke(app, ["transfer", "retry", str(transfer)])
+    assert refused.exit_code == 2 and "only failed or needs_reconcile" in refused.output
+
+    resolve = runner.invoke(
+        app, ["transfer", "resolve", str(transfer), "--note", "x", "--outcome", "completed"]
+    )
+    assert resolve.exit_code == 2 and "resolved by hand" in resolve.output
+
+    cancelled = runner.invoke(app, ["transfer", "cancel", str(transfer), "--note", "not needed"])
+    assert cancelled.exit_code == 0, cancelled.output
+    assert manager.get(transfer).status is S.CANCELLED
