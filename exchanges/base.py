@@ -264,7 +264,7 @@ class FundingHistory(Protocol):
     can; check with `isinstance(client, FundingHistory)`). Kept apart from `ExchangeClient`
     so that adding it broke no existing adapter."""
 
-    def funding_payments(self, symbol: str, since: datetime) -> Sequence[FundingPayment]:
-        """Funding settled on this account for `symbol` with funding time after `since`,
-        oldest first."""
+    def funding_payments(self, symbol: str | None, since: datetime) -> Sequence[FundingPayment]:
+        """Funding settled on this account for `symbol` (None: every symbol, so a monitoring
+        pass asks each venue once) with funding time after `since`, oldest first."""
         ...

@@ -292,8 +292,8 @@ class PaperExchange:
         marks = latest_ticks(session, self.name, [r.symbol for r in rows], now)
         return [position_view(row, marks[row.symbol].mark_price) for row in rows]
 
-    def funding_payments(self, symbol: str, since: datetime) -> Sequence[FundingPayment]:
-        """Funding settled on this account for `symbol` after `since` (`FundingHistory`)."""
+    def funding_payments(self, symbol: str | None, since: datetime) -> Sequence[FundingPayment]:
+        """Funding settled on this account for `symbol` (None: all) after `since`."""
         with self._transaction("funding_payments", mutating=False) as (session, _):
             return funding_history.funding_payments(
                 session, self.name, self.account, symbol, ensure_utc(since)

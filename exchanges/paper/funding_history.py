@@ -26,9 +26,10 @@ from exchanges.base import FundingPayment
 
 
 def funding_payments(
-    session: Session, venue: str, account: str, symbol: str, since: datetime
+    session: Session, venue: str, account: str, symbol: str | None, since: datetime
 ) -> list[FundingPayment]:
-    """Payments booked on (venue, account) for `symbol` with funding time after `since`."""
+    """Payments booked on (venue, account) for `symbol` (None: every symbol) with funding
+    time after `since`, oldest first."""
     account_id = session.scalar(
         select(PaperAccount.id).where(PaperAccount.venue == venue, PaperAccount.account == account)
     )
@@ -39,13 +40,14 @@ def funding_payments(
         select(func.coalesce(func.sum(signed_qty), 0))
         .where(
             PaperFill.account_id == account_id,
-            PaperFill.symbol == symbol,
+            PaperFill.symbol == PaperLedgerEntry.symbol,
             PaperFill.filled_at < PaperLedgerEntry.occurred_at,
         )
         .scalar_subquery()
     )
-    rows = session.execute(
+    query = (
         select(
+            PaperLedgerEntry.symbol,
             PaperLedgerEntry.occurred_at,
             PaperLedgerEntry.amount,
             PaperFundingSettlement.rate,
@@ -63,20 +65,22 @@ def funding_payments(
         .where(
             PaperLedgerEntry.account_id == account_id,
             PaperLedgerEntry.kind == LedgerKind.FUNDING.value,
-            PaperLedgerEntry.symbol == symbol,
             PaperLedgerEntry.occurred_at > since,
         )
-        .order_by(PaperLedgerEntry.occurred_at)
+        .order_by(PaperLedgerEntry.occurred_at, PaperLedgerEntry.symbol)
     )
+    if symbol is not None:
+        query = query.where(PaperLedgerEntry.symbol == symbol)
+    rows = session.execute(query)
     return [
         FundingPayment(
             venue=venue,
-            symbol=symbol,
+            symbol=row_symbol,
             funding_time=at,
             amount=amount,
             rate=rate,
             position_qty=qty,
             mark_price=mark,
         )
-        for at, amount, rate, mark, qty in rows
+        for row_symbol, at, amount, rate, mark, qty in rows
     ]

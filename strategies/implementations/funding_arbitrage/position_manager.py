@@ -22,9 +22,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from exchanges.base import ExchangeClient, ExchangeError, FundingHistory, Position
+from exchanges.base import (
+    ExchangeClient,
+    ExchangeError,
+    FundingHistory,
+    FundingPayment,
+    Position,
+)
 from strategies.components.base_components import (
     FundingPaymentRecord,
     FundingPaymentStore,
@@ -36,6 +44,16 @@ from strategies.implementations.funding_arbitrage.models import Leg, LegState
 
 ZERO = Decimal(0)
 EventRecorder = Callable[[str, uuid.UUID, Mapping[str, object]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFunding:
+    """Funding payments of one venue account by symbol since a time, or why they could not be
+    read. One per venue per monitoring pass: positions take their own from it."""
+
+    venue: str
+    by_symbol: Mapping[str, list[FundingPayment]]
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,28 +137,70 @@ class ArbitragePositions:
 
     # ---------------------------------------------------------------- funding
 
+    def _funding_since(
+        self, position: PositionRecord, summary: Mapping[str, Any] | None = None
+    ) -> dict[str, datetime]:
+        """Per leg venue: the funding time after which payments are new for this position."""
+        if summary is None:
+            summary = self._payments.summary(position.id)
+        since = {}
+        for leg in Leg:
+            venue = leg_venue(position, leg)
+            seen = summary.get(venue)
+            since[venue] = seen.last_funding_time if seen is not None else position.created_at
+        return since
+
+    def venue_funding(self, positions: Iterable[PositionRecord]) -> dict[str, VenueFunding]:
+        """One funding-history call per venue for the whole pass (never one per leg), from
+        the oldest time any of `positions` still needs there."""
+        oldest: dict[str, datetime] = {}
+        for position in positions:
+            for venue, since in self._funding_since(position).items():
+                oldest[venue] = min(since, oldest.get(venue, since))
+        fetched: dict[str, VenueFunding] = {}
+        for venue in sorted(oldest):
+            client = self._exchange(venue)
+            if not isinstance(client, FundingHistory):
+                fetched[venue] = VenueFunding(
+                    venue, {}, "the venue client cannot list funding payments"
+                )
+                continue
+            try:
+                paid = client.funding_payments(None, oldest[venue])
+            except ExchangeError as exc:
+                fetched[venue] = VenueFunding(venue, {}, str(exc))
+                continue
+            by_symbol: dict[str, list[FundingPayment]] = {}
+            for payment in paid:
+                by_symbol.setdefault(payment.symbol, []).append(payment)
+            fetched[venue] = VenueFunding(venue, by_symbol)
+        return fetched
+
     def sync_funding(
-        self, position: PositionRecord, persist: bool = True
+        self,
+        position: PositionRecord,
+        persist: bool = True,
+        prefetched: Mapping[str, VenueFunding] | None = None,
     ) -> tuple[PositionRecord, list[FundingPaymentRecord], list[str]]:
         """Record new funding payments of both legs; returns the position (with the new
         totals; saved unless `persist` is False, for a caller that saves them itself), the
-        new payments and the legs whose venue cannot report funding (or failed to)."""
+        new payments and the legs whose venue cannot report funding (or failed to).
+
+        `prefetched` (from `venue_funding`) avoids asking each venue again per position."""
         summary = self._payments.summary(position.id)
+        since_by_venue = self._funding_since(position, summary)
+        fetched = prefetched if prefetched is not None else self.venue_funding([position])
         new: list[FundingPaymentRecord] = []
         missing: list[str] = []
         for leg in Leg:
             venue = leg_venue(position, leg)
-            client = self._exchange(venue)
-            if not isinstance(client, FundingHistory):
-                missing.append(f"{venue}: the venue client cannot list funding payments")
+            funding = fetched.get(venue)
+            if funding is None or funding.error is not None:
+                reason = funding.error if funding is not None else "not fetched"
+                missing.append(f"{venue}: {reason}")
                 continue
-            seen = summary.get(venue)
-            since = seen.last_funding_time if seen is not None else position.created_at
-            try:
-                paid = client.funding_payments(position.symbol, since)
-            except ExchangeError as exc:
-                missing.append(f"{venue}: {exc}")
-                continue
+            since = since_by_venue[venue]
+            paid = [p for p in funding.by_symbol.get(position.symbol, []) if p.funding_time > since]
             new += self._payments.record(
                 [
                     FundingPaymentRecord(

@@ -192,6 +192,7 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
         positions = self.position_manager.find(self.name, [PositionStatus.OPEN])
         venues = {leg_venue(p, leg) for p in positions for leg in Leg}
         snapshots = self.tracker.venue_positions(venues)
+        funding = self.tracker.venue_funding(positions)
         for position in positions:
             down = [
                 f"{v}: {snapshots[v].error}"
@@ -208,7 +209,9 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
                 specs = self.market.leg_specs(position)
                 results.append(self.recovery.resume(position, specs, mismatch))
                 continue
-            position, new, missing = self.tracker.sync_funding(position, persist=False)
+            position, new, missing = self.tracker.sync_funding(
+                position, persist=False, prefetched=funding
+            )
             divergence = self.market.divergence(now, position)
             upnl = sum((leg.unrealized_pnl for leg in legs.values()), Decimal(0))
             position = self.position_manager.update(  # one write (and event) per position

@@ -128,3 +128,23 @@ def test_an_idle_venue_records_settlements_without_payments(
     clock.advance(timedelta(hours=24))
     report = venue.settle()
     assert report.funding_settlements == 24 // interval and report.funding_payments == 0
+
+
+def test_funding_history_for_all_symbols_is_the_union_of_per_symbol_reads(
+    paper, store_market, clean_db, clock
+):
+    store_market(flat_ticks("hyperliquid", "ETH", MARKS, HOURLY_RATES, interval=1))
+    store_market(flat_ticks("hyperliquid", "SOL", [D(150)] * 25, HOURLY_RATES, interval=1))
+    venue = paper(**NO_SLIP)
+    venue.place_order(order("eth", OrderSide.BUY, "2"))
+    venue.place_order(order("sol", OrderSide.SELL, "10", symbol="SOL"))
+    clock.advance(timedelta(hours=6))
+    everything = venue.funding_payments(None, START)
+    eth = venue.funding_payments("ETH", START)
+    sol = venue.funding_payments("SOL", START)
+    assert len(eth) == len(sol) == 6
+    assert sorted(everything, key=lambda p: (p.funding_time, p.symbol)) == sorted(
+        eth + sol, key=lambda p: (p.funding_time, p.symbol)
+    )
+    # Each payment is on the position held in its own symbol.
+    assert {p.position_qty for p in eth} == {D(2)} and {p.position_qty for p in sol} == {D(-10)}
