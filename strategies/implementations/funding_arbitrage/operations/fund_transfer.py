@@ -24,6 +24,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from core.clock import Clock
@@ -123,7 +124,7 @@ class FundTransferManager:
         """
         # With a dispatcher the first step is enqueued at once and the sweeper is only the
         # safety net; without one (no Celery in this process) the sweeper starts it.
-        delay = self._ctx.stuck if self._dispatcher is not None else self._ctx.poll * 0
+        delay = self._ctx.stuck if self._dispatcher is not None else timedelta(0)
         new = new_transfer(
             routing=self._routing,
             bridges=self._bridges,

@@ -3,11 +3,12 @@ context the steps run in, and the `StepSpec` base class the three steps fill in.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from core.clock import Clock
 from core.enums import FundsLocation, TransferStatus
@@ -53,7 +54,9 @@ class Recorded:
 
     record: TransferRecord
     event: str | None  # None: nothing worth an audit event (a poll found no change)
-    action: str  # "next", "wait", "stop"
+    # next: dispatch next_step; wait: polled at next_check_at; stop: FAILED / COMPLETED /
+    # NEEDS_RECONCILE; reconcile: the driver turns it into NEEDS_RECONCILE with `detail`.
+    action: Literal["next", "wait", "stop", "reconcile"]
     next_step: TransferStep | None = None
     detail: str = ""
 
@@ -79,8 +82,8 @@ class StepContext:
 
 
 def receipt_seen(receipt: TransferReceipt | BridgeReceipt | ChainReceipt) -> Seen:
-    state = receipt.state.value
-    return Seen(state)
+    """Venue, bridge and chain receipts share the states pending / completed / failed."""
+    return Seen(receipt.state.value)
 
 
 def intent(
@@ -139,7 +142,7 @@ def failed(
     )
 
 
-class StepSpec:
+class StepSpec(ABC):
     """One step: subclasses fill in the venue / bridge / chain specifics."""
 
     step: TransferStep
@@ -153,29 +156,34 @@ class StepSpec:
         """Work done before the row lock (quotes, addresses); may refuse or be transient."""
         return None
 
+    @abstractmethod
     def begin(self, record: TransferRecord, prepared: Any, now: datetime) -> TransferRecord:
-        raise NotImplementedError
+        """The intent: the working status with a new key for this step's next attempt."""
 
+    @abstractmethod
     def key(self, record: TransferRecord) -> str | None:
-        raise NotImplementedError
+        """The key of the current attempt (None before the first)."""
 
+    @abstractmethod
     def lookup(self, record: TransferRecord) -> Observation | None:
-        raise NotImplementedError
+        """What the other side reports for the key; None if it does not know it."""
 
+    @abstractmethod
     def send(self, record: TransferRecord) -> Observation:
-        raise NotImplementedError
+        """Carry out the side effect with the key (to allowlisted addresses only)."""
 
     def resend_allowed(self, record: TransferRecord) -> bool:
         """May a key whose outcome is unknown, and that the other side does not know, be
         sent again under the same key? Only where that side guarantees one transfer per key."""
         return True
 
+    @abstractmethod
     def resting(self, record: TransferRecord) -> tuple[FundsLocation, str | None]:
         """Where the money is while this step has sent nothing."""
-        raise NotImplementedError
 
+    @abstractmethod
     def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
-        raise NotImplementedError
+        """The record after `seen`, and what to do next."""
 
     def on_rejected(self, record: TransferRecord, reason: str) -> Recorded:
         location, chain = self.resting(record)

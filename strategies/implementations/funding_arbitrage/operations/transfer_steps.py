@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from core.enums import FundsLocation, TransferStatus
-from exchanges.base import TransferReceipt, TransferState
+from exchanges.base import (
+    MalformedResponseError,
+    TransferReceipt,
+    TransferState,
+    TransientExchangeError,
+    UnknownOutcomeError,
+)
 from exchanges.bridges.base import BridgeReceipt, BridgeRoute, ChainReceipt, MovementState
 from strategies.implementations.funding_arbitrage.operations.bridge_manager import (
     NoBridgeAvailableError,
@@ -278,7 +284,12 @@ class DepositStep(StepSpec):
             return seen
         # On chain: the destination venue credits it by reference (our key).
         venue = self.ctx.venues.venue(record.to_venue, record.to_account)
-        credit = venue.get_deposit(str(record.deposit_ref))
+        try:
+            credit = venue.get_deposit(str(record.deposit_ref))
+        except (TransientExchangeError, UnknownOutcomeError, MalformedResponseError):
+            # The wallet transfer is on chain either way: report it sent, ask again later.
+            # (Raising here would count a send that did happen as one that did nothing.)
+            credit = None
         if credit is None or credit.state is not TransferState.COMPLETED:
             return replace(seen, state=Seen.CONFIRMED)
         return Observation(Seen.COMPLETED, credit.amount)
