@@ -141,8 +141,23 @@ class Runtime:
         """A fresh strategy instance with its components, ready for one task."""
         config = self.config(name)
         exchanges = {va.venue: self.exchange(va.venue, va.account) for va in venue_accounts(config)}
-        components = postgres_components(self.engine, self.clock, exchanges)
+        components = postgres_components(
+            self.engine, self.clock, exchanges, transfer_manager=self.transfer_manager
+        )
         return build_strategy(config, components)
+
+    @cached_property
+    def transfer_manager(self) -> object | None:
+        """The fund-transfer manager, or None where transfers cannot run (live mode: no live
+        wallet or bridge adapters exist, so strategies only record their transfer needs).
+
+        Built without a step dispatcher: a transfer is stored due now and the beat
+        `transfers-sweep` starts it, so strategies never import the task layer."""
+        if self.settings.is_live:
+            return None
+        from strategies.components.transfers import build_transfer_manager
+
+        return build_transfer_manager(engine=self.engine, clock=self.clock, settings=self.settings)
 
     def is_stateful(self, name: str) -> bool:
         return issubclass(default_registry.resolve(self.config(name).type), StatefulStrategy)

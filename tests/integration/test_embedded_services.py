@@ -1,7 +1,9 @@
 """The embedded path: PostgreSQL and Redis from pip packages, used even where local ones run."""
 
 import os
+import shutil
 import socket
+import uuid
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -13,6 +15,7 @@ from core.services import (
     stop_embedded_postgres,
     stop_embedded_redis,
 )
+from core.settings import PROJECT_ROOT
 from db.migrate import upgrade
 from tests.support.workers import celery_worker
 
@@ -26,8 +29,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def embedded(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("embedded-run")
+def embedded():
+    # Not under pytest's temp root: pytest resets that to mode 0700 whenever a pytest run
+    # starts, which would lock the embedded server's unprivileged user out mid-test.
+    run_dir = PROJECT_ROOT / ".run" / f"test-embedded-{uuid.uuid4().hex[:8]}"
+    run_dir.mkdir(parents=True)
     pg_port, redis_port = _free_port(), _free_port()
     try:
         server = start_embedded_postgres(run_dir, port=pg_port)
@@ -39,6 +45,7 @@ def embedded(tmp_path_factory):
     finally:
         stop_embedded_redis(run_dir, port=redis_port)
         stop_embedded_postgres(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def test_embedded_servers_migrate_and_run_a_celery_task(embedded):

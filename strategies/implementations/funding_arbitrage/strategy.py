@@ -124,7 +124,12 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             self._position_event,
         )
         self.transfers = TransferRequests(
-            config.venues, self.exchange, self.update_state, self.record_event
+            config.venues,
+            self.exchange,
+            self.update_state,
+            self.record_event,
+            requester=components.transfer_manager,  # type: ignore[arg-type]
+            strategy_name=self.name,
         )
 
     def required_venues(self) -> Sequence[str]:

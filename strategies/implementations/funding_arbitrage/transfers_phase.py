@@ -4,7 +4,12 @@ Moving money between venues is the fund-transfer manager's job (withdraw, bridge
 each step idempotent). This phase decides what should move (`margin.transfer_needs`) and
 records it as a `transfer.requested` event once per need: the needs being waited on are
 kept in the strategy's state, so a need is announced when it appears or changes, and a
-`transfer.need_resolved` event says when it is gone. No money moves here.
+`transfer.need_resolved` event says when it is gone.
+
+When a transfer manager is injected (paper deployments), every current need is handed to
+it: `request_transfer` is idempotent per route, so a need already being served returns the
+transfer in flight and nothing new is made. Without one (live: no wallet or bridge adapters
+exist) the need is only recorded, for an operator to act on.
 """
 
 from __future__ import annotations
@@ -12,16 +17,39 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
+from core.errors import PerpbotError
+from core.money import quantize_down
 from exchanges.base import Balance, ExchangeClient, ExchangeError
 from strategies.components.base_components import StateMutation, VersionedState
 from strategies.implementations.funding_arbitrage.config import VenueSettings
 from strategies.implementations.funding_arbitrage.margin import transfer_needs
 from strategies.implementations.funding_arbitrage.models import PhaseSkipped, TransferNeed
+from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+    TransferRequestResult,
+)
 
 STATE_KEY = "transfer_requests"
 EventRecorder = Callable[[str, Mapping[str, Any] | None], None]
+# Transfer amounts carry at most 6 decimals (USDC); a need is rounded down to that.
+AMOUNT_STEP = Decimal("0.000001")
+
+
+class TransferRequester(Protocol):
+    """What this phase needs of `FundTransferManager`."""
+
+    def request_transfer(
+        self,
+        from_venue: str,
+        to_venue: str,
+        amount: Decimal,
+        *,
+        from_account: str = "main",
+        to_account: str = "main",
+        reason: str | None = None,
+        strategy_name: str | None = None,
+    ) -> TransferRequestResult: ...
 
 
 class TransferRequests:
@@ -31,11 +59,15 @@ class TransferRequests:
         exchange: Callable[[str], ExchangeClient],
         update_state: Callable[[StateMutation], VersionedState],
         record_event: EventRecorder,
+        requester: TransferRequester | None = None,
+        strategy_name: str | None = None,
     ) -> None:
         self._venues = venues
         self._exchange = exchange
         self._update_state = update_state
         self._event = record_event
+        self._requester = requester
+        self._strategy = strategy_name
 
     def run(self, now: datetime) -> list[object]:
         balances: dict[str, Balance] = {}
@@ -81,7 +113,32 @@ class TransferRequests:
             )
         for key in resolved:
             self._event("transfer.need_resolved", {"key": key})
+        if self._requester is not None:
+            results += [self._request(need) for need in needs]
         return [*results, *needs]
+
+    def _request(self, need: TransferNeed) -> object:
+        accounts = {v.name: v.account or "main" for v in self._venues}
+        amount = quantize_down(need.amount_usd, AMOUNT_STEP)
+        try:
+            result = self._requester.request_transfer(  # type: ignore[union-attr]
+                need.from_venue,
+                need.to_venue,
+                amount,
+                from_account=accounts[need.from_venue],
+                to_account=accounts[need.to_venue],
+                reason=need.reason,
+                strategy_name=self._strategy,
+            )
+        except PerpbotError as exc:  # refused (too small, not allowlisted...): nothing stored
+            self._event("transfer.refused", {"key": _key(need), "error": str(exc)})
+            return PhaseSkipped("transfers", f"{_key(need)}: {exc}")
+        if result.created:
+            self._event(
+                "transfer.started",
+                {"key": _key(need), "amount_usd": amount, "transfer_id": str(result.record.id)},
+            )
+        return result
 
 
 def _key(need: TransferNeed) -> str:
