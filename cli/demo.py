@@ -105,7 +105,7 @@ def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     run_dir = PROJECT_ROOT / ".run" / "demo"
     run_dir.mkdir(parents=True, exist_ok=True)
     _seed_market(seed, origin, hours=seconds * speed / 3600 + 48)
-    _fund_accounts()
+    _fund_accounts(overrides=SHORT_ACCOUNTS)
     return DemoPlan(database_url, services.redis.url, run_dir, env, None, "perpbot", password)
 
 
@@ -135,7 +135,15 @@ def _seed_market(seed: int, origin: datetime, hours: float) -> None:
     )
 
 
-def _fund_accounts(per_account: Decimal = Decimal(50_000)) -> None:
+# One account starts short of margin, so the demo shows the transfers phase asking for money
+# and a fund transfer (withdraw, bridge, deposit) delivering it.
+SHORT_ACCOUNTS = {("paradex", "arb"): Decimal(1_200)}
+
+
+def _fund_accounts(
+    per_account: Decimal = Decimal(50_000),
+    overrides: dict[tuple[str, str], Decimal] | None = None,
+) -> None:
     from exchanges.venues import venue_profile
     from strategies.runtime import get_runtime, venue_accounts
 
@@ -143,15 +151,14 @@ def _fund_accounts(per_account: Decimal = Decimal(50_000)) -> None:
     pairs = sorted(
         {(va.venue, va.account) for c in runtime.configs.values() for va in venue_accounts(c)}
     )
-    for venue, account in pairs:
+    amounts = {pair: (overrides or {}).get(pair, per_account) for pair in pairs}
+    for (venue, account), amount in amounts.items():
         client = runtime.exchange(venue, account)
         client.credit_deposit(  # type: ignore[attr-defined]
-            f"demo-seed-{venue}-{account}",
-            "USDC",
-            per_account,
-            venue_profile(venue).deposit_chain,
+            f"demo-seed-{venue}-{account}", "USDC", amount, venue_profile(venue).deposit_chain
         )
-    console.print(f"funded {len(pairs)} paper accounts with {per_account:,} USDC each")
+    funded = ", ".join(f"{v}/{a} {amount:,}" for (v, a), amount in amounts.items())
+    console.print(f"funded {len(pairs)} paper accounts (USDC): {funded}")
 
 
 def _start(plan: DemoPlan, name: str, args: list[str]) -> None:
