@@ -37,8 +37,14 @@ FEES = FeeSchedule(
 
 def rate(venue, symbol, per_interval, interval_hours, age=timedelta(0), oi=None):
     return FundingRate(
-        venue=venue, symbol=symbol, rate=D(per_interval), interval_hours=D(interval_hours),
-        next_funding_time=None, mark_price=D(100), timestamp=NOW - age, open_interest_usd=oi,
+        venue=venue,
+        symbol=symbol,
+        rate=D(per_interval),
+        interval_hours=D(interval_hours),
+        next_funding_time=None,
+        mark_price=D(100),
+        timestamp=NOW - age,
+        open_interest_usd=oi,
     )
 
 
@@ -84,19 +90,34 @@ def test_breakeven_is_exact_in_decimal():
 def test_max_breakeven_filters_slow_payback():
     hl = rate("hyperliquid", "BTC", "0.0000125", 1)
     px = rate("paradex", "BTC", "0.0004", 8)
-    assert rank_opportunities([hl, px], FEES, OpportunityFilter(max_breakeven_hours=D(39)), NOW)\
-        .opportunities == []
-    assert len(rank_opportunities([hl, px], FEES, OpportunityFilter(max_breakeven_hours=D(40)),
-                                  NOW).opportunities) == 1
+    assert (
+        rank_opportunities(
+            [hl, px], FEES, OpportunityFilter(max_breakeven_hours=D(39)), NOW
+        ).opportunities
+        == []
+    )
+    assert (
+        len(
+            rank_opportunities(
+                [hl, px], FEES, OpportunityFilter(max_breakeven_hours=D(40)), NOW
+            ).opportunities
+        )
+        == 1
+    )
 
 
 def test_min_apr_filter():
     hl = rate("hyperliquid", "BTC", "0.0000125", 1)
     px = rate("paradex", "BTC", "0.0004", 8)  # APR 32.85%
-    assert rank_opportunities([hl, px], FEES, OpportunityFilter.with_min_apr(D("0.33")), NOW)\
-        .opportunities == []
-    assert rank_opportunities([hl, px], FEES, OpportunityFilter.with_min_apr(D("0.32")), NOW)\
-        .opportunities
+    assert (
+        rank_opportunities(
+            [hl, px], FEES, OpportunityFilter.with_min_apr(D("0.33")), NOW
+        ).opportunities
+        == []
+    )
+    assert rank_opportunities(
+        [hl, px], FEES, OpportunityFilter.with_min_apr(D("0.32")), NOW
+    ).opportunities
 
 
 def test_stale_rates_are_excluded_and_reported():
@@ -129,8 +150,12 @@ def test_exclusions_open_interest_and_unknown_fees():
     assert reasons["aster"].startswith("open interest 1000")
     assert reasons["unknown-venue"] == "no fee schedule for venue"
     assert "paradex" not in reasons  # excluded on purpose, not reported as a problem
-    assert rank_opportunities(rates, FEES, OpportunityFilter(excluded_symbols=frozenset({"BTC"})),
-                              NOW).opportunities == []
+    assert (
+        rank_opportunities(
+            rates, FEES, OpportunityFilter(excluded_symbols=frozenset({"BTC"})), NOW
+        ).opportunities
+        == []
+    )
 
 
 def test_ranking_orders_by_expected_net_and_keeps_only_positive_direction():
@@ -151,8 +176,9 @@ def test_slippage_from_the_book_adds_to_cost():
     book = TopOfBook("paradex", "BTC", D("99.9"), D(1), D("100.1"), D(1), NOW)
     # half spread 0.001 per leg, both legs, open and close: 0.004
     assert slippage_from_books(book, book) == D("0.004")
-    cost = round_trip_cost_rate(FEES.for_leg("paradex", "BTC"), FEES.for_leg("lighter", "BTC"),
-                                slippage_rate=D("0.004"))
+    cost = round_trip_cost_rate(
+        FEES.for_leg("paradex", "BTC"), FEES.for_leg("lighter", "BTC"), slippage_rate=D("0.004")
+    )
     assert cost == D("0.0046")
     with pytest.raises(ValueError, match="crossed"):
         slippage_from_books(TopOfBook("x", "BTC", D(101), D(1), D(100), D(1), NOW), book)
@@ -162,8 +188,9 @@ def test_fee_schedule_from_instruments_keeps_per_symbol_overrides():
     def inst(symbol, taker):
         return Instrument("aster", symbol, D("0.001"), D("0.001"), D("0.1"), D(0), D(taker))
 
-    schedule = FeeSchedule.from_instruments([inst("BTC", "0.0004"), inst("ETH", "0.0004"),
-                                             inst("DOGE", "0.0007")])
+    schedule = FeeSchedule.from_instruments(
+        [inst("BTC", "0.0004"), inst("ETH", "0.0004"), inst("DOGE", "0.0007")]
+    )
     assert schedule.for_leg("aster", "BTC").taker == D("0.0004")
     assert schedule.for_leg("aster", "DOGE").taker == D("0.0007")
     with pytest.raises(KeyError, match="no fees known"):
@@ -198,7 +225,8 @@ def test_never_ranks_a_pair_with_non_positive_expected_net(rates):
         exact = evaluate_pair(
             next(r for r in rates if r.venue == opp.long_venue and r.symbol == opp.symbol),
             next(r for r in rates if r.venue == opp.short_venue and r.symbol == opp.symbol),
-            FEES, flt,
+            FEES,
+            flt,
         )
         assert exact == opp  # pruned search and direct evaluation agree
 
@@ -236,8 +264,12 @@ def test_pruning_finds_everything_a_full_scan_finds(rates):
 
 def test_random_module_is_not_needed_for_determinism():
     # The ranking sorts with a total order (net, breakeven, key): equal nets tie-break by key.
-    a = [rate("hyperliquid", "BTC", "0", 1), rate("lighter", "BTC", "0.0001", 1),
-         rate("paradex", "ETH", "0", 8), rate("aster", "ETH", "0.0008", 8)]
+    a = [
+        rate("hyperliquid", "BTC", "0", 1),
+        rate("lighter", "BTC", "0.0001", 1),
+        rate("paradex", "ETH", "0", 8),
+        rate("aster", "ETH", "0.0008", 8),
+    ]
     first = rank_opportunities(a, FEES, OpportunityFilter(), NOW).opportunities
     random.Random(3).shuffle(a)
     assert rank_opportunities(a, FEES, OpportunityFilter(), NOW).opportunities == first
