@@ -141,8 +141,11 @@ class Runtime:
         """A fresh strategy instance with its components, ready for one task."""
         config = self.config(name)
         exchanges = {va.venue: self.exchange(va.venue, va.account) for va in venue_accounts(config)}
+        # Only stateful strategies move money between venues; the grid must not depend on
+        # the transfers configuration being valid.
+        transfers = self.transfer_manager if self.is_stateful(name) else None
         components = postgres_components(
-            self.engine, self.clock, exchanges, transfer_manager=self.transfer_manager
+            self.engine, self.clock, exchanges, transfer_manager=transfers
         )
         return build_strategy(config, components)
 
