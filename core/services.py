@@ -20,7 +20,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -347,12 +346,6 @@ def stop_services(run_dir: Path | None = None) -> list[str]:
         stopped.append("redis")
     (run_dir / SERVICES_ENV).unlink(missing_ok=True)
     return stopped
-
-
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        return sock.connect_ex((host, port)) == 0
 
 
 def _main(argv: list[str]) -> int:

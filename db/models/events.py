@@ -39,10 +39,6 @@ APPEND_ONLY_TRIGGER = """
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
 FOR EACH ROW EXECUTE FUNCTION events_append_only()
 """
-DROP_APPEND_ONLY = (
-    "DROP TRIGGER IF EXISTS events_append_only ON events",
-    "DROP FUNCTION IF EXISTS events_append_only()",
-)
 
 # metadata.create_all (used by nothing in production, but by ad-hoc scripts) gets it too.
 event.listen(Event.__table__, "after_create", DDL(APPEND_ONLY_FUNCTION))
