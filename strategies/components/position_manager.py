@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from decimal import Decimal
@@ -49,6 +50,51 @@ from strategies.components.sessions import SessionScope
 ACTIVE_PAIR_INDEX = "uq_strategy_positions_active_pair"
 
 
+class _PositionChanges(ABC):
+    """The change operations, identical in both backends: each plans the new record with
+    `position_rules` and hands the plan to the backend's own `_change`."""
+
+    _clock: Clock
+
+    @abstractmethod
+    def _change(
+        self, position_id: uuid.UUID, expected_version: int | None, plan: Planner
+    ) -> PositionRecord: ...
+
+    def update(
+        self, position_id: uuid.UUID, changes: PositionUpdate, expected_version: int | None = None
+    ) -> PositionRecord:
+        return self._change(
+            position_id, expected_version, lambda record: plan_update(record, changes)
+        )
+
+    def mark_status(
+        self,
+        position_id: uuid.UUID,
+        status: PositionStatus,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> PositionRecord:
+        now = self._clock.now()
+        return self._change(
+            position_id, expected_version, lambda r: plan_transition(r, status, reason, now)
+        )
+
+    def close(
+        self,
+        position_id: uuid.UUID,
+        reason: str,
+        realized_pnl_usd: Decimal,
+        expected_version: int | None = None,
+    ) -> PositionRecord:
+        now = self._clock.now()
+        return self._change(
+            position_id,
+            expected_version,
+            lambda r: plan_transition(r, PositionStatus.CLOSED, reason, now, realized_pnl_usd),
+        )
+
+
 # ---------------------------------------------------------------- PostgreSQL
 
 
@@ -58,7 +104,7 @@ def record_from_row(row: StrategyPosition) -> PositionRecord:
     return PositionRecord(**values)
 
 
-class PostgresPositionManager:
+class PostgresPositionManager(_PositionChanges):
     """`strategy_positions` rows; each call is one transaction that also appends its event."""
 
     def __init__(self, session_scope: SessionScope, clock: Clock) -> None:
@@ -104,39 +150,6 @@ class PostgresPositionManager:
         with self._scope() as session:
             row = session.get(StrategyPosition, position_id, populate_existing=True)
             return None if row is None else record_from_row(row)
-
-    def update(
-        self, position_id: uuid.UUID, changes: PositionUpdate, expected_version: int | None = None
-    ) -> PositionRecord:
-        return self._change(
-            position_id, expected_version, lambda record: plan_update(record, changes)
-        )
-
-    def mark_status(
-        self,
-        position_id: uuid.UUID,
-        status: PositionStatus,
-        reason: str | None = None,
-        expected_version: int | None = None,
-    ) -> PositionRecord:
-        now = self._clock.now()
-        return self._change(
-            position_id, expected_version, lambda r: plan_transition(r, status, reason, now)
-        )
-
-    def close(
-        self,
-        position_id: uuid.UUID,
-        reason: str,
-        realized_pnl_usd: Decimal,
-        expected_version: int | None = None,
-    ) -> PositionRecord:
-        now = self._clock.now()
-        return self._change(
-            position_id,
-            expected_version,
-            lambda r: plan_transition(r, PositionStatus.CLOSED, reason, now, realized_pnl_usd),
-        )
 
     def find(
         self,
@@ -219,7 +232,7 @@ class PostgresPositionManager:
 # ---------------------------------------------------------------- in memory
 
 
-class InMemoryPositionManager:
+class InMemoryPositionManager(_PositionChanges):
     """The same contract in a dict (tests, backtests). Thread-safe.
 
     Events go to `events` (an `InMemoryEventSink`, shared with the strategy's own sink when
@@ -284,39 +297,6 @@ class InMemoryPositionManager:
     def get(self, position_id: uuid.UUID) -> PositionRecord | None:
         with self._lock:
             return self._positions.get(position_id)
-
-    def update(
-        self, position_id: uuid.UUID, changes: PositionUpdate, expected_version: int | None = None
-    ) -> PositionRecord:
-        return self._change(
-            position_id, expected_version, lambda record: plan_update(record, changes)
-        )
-
-    def mark_status(
-        self,
-        position_id: uuid.UUID,
-        status: PositionStatus,
-        reason: str | None = None,
-        expected_version: int | None = None,
-    ) -> PositionRecord:
-        now = self._clock.now()
-        return self._change(
-            position_id, expected_version, lambda r: plan_transition(r, status, reason, now)
-        )
-
-    def close(
-        self,
-        position_id: uuid.UUID,
-        reason: str,
-        realized_pnl_usd: Decimal,
-        expected_version: int | None = None,
-    ) -> PositionRecord:
-        now = self._clock.now()
-        return self._change(
-            position_id,
-            expected_version,
-            lambda r: plan_transition(r, PositionStatus.CLOSED, reason, now, realized_pnl_usd),
-        )
 
     def find(
         self,
