@@ -20,11 +20,10 @@ those of the one position with a leg there, from its creation until it is closed
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from exchanges.base import (
     ExchangeClient,
@@ -34,6 +33,7 @@ from exchanges.base import (
     Position,
 )
 from strategies.components.base_components import (
+    FundingLegSummary,
     FundingPaymentRecord,
     FundingPaymentStore,
     PositionManager,
@@ -54,6 +54,15 @@ class VenueFunding:
     venue: str
     by_symbol: Mapping[str, list[FundingPayment]]
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPass:
+    """What one monitoring pass read once for all its positions: each venue's funding
+    history and each position's stored funding summary."""
+
+    venues: Mapping[str, VenueFunding]
+    summaries: Mapping[uuid.UUID, Mapping[str, FundingLegSummary]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,12 +146,11 @@ class ArbitragePositions:
 
     # ---------------------------------------------------------------- funding
 
+    @staticmethod
     def _funding_since(
-        self, position: PositionRecord, summary: Mapping[str, Any] | None = None
+        position: PositionRecord, summary: Mapping[str, FundingLegSummary]
     ) -> dict[str, datetime]:
         """Per leg venue: the funding time after which payments are new for this position."""
-        if summary is None:
-            summary = self._payments.summary(position.id)
         since = {}
         for leg in Leg:
             venue = leg_venue(position, leg)
@@ -150,12 +158,13 @@ class ArbitragePositions:
             since[venue] = seen.last_funding_time if seen is not None else position.created_at
         return since
 
-    def venue_funding(self, positions: Iterable[PositionRecord]) -> dict[str, VenueFunding]:
+    def venue_funding(self, positions: Sequence[PositionRecord]) -> FundingPass:
         """One funding-history call per venue for the whole pass (never one per leg), from
         the oldest time any of `positions` still needs there."""
+        summaries = {p.id: self._payments.summary(p.id) for p in positions}
         oldest: dict[str, datetime] = {}
         for position in positions:
-            for venue, since in self._funding_since(position).items():
+            for venue, since in self._funding_since(position, summaries[position.id]).items():
                 oldest[venue] = min(since, oldest.get(venue, since))
         fetched: dict[str, VenueFunding] = {}
         for venue in sorted(oldest):
@@ -174,22 +183,25 @@ class ArbitragePositions:
             for payment in paid:
                 by_symbol.setdefault(payment.symbol, []).append(payment)
             fetched[venue] = VenueFunding(venue, by_symbol)
-        return fetched
+        return FundingPass(fetched, summaries)
 
     def sync_funding(
         self,
         position: PositionRecord,
         persist: bool = True,
-        prefetched: Mapping[str, VenueFunding] | None = None,
+        prefetched: FundingPass | None = None,
     ) -> tuple[PositionRecord, list[FundingPaymentRecord], list[str]]:
         """Record new funding payments of both legs; returns the position (with the new
         totals; saved unless `persist` is False, for a caller that saves them itself), the
         new payments and the legs whose venue cannot report funding (or failed to).
 
         `prefetched` (from `venue_funding`) avoids asking each venue again per position."""
-        summary = self._payments.summary(position.id)
+        batch = prefetched
+        if batch is None or position.id not in batch.summaries:
+            batch = self.venue_funding([position])
+        summary = batch.summaries[position.id]
         since_by_venue = self._funding_since(position, summary)
-        fetched = prefetched if prefetched is not None else self.venue_funding([position])
+        fetched = batch.venues
         new: list[FundingPaymentRecord] = []
         missing: list[str] = []
         for leg in Leg:
