@@ -115,11 +115,7 @@ def _seed_market(seed: int, origin: datetime, hours: float) -> None:
 
     runtime = get_runtime()
     venues = sorted({va.venue for c in runtime.configs.values() for va in venue_accounts(c)})
-    symbols: set[str] = set()
-    for config in runtime.configs.values():
-        symbols.update(getattr(config, "symbols", None) or ())
-        if getattr(config, "symbol", None):
-            symbols.add(config.symbol)  # type: ignore[attr-defined]
+    symbols = {symbol for c in runtime.configs.values() for symbol in c.traded_symbols()}
     # Start a day early so every venue has a funding history when the demo begins.
     ticks = generate_scenario(
         seed,

@@ -49,6 +49,15 @@ class StrategyConfig(BaseModel):
     type: str
     name: StrategyName
 
+    def venue_accounts(self) -> list[tuple[str, str]]:
+        """The (venue, sub-account) pairs this strategy trades on; the composition root
+        connects a client to each. A strategy that trades nothing returns none."""
+        return []
+
+    def traded_symbols(self) -> list[str]:
+        """The symbols this strategy trades (the demo seeds market data for them)."""
+        return []
+
 
 ConfigT = TypeVar("ConfigT", bound=StrategyConfig)
 

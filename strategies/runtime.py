@@ -41,21 +41,8 @@ class VenueAccount:
 
 
 def venue_accounts(config: StrategyConfig) -> list[VenueAccount]:
-    """The (venue, account) pairs a strategy trades on, read from its config.
-
-    Funding arbitrage lists `venues` (each with `name` and optional `account`); single-venue
-    strategies (grid) have `venue` and optional `account`.
-    """
-    found: list[VenueAccount] = []
-    venues = getattr(config, "venues", None)
-    if venues is not None:
-        for item in venues:
-            name = getattr(item, "name", item)
-            found.append(VenueAccount(str(name), str(getattr(item, "account", None) or "main")))
-    venue = getattr(config, "venue", None)
-    if isinstance(venue, str):
-        found.append(VenueAccount(venue, str(getattr(config, "account", None) or "main")))
-    return found
+    """The (venue, account) pairs a strategy trades on, as its config declares them."""
+    return [VenueAccount(venue, account) for venue, account in config.venue_accounts()]
 
 
 def strategy_files(path: Path) -> list[Path]:

@@ -44,6 +44,17 @@ class StatelessStrategyConfig(StrategyConfig):
 
     venue: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     symbol: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    # The venue sub-account traded on. It must be dedicated to this strategy: the position
+    # on `symbol` there is read as the strategy's own.
+    account: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    ] = "main"
+
+    def venue_accounts(self) -> list[tuple[str, str]]:
+        return [(self.venue, self.account)]
+
+    def traded_symbols(self) -> list[str]:
+        return [self.symbol]
 
 
 StatelessConfigT = TypeVar("StatelessConfigT", bound=StatelessStrategyConfig)

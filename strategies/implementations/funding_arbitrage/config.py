@@ -275,6 +275,12 @@ class FundingArbitrageConfig(StrategyConfig):
     def venue_names(self) -> list[str]:
         return [v.name for v in self.venues]
 
+    def venue_accounts(self) -> list[tuple[str, str]]:
+        return [(v.name, v.account) for v in self.venues]
+
+    def traded_symbols(self) -> list[str]:
+        return list(self.symbols)
+
     def venue(self, name: str) -> VenueSettings:
         for settings in self.venues:
             if settings.name == name:

@@ -14,7 +14,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
@@ -39,11 +38,8 @@ class GridConfig(StatelessStrategyConfig):
 
     type: Literal["grid"]
     enabled: bool = True
-    # The venue sub-account the grid trades on. It must be dedicated to this grid: the
-    # position on `symbol` is read as the grid's own, and a stop loss closes all of it.
-    account: Annotated[
-        str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    ] = "main"
+    # `account` (from the stateless base) must be dedicated to this grid: a stop loss
+    # closes the whole position on `symbol` there.
     direction: GridDirection
     # Size of each open order: exactly one of a base quantity or a USD notional (converted
     # at the open price and rounded down to the venue's quantity step).
