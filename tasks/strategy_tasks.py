@@ -58,28 +58,29 @@ def run_phase(
     with strategy_lock(runtime.engine, strategy_name) as held:
         if not held:
             return _skip(runtime.engine, record, "another phase of this strategy is running")
-        with unit_of_work(runtime.engine) as session:
-            if trigger == "beat" and ControlRepository(session).is_paused(strategy_name):
-                paused = True
-            else:
-                paused = False
-                run_id = TaskRunRepository(session).start(**record, reason=reason)
-        if paused:
+        if trigger == "beat" and _paused(runtime.engine, strategy_name):
             return _skip(runtime.engine, record, "strategy is paused")
+        with unit_of_work(runtime.engine) as session:
+            run_id = TaskRunRepository(session).start(**record, reason=reason)
         try:
             strategy = runtime.build(strategy_name)
             result = _jsonable(call(strategy, runtime.clock.now()))
         except Exception as exc:
             logger.exception("%s %s failed", strategy_name, phase)
-            with unit_of_work(runtime.engine) as session:
-                TaskRunRepository(session).finish(
-                    run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"}
-                )
+            _finish(runtime.engine, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
             raise
-        ok = not result.get("error")
-        with unit_of_work(runtime.engine) as session:
-            TaskRunRepository(session).finish(run_id, "succeeded" if ok else "failed", result)
+        _finish(runtime.engine, run_id, "failed" if result.get("error") else "succeeded", result)
         return {"strategy": strategy_name, "phase": phase, "skipped": False, **result}
+
+
+def _paused(engine: Any, strategy_name: str) -> bool:
+    with unit_of_work(engine) as session:
+        return ControlRepository(session).is_paused(strategy_name)
+
+
+def _finish(engine: Any, run_id: Any, status: str, result: dict[str, Any]) -> None:
+    with unit_of_work(engine) as session:
+        TaskRunRepository(session).finish(run_id, status, result)
 
 
 def _skip(engine: Any, record: dict[str, Any], why: str) -> dict[str, Any]:
