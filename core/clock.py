@@ -1,9 +1,15 @@
-"""Clocks. Everything time-dependent takes a `Clock`; nothing calls `datetime.now()` itself.
+"""Clocks. Everything time-dependent takes a `Clock`; nothing calls `datetime.now()`,
+`time.sleep()` or `time.monotonic()` itself.
 
-- `SystemClock`: wall-clock UTC (live trading).
+A clock tells the time (`now`), measures deadlines on a steady scale (`monotonic`, seconds
+of the clock's own time) and waits (`sleep`, seconds of the clock's own time):
+
+- `SystemClock`: wall-clock UTC (live trading); waits really.
 - `ScaledClock`: simulated time running `speed` times faster than real time from a shared
-  origin; every process built from the same settings agrees on "now" (demo).
-- `ManualClock`: moves only when told to (tests, backtests).
+  origin; every process built from the same settings agrees on "now" (demo). Waiting ten
+  simulated seconds takes 10 / speed real seconds.
+- `ManualClock`: moves only when told to (tests, backtests); `sleep` moves it forward at
+  once, so code that waits runs instantly and deterministically.
 """
 
 from __future__ import annotations
@@ -27,10 +33,30 @@ class Clock(Protocol):
         """The current time, timezone-aware UTC."""
         ...
 
+    def monotonic(self) -> float:
+        """Seconds of this clock's time on a scale that never goes back (for deadlines)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time."""
+        ...
+
+
+def _check_wait(seconds: float) -> None:
+    if not seconds >= 0:  # also refuses NaN
+        raise ValueError(f"cannot wait {seconds} seconds")
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        _check_wait(seconds)
+        time.sleep(seconds)
 
 
 class ScaledClock:
@@ -47,6 +73,13 @@ class ScaledClock:
         elapsed = (time.time() - self.real_start) * self.speed
         return self.origin + timedelta(seconds=elapsed)
 
+    def monotonic(self) -> float:
+        return time.monotonic() * self.speed
+
+    def sleep(self, seconds: float) -> None:
+        _check_wait(seconds)
+        time.sleep(seconds / self.speed)
+
     def real_seconds_for(self, simulated: timedelta) -> float:
         """How many real seconds pass while `simulated` time goes by."""
         return simulated.total_seconds() / self.speed
@@ -55,11 +88,21 @@ class ScaledClock:
 class ManualClock:
     def __init__(self, start: datetime) -> None:
         self._now = ensure_utc(start)
+        self._start = self._now
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
         with self._lock:
             return self._now
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return (self._now - self._start).total_seconds()
+
+    def sleep(self, seconds: float) -> None:
+        """Advance by `seconds` at once: nothing really waits."""
+        _check_wait(seconds)
+        self.advance(timedelta(seconds=seconds))
 
     def set(self, value: datetime) -> None:
         value = ensure_utc(value)

@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -77,3 +78,30 @@ def test_processes_with_the_same_settings_share_one_scaled_clock(monkeypatch):
         monkeypatch.undo()
         get_settings.cache_clear()
     assert isinstance(clock_from_settings(), SystemClock)
+
+
+def test_manual_clock_sleep_moves_time_at_once_and_monotonic_follows():
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    started = clock.monotonic()
+    clock.sleep(2.5)
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, 2, 500000, tzinfo=UTC)
+    assert clock.monotonic() - started == 2.5
+    with pytest.raises(ValueError, match="cannot wait"):
+        clock.sleep(-1)
+    with pytest.raises(ValueError, match="cannot wait"):
+        clock.sleep(float("nan"))
+
+
+def test_scaled_clock_waits_and_measures_in_simulated_seconds():
+    clock = ScaledClock(datetime(2026, 1, 1, tzinfo=UTC), time.time(), speed=1000)
+    before_real, before = time.monotonic(), clock.monotonic()
+    clock.sleep(50)  # 50 simulated seconds: 0.05 real seconds
+    assert 0.04 <= time.monotonic() - before_real < 1.0
+    assert clock.monotonic() - before >= 40
+
+
+def test_system_clock_waits_really():
+    clock = SystemClock()
+    before = clock.monotonic()
+    clock.sleep(0.02)
+    assert clock.monotonic() - before >= 0.02
