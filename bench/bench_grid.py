@@ -21,7 +21,8 @@ from typing import Any
 from bench import scratch_database, summary_ms
 from core.clock import ManualClock
 from core.enums import OrderSide, OrderStatus, OrderType
-from exchanges.base import Instrument, Position, TopOfBook
+from core.market import Instrument, TopOfBook
+from exchanges.base import Position
 from exchanges.paper import PaperExchange
 from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks

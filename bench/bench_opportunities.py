@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from bench import scratch_database
-from exchanges.base import FundingRate
+from core.market import FundingRate
 from funding_service.fees import FeeSchedule, VenueFees
 from funding_service.opportunities import OpportunityFilter, rank_opportunities
 

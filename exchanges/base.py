@@ -1,6 +1,8 @@
 """The venue port: what perpbot needs from a perp DEX, in normalized types.
 
-Money is Decimal, times are timezone-aware UTC, symbols are base assets ("BTC"). Orders are
+Money is Decimal, times are timezone-aware UTC, symbols are base assets ("BTC"). The market
+value types it returns (`Instrument`, `FundingRate`, `TopOfBook`) live in `core.market`, as
+other layers share them; orders, positions, balances and transfers are the port's own. Orders are
 placed, cancelled and looked up by the **client order id** perpbot chose, so an intent can be
 resolved after a timeout without placing it twice.
 
@@ -24,8 +26,7 @@ from typing import Protocol, runtime_checkable
 
 from core.enums import OrderSide, OrderStatus, OrderType
 from core.errors import PerpbotError
-
-HOURS_PER_YEAR = Decimal(24 * 365)
+from core.market import FundingRate, Instrument, TopOfBook
 
 
 class ExchangeError(PerpbotError):
@@ -64,55 +65,6 @@ class Capability(StrEnum):
     WITHDRAW = "withdraw"
     DEPOSIT_ADDRESS = "deposit_address"
     TRANSFER_STATUS = "transfer_status"
-
-
-@dataclass(frozen=True, slots=True)
-class Instrument:
-    venue: str
-    symbol: str
-    min_qty: Decimal
-    qty_step: Decimal
-    tick_size: Decimal
-    maker_fee: Decimal  # fraction of notional, e.g. 0.0002
-    taker_fee: Decimal
-    max_leverage: Decimal = Decimal(20)
-
-
-@dataclass(frozen=True, slots=True)
-class FundingRate:
-    """A venue's funding rate for one symbol, as quoted: per interval, not per hour."""
-
-    venue: str
-    symbol: str
-    rate: Decimal  # per funding interval; positive: longs pay shorts
-    interval_hours: Decimal
-    next_funding_time: datetime | None
-    mark_price: Decimal | None
-    timestamp: datetime
-    open_interest_usd: Decimal | None = None
-
-    @property
-    def hourly_rate(self) -> Decimal:
-        return self.rate / self.interval_hours
-
-    @property
-    def apr(self) -> Decimal:
-        return self.hourly_rate * HOURS_PER_YEAR
-
-
-@dataclass(frozen=True, slots=True)
-class TopOfBook:
-    venue: str
-    symbol: str
-    bid: Decimal
-    bid_qty: Decimal
-    ask: Decimal
-    ask_qty: Decimal
-    timestamp: datetime
-
-    @property
-    def mid(self) -> Decimal:
-        return (self.bid + self.ask) / 2
 
 
 @dataclass(frozen=True, slots=True)

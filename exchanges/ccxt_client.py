@@ -19,17 +19,15 @@ import ccxt
 
 from core.clock import Clock, SystemClock
 from core.enums import OrderType
+from core.market import FundingRate, Instrument, TopOfBook
 from exchanges.base import (
     Balance,
     Capability,
     CapabilityNotSupportedError,
-    FundingRate,
-    Instrument,
     MalformedResponseError,
     OrderRejectedError,
     OrderRequest,
     Position,
-    TopOfBook,
     TransferReceipt,
     TransientExchangeError,
     VenueOrder,

@@ -18,13 +18,12 @@ import ccxt
 
 from core.clock import Clock
 from core.enums import OrderSide, OrderStatus, OrderType
+from core.market import FundingRate, Instrument
 from core.money import to_decimal
 from exchanges.base import (
     Balance,
     CapabilityNotSupportedError,
     ExchangeError,
-    FundingRate,
-    Instrument,
     MalformedResponseError,
     OrderRejectedError,
     OrderRequest,

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.market import Instrument, TopOfBook
 from core.money import ZERO
-from exchanges.base import Instrument, TopOfBook
 
 
 @dataclass(frozen=True, slots=True)

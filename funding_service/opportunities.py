@@ -36,8 +36,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from core.market import HOURS_PER_YEAR, FundingRate
 from core.money import ZERO
-from exchanges.base import HOURS_PER_YEAR, FundingRate
 from funding_service.fees import FeeSchedule, round_trip_cost_rate
 
 

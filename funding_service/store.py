@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from core.market import FundingRate
 from db.repositories.funding_rates import FundingRateRepository
 from db.uow import unit_of_work
-from exchanges.base import FundingRate
 
 
 class PostgresFundingRateSource:

@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
+from core.market import FundingRate
 from db.models import FundingRate as FundingRateRow
-from exchanges.base import FundingRate
 
 # Plain columns, not ORM entities: the ranking reads thousands of rows every minute and
 # entity loading would cost more than the ranking itself.

@@ -19,18 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, ensure_utc
 from core.enums import OrderSide
+from core.market import FundingRate, Instrument, TopOfBook
 from db.models.paper import PaperAccount, PaperOrder, PaperPosition, TransferDirection
 from exchanges.base import (
     Balance,
     Capability,
     CapabilityNotSupportedError,
     FundingPayment,
-    FundingRate,
-    Instrument,
     OrderRejectedError,
     OrderRequest,
     Position,
-    TopOfBook,
     TransferReceipt,
     TransientExchangeError,
     UnknownOutcomeError,

@@ -29,7 +29,8 @@ from pydantic import StringConstraints
 
 from core.clock import Clock, ensure_utc
 from core.errors import ConfigError, PerpbotError
-from exchanges.base import ExchangeClient, OrderRequest, Position, TopOfBook, VenueOrder
+from core.market import TopOfBook
+from exchanges.base import ExchangeClient, OrderRequest, Position, VenueOrder
 from strategies.base_strategy import BaseStrategy, CycleResult, StrategyConfig
 from strategies.components.base_components import StrategyComponents
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from exchanges.base import FundingRate
+from core.market import FundingRate
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from exchanges.base import FundingRate
+from core.market import FundingRate
 from funding_service.fees import FeeSchedule
 from funding_service.opportunities import (
     Opportunity,

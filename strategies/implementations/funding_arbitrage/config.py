@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from exchanges.base import HOURS_PER_YEAR
+from core.market import HOURS_PER_YEAR
 from strategies.base_strategy import StrategyConfig
 
 VenueName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=20)]

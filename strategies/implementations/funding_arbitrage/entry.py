@@ -24,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.market import Instrument, TopOfBook
 from core.money import quantize_down
-from exchanges.base import Balance, Instrument, Position, TopOfBook
+from exchanges.base import Balance, Position
 from funding_service.opportunities import Opportunity
 from strategies.components.base_components import PositionRecord
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from exchanges.base import ExchangeClient, ExchangeError, Instrument, TopOfBook
+from core.market import Instrument, TopOfBook
+from exchanges.base import ExchangeClient, ExchangeError
 from funding_service.fees import FeeSchedule
 from funding_service.opportunities import OpportunityFilter, Ranking
 from strategies.components.base_components import FundingRateSource, PositionRecord

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core.enums import OrderSide, PositionStatus
-from exchanges.base import HOURS_PER_YEAR
+from core.market import HOURS_PER_YEAR
 from funding_service.opportunities import Opportunity
 
 

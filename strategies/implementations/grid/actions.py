@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exchanges.base import Instrument
+from core.market import Instrument
 from strategies.categories.stateless_strategy import Action, MarketSnapshot
 from strategies.components.base_components import (
     NewPosition,

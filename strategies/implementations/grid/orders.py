@@ -14,8 +14,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from core.enums import OrderType
+from core.market import Instrument, TopOfBook
 from core.money import quantize_down
-from exchanges.base import Instrument, TopOfBook
 from strategies.components.base_components import OrderIntent
 from strategies.implementations.grid.config import GridConfig
 from strategies.implementations.grid.models import GridLevel, OrderKind

@@ -24,7 +24,7 @@ from typing import Any
 
 from core.enums import OrderStatus
 from core.errors import ConfigError
-from exchanges.base import Instrument
+from core.market import Instrument
 from strategies.categories.stateless_strategy import (
     Action,
     ActionExecutionError,

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import ManualClock
+from core.market import FundingRate
 from db.models import Event
 from db.models import FundingRate as FundingRateRow
-from exchanges.base import FundingRate, MalformedResponseError, TransientExchangeError
+from exchanges.base import MalformedResponseError, TransientExchangeError
 from funding_service.collector import FundingCollector
 from funding_service.fees import FeeSchedule, VenueFees
 from funding_service.opportunities import OpportunityFilter

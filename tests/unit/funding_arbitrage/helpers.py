@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.enums import PositionStatus
-from exchanges.base import HOURS_PER_YEAR
+from core.market import HOURS_PER_YEAR
 from funding_service.opportunities import Opportunity
 from strategies.components.base_components import PositionRecord
 from strategies.implementations.funding_arbitrage.models import Leg, LegState, PositionMarket

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from exchanges.base import Balance, Instrument, Position, TopOfBook
+from core.market import Instrument, TopOfBook
+from exchanges.base import Balance, Position
 from strategies.implementations.funding_arbitrage.config import (
     FundingArbitrageConfig,
     VenueSettings,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchanges.base import FundingRate, Instrument, TopOfBook
+from core.market import FundingRate, Instrument, TopOfBook
 from funding_service.fees import (
     FeeSchedule,
     VenueFees,

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from core.enums import OrderStatus
-from exchanges.base import Instrument, Position, TopOfBook
+from core.market import Instrument, TopOfBook
+from exchanges.base import Position
 from strategies.components.base_components import OrderIntent, OrderRecord
 from strategies.factory import load_strategy_config
 from strategies.implementations.grid.actions import GridSnapshot

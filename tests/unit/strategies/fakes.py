@@ -13,16 +13,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from core.enums import OrderStatus
+from core.market import FundingRate, Instrument, TopOfBook
 from exchanges.base import (
     Balance,
     Capability,
     CapabilityNotSupportedError,
-    FundingRate,
-    Instrument,
     OrderRejectedError,
     OrderRequest,
     Position,
-    TopOfBook,
     TransferReceipt,
     VenueOrder,
 )

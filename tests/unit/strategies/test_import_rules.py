@@ -3,17 +3,18 @@
 `strategies/implementations/**` never imports Celery, SQLAlchemy, ccxt, `db` or `tasks`
 (nor the adapter modules that do), and one implementation never imports a sibling. Checked
 on the syntax tree, so imports inside functions, relative imports and
-`importlib.import_module("...")` calls are all seen.
+`importlib.import_module("...")` calls are all seen. The other layers' rules are in
+`tests/unit/test_layers.py`.
 """
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 from core.settings import PROJECT_ROOT
+from tests.support.import_graph import imports_under, matches
 
 IMPLEMENTATIONS = PROJECT_ROOT / "strategies" / "implementations"
 PACKAGE = "strategies.implementations"
@@ -21,6 +22,7 @@ FORBIDDEN = (
     "celery",
     "kombu",
     "sqlalchemy",
+    "psycopg",
     "psycopg2",
     "ccxt",
     "redis",
@@ -35,39 +37,9 @@ FORBIDDEN = (
 )
 
 
-def _module_name(path: Path, root: Path, package: str) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join([package, *parts])
-
-
-def _imported_names(tree: ast.AST, module: str, is_package: bool) -> list[tuple[int, str]]:
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = module.split(".")
-                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
-                base = ".".join(anchor + ([base] if base else []))
-            found.append((node.lineno, base))
-            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
-        elif isinstance(node, ast.Call) and node.args:
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            first = node.args[0]
-            literal = first.value if isinstance(first, ast.Constant) else None
-            if name in ("import_module", "__import__") and isinstance(literal, str):
-                found.append((node.lineno, literal))
-    return found
-
-
 def _forbidden(name: str, own_impl: str | None) -> str | None:
     for banned in FORBIDDEN:
-        if name == banned or name.startswith(banned + "."):
+        if matches(name, banned):
             return banned
     prefix = PACKAGE + "."
     if own_impl and name.startswith(prefix):
@@ -80,15 +52,11 @@ def _forbidden(name: str, own_impl: str | None) -> str | None:
 def import_violations(root: Path, package: str = PACKAGE) -> list[str]:
     """Every forbidden import under `root` (a copy of the implementations package)."""
     problems = []
-    for path in sorted(root.rglob("*.py")):
-        module = _module_name(path, root, package)
-        relative = path.relative_to(root)
+    for relative, line, name in imports_under(root, package):
         own_impl = relative.parts[0] if len(relative.parts) > 1 else None
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for line, name in _imported_names(tree, module, path.name == "__init__.py"):
-            banned = _forbidden(name, own_impl)
-            if banned is not None:
-                problems.append(f"{relative}:{line}: imports {name} ({banned})")
+        banned = _forbidden(name, own_impl)
+        if banned is not None:
+            problems.append(f"{relative}:{line}: imports {name} ({banned})")
     return problems
 
 
@@ -141,7 +109,8 @@ def test_what_implementations_may_import_pulls_in_no_infrastructure():
         "import strategies.implementations as impl\n"
         "for info in pkgutil.walk_packages(impl.__path__, impl.__name__ + '.'):\n"
         "    importlib.import_module(info.name)\n"
-        "roots = {'celery', 'kombu', 'sqlalchemy', 'psycopg2', 'ccxt', 'redis', 'db', 'tasks'}\n"
+        "roots = {'celery', 'kombu', 'sqlalchemy', 'psycopg', 'psycopg2', 'ccxt', 'redis', 'db',\n"
+        "         'tasks'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in roots))\n"
     )
     out = subprocess.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from exchanges.base import HOURS_PER_YEAR
+from core.market import HOURS_PER_YEAR
 from strategies.components.base_components import PositionRecord
 from strategies.implementations.funding_arbitrage.models import (
     PositionMarket,
