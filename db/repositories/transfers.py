@@ -2,7 +2,8 @@
 
 Rows are returned as plain mappings (column name -> value) rather than ORM entities: a step
 locks, updates and re-reads one row several times in a transaction and must always see
-exactly what the database holds.
+exactly what the database holds. The caller gives every time (its clock's); nothing here
+asks the database for `now()`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, select, text, update
+from sqlalchemy import RowMapping, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -83,6 +84,8 @@ class TransferRepository:
         expected_status: str,
         expected_version: int,
         values: Mapping[str, Any],
+        *,
+        updated_at: datetime,
     ) -> RowMapping:
         """`UPDATE ... WHERE status = expected AND version = expected`; a miss raises."""
         row = (
@@ -93,7 +96,7 @@ class TransferRepository:
                     _TABLE.c.status == expected_status,
                     _TABLE.c.version == expected_version,
                 )
-                .values(**values, version=expected_version + 1, updated_at=func.now())
+                .values(**values, version=expected_version + 1, updated_at=updated_at)
                 .returning(*_TABLE.c)
             )
             .mappings()
@@ -117,7 +120,8 @@ class TransferRepository:
     def claim_due(
         self, statuses: Sequence[str], now: datetime, until: datetime, limit: int
     ) -> list[RowMapping]:
-        """Rows in `statuses` with `next_check_at <= now`, moved to `until` in one statement.
+        """Rows in `statuses` with `next_check_at <= now`, moved to `until` (and updated at
+        `now`) in one statement.
 
         `FOR UPDATE SKIP LOCKED`: a row a step holds right now is left for the next sweep.
         """
@@ -133,7 +137,7 @@ class TransferRepository:
             self._session.execute(
                 update(_TABLE)
                 .where(_TABLE.c.id.in_(due))
-                .values(next_check_at=until)
+                .values(next_check_at=until, updated_at=now)
                 .returning(*_TABLE.c)
             ).mappings()
         )

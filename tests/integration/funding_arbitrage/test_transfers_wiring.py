@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.enums import TransferStatus
-from strategies.components.transfers import load_transfers_config
 from strategies.factory import build_strategy, load_strategy_config, postgres_components
+from strategies.transfer_wiring import load_transfers_config
 from tests.integration.transfers.support import figures, inline_manager
 
 from .conftest import D, Market, base_config
