@@ -8,6 +8,7 @@ asks the database for `now()`.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -111,7 +112,9 @@ class TransferRepository:
             )
         return row
 
-    def list(self, statuses: Sequence[str] | None = None, limit: int = 50) -> list[RowMapping]:
+    def list(
+        self, statuses: Sequence[str] | None = None, limit: int = 50
+    ) -> builtins.list[RowMapping]:
         query = select(_TABLE).order_by(_TABLE.c.created_at.desc(), _TABLE.c.id).limit(limit)
         if statuses:
             query = query.where(_TABLE.c.status.in_(list(statuses)))
@@ -119,7 +122,7 @@ class TransferRepository:
 
     def claim_due(
         self, statuses: Sequence[str], now: datetime, until: datetime, limit: int
-    ) -> list[RowMapping]:
+    ) -> builtins.list[RowMapping]:
         """Rows in `statuses` with `next_check_at <= now`, moved to `until` (and updated at
         `now`) in one statement.
 

@@ -9,6 +9,7 @@ the injected clock's, so a simulated run's transfers read in simulated time.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -202,12 +203,14 @@ class PostgresTransferStore:
 
     def list(
         self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
-    ) -> list[TransferRecord]:
+    ) -> builtins.list[TransferRecord]:
         with self._scope() as session:
             values = [s.value for s in statuses] if statuses else None
             return [to_record(r) for r in TransferRepository(session).list(values, limit)]
 
-    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[TransferRecord]:
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int
+    ) -> builtins.list[TransferRecord]:
         with self._scope() as session:
             rows = TransferRepository(session).claim_due(
                 [s.value for s in ACTIVE_STATUSES], now, until, limit

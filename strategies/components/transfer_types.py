@@ -10,6 +10,7 @@ Celery): the PostgreSQL store (`transfer_store.py`) and the Celery dispatcher
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -208,9 +209,11 @@ class TransferStore(Protocol):
 
     def list(
         self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
-    ) -> list[TransferRecord]: ...
+    ) -> builtins.list[TransferRecord]: ...
 
-    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[TransferRecord]:
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int
+    ) -> builtins.list[TransferRecord]:
         """Active transfers whose `next_check_at` <= now, with `next_check_at` pushed to
         `until` in the same statement (so concurrent sweeps do not pick a row twice)."""
         ...
@@ -278,7 +281,7 @@ class TransferManager(Protocol):
         """The step's retries are exhausted: stop where the money rests, or reconcile."""
         ...
 
-    def sweep(self) -> list[tuple[uuid.UUID, TransferStep]]:
+    def sweep(self) -> builtins.list[tuple[uuid.UUID, TransferStep]]:
         """Enqueue the step of every active transfer that is due (waiting or stuck)."""
         ...
 
@@ -308,6 +311,6 @@ class TransferManager(Protocol):
 
     def list(
         self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
-    ) -> list[TransferRecord]:
+    ) -> builtins.list[TransferRecord]:
         """The most recent transfers (newest first), optionally of some statuses only."""
         ...

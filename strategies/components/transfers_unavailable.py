@@ -8,6 +8,7 @@ needs for an operator to act on.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -57,7 +58,7 @@ class UnavailableTransferManager:
     def give_up(self, step: TransferStep, transfer_id: uuid.UUID, reason: str) -> StepOutcome:
         raise self._refused()
 
-    def sweep(self) -> list[tuple[uuid.UUID, TransferStep]]:
+    def sweep(self) -> builtins.list[tuple[uuid.UUID, TransferStep]]:
         raise self._refused()
 
     def retry(self, transfer_id: uuid.UUID, note: str | None = None) -> TransferRecord:
@@ -82,5 +83,5 @@ class UnavailableTransferManager:
 
     def list(
         self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
-    ) -> list[TransferRecord]:
+    ) -> builtins.list[TransferRecord]:
         raise self._refused()

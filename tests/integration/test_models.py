@@ -132,6 +132,12 @@ def test_events_are_append_only(db_session):
         db_session.execute(text("UPDATE events SET kind = 'x' WHERE id = :id"), {"id": event.id})
 
 
+def test_an_event_without_its_writers_clock_time_is_refused(db_session):
+    # No server default: the database never dates an event with its own wall time.
+    with pytest.raises(IntegrityError, match='"occurred_at"'):
+        db_session.execute(text("INSERT INTO events (entity_type, kind) VALUES ('x', 'y')"))
+
+
 def test_events_are_read_back_per_entity_and_recent_first(db_session):
     repo = EventRepository(db_session)
     entity = uuid.uuid4()

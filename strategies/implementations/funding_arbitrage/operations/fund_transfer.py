@@ -10,6 +10,7 @@ in `strategies/components/transfer_states.py`.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -123,7 +124,7 @@ class FundTransferManager:
         confirmed in flight."""
         return self._driver.give_up(step, transfer_id, reason)
 
-    def sweep(self) -> list[tuple[uuid.UUID, TransferStep]]:
+    def sweep(self) -> builtins.list[tuple[uuid.UUID, TransferStep]]:
         """Enqueue the step of every active transfer that is due (waiting or stuck)."""
         if not self._driver.dispatches:
             raise TransferError("the transfer sweep needs a step dispatcher (Celery)")
@@ -182,5 +183,5 @@ class FundTransferManager:
 
     def list(
         self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
-    ) -> list[TransferRecord]:
+    ) -> builtins.list[TransferRecord]:
         return self._store.list(statuses, limit)

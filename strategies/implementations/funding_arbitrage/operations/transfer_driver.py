@@ -158,11 +158,12 @@ class StepDriver:
         )
 
     def _carry_out(self, spec: StepSpec, record: TransferRecord, fresh: bool) -> StepOutcome:
-        seen: MovementReceipt | StepOutcome | None = None
+        seen: MovementReceipt | None = None
         if not fresh:  # an earlier run may have sent this key: look it up before anything
-            seen = self._lookup(spec, record)
-            if isinstance(seen, StepOutcome):
-                return seen
+            found = self._lookup(spec, record)
+            if isinstance(found, StepOutcome):
+                return found
+            seen = found
             if seen is None:
                 doubt = self._doubt(spec, record)
                 if doubt is not None:
@@ -174,9 +175,10 @@ class StepDriver:
                     return _noop(record, "another run moved this transfer on")
                 record = marked
         if seen is None:
-            seen = self._send(spec, record)
-            if isinstance(seen, StepOutcome):
-                return seen
+            sent = self._send(spec, record)
+            if isinstance(sent, StepOutcome):
+                return sent
+            seen = sent
         observed, now = seen, self._ctx.clock.now()
         return self._apply(record, lambda cur: spec.record(cur, observed, now), _same(spec, record))
 
