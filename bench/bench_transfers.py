@@ -106,11 +106,8 @@ def run() -> dict[str, Any]:
     from core.clock import SystemClock
     from db.engine import engine_for
     from exchanges.paper import PaperExchange
-    from strategies.components.transfers import (
-        CeleryStepDispatcher,
-        TransfersConfig,
-        build_transfer_manager,
-    )
+    from strategies.transfer_wiring import TransfersConfig, build_transfer_manager
+    from tasks.transfer_dispatch import CeleryStepDispatcher
     from tests.support.workers import celery_worker
 
     config = TransfersConfig.model_validate(_config())

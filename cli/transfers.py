@@ -1,7 +1,8 @@
 """`trading_bot.py transfer ...`: request, watch and recover fund transfers.
 
-`create` stores the transfer (refusing bad input and non-allowlisted destinations at once)
-and enqueues its first step on the `transfers` queue; the workers carry it on. `retry` and
+Every command uses the runtime's transfer manager (`task_runtime()`: steps enqueued on
+Celery). `create` stores the transfer (refusing bad input and non-allowlisted destinations
+at once) and enqueues its first step on the `transfers` queue; the workers carry it on. `retry` and
 `resolve` are the operator's recovery steps for FAILED and NEEDS_RECONCILE transfers (see
 docs/transfers.md).
 """
@@ -18,6 +19,11 @@ import typer
 from cli.common import EXIT_BAD_INPUT, console, fail, one_line_errors
 from core.enums import FundsLocation, TransferStatus
 from core.money import to_decimal
+from strategies.components.transfer_types import (
+    TransferManager,
+    TransferNotFoundError,
+    TransferRefusedError,
+)
 
 app = typer.Typer(
     help="Move funds between venues; list, retry and resolve transfers.", no_args_is_help=True
@@ -29,11 +35,6 @@ def _bad_input_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-            TransferNotFoundError,
-            TransferRefusedError,
-        )
-
         try:
             return func(*args, **kwargs)
         except (TransferRefusedError, TransferNotFoundError) as exc:
@@ -42,17 +43,11 @@ def _bad_input_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _manager():  # type: ignore[no-untyped-def]
-    from core.clock import clock_from_settings
-    from db.engine import get_engine
-    from strategies.components.transfers import CeleryStepDispatcher, build_transfer_manager
-    from tasks import app as celery_app
+def _manager() -> TransferManager:
+    """The runtime's manager, enqueuing steps on Celery (imported late: `--help` stays fast)."""
+    from tasks.transfer_dispatch import task_runtime
 
-    return build_transfer_manager(
-        engine=get_engine(),
-        clock=clock_from_settings(),
-        dispatcher=CeleryStepDispatcher(celery_app),
-    )
+    return task_runtime().transfer_manager
 
 
 def _transfer_id(value: str) -> uuid.UUID:

@@ -71,6 +71,24 @@ class FundsLocation(StrEnum):
     UNKNOWN = "unknown"
 
 
+class MovementState(StrEnum):
+    """Where one movement of money stands (a venue withdrawal or deposit, a bridge transfer,
+    a send between addresses on one chain), as reported for its key."""
+
+    PENDING = "pending"
+    # A deposit sent on chain and confirmed there, not credited by the receiving venue yet.
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    FAILED = "failed"  # and the money went back to the sender
+
+
+# What one party's own record of a movement holds (the paper venue's, bridges' and chain's
+# rows); CONFIRMED only arises when a deposit's chain send and the venue's credit are combined.
+PARTY_MOVEMENT_STATES = (MovementState.PENDING, MovementState.COMPLETED, MovementState.FAILED)
+# What a transfer step still in flight last heard (`fund_transfers.external_state`).
+IN_FLIGHT_MOVEMENT_STATES = (MovementState.PENDING, MovementState.CONFIRMED)
+
+
 def sql_in(values: type[StrEnum] | tuple[StrEnum, ...]) -> str:
     """`'a', 'b'` for a CHECK constraint over the enum's values."""
     return ", ".join(f"'{v.value}'" for v in values)

@@ -18,13 +18,13 @@ Errors say what the caller may do next:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from core.enums import OrderSide, OrderStatus, OrderType
+from core.enums import MovementState, OrderSide, OrderStatus, OrderType
 from core.errors import PerpbotError
 from core.market import FundingRate, Instrument, TopOfBook
 
@@ -142,27 +142,34 @@ class FundingPayment:
     mark_price: Decimal
 
 
-class TransferState(StrEnum):
-    PENDING = "pending"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
 @dataclass(frozen=True, slots=True)
-class TransferReceipt:
-    """A withdrawal or deposit as the venue reports it."""
+class MovementReceipt:
+    """A movement of money as the party carrying it reports it: a venue withdrawal or
+    deposit, a bridge transfer, or a send between two addresses on one chain.
 
-    venue: str
-    reference: str  # the idempotency key we gave, or the venue's id for deposits
+    One shape for all of them, so the transfer steps read every report the same way; the
+    fields a kind of movement does not have stay None.
+    """
+
+    party: str  # who reports it: the venue, the bridge protocol, or the chain
+    reference: str  # the idempotency key we gave (a deposit: its on-chain reference)
     asset: str
-    amount: Decimal
-    fee: Decimal
-    state: TransferState
-    chain: str | None = None
-    address: str | None = None
+    amount: Decimal  # debited from the sender (a deposit: credited to the account)
+    state: MovementState
+    fee: Decimal = Decimal(0)  # kept by the venue or bridge; refunded when it fails
+    chain: str | None = None  # the chain it moves on (a bridge transfer: the source chain)
+    to_chain: str | None = None  # a bridge transfer's destination chain
+    from_address: str | None = None  # the sending wallet (bridge transfers, chain sends)
+    to_address: str | None = None  # where the money goes (a deposit: the deposit address)
+    eta: datetime | None = None  # when a pending movement is expected to settle
     tx_hash: str | None = None
-    detail: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    external_id: str | None = None  # the party's own id for it, where it gives one
+    detail: str | None = None  # why it failed
+
+    @property
+    def received(self) -> Decimal:
+        """What arrives at the other end once it completes."""
+        return self.amount - self.fee
 
 
 @runtime_checkable
@@ -197,15 +204,15 @@ class ExchangeClient(Protocol):
 
     def withdraw(
         self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
-    ) -> TransferReceipt:
+    ) -> MovementReceipt:
         """Withdraw; repeating the same key returns the first withdrawal, never a second."""
         ...
 
-    def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None: ...
+    def get_withdrawal(self, idempotency_key: str) -> MovementReceipt | None: ...
 
     def deposit_address(self, asset: str, chain: str) -> str: ...
 
-    def get_deposit(self, reference: str) -> TransferReceipt | None:
+    def get_deposit(self, reference: str) -> MovementReceipt | None:
         """A deposit credited (or pending) for an on-chain reference such as a tx hash."""
         ...
 

@@ -25,10 +25,10 @@ from exchanges.base import (
     Capability,
     CapabilityNotSupportedError,
     MalformedResponseError,
+    MovementReceipt,
     OrderRejectedError,
     OrderRequest,
     Position,
-    TransferReceipt,
     TransientExchangeError,
     VenueOrder,
 )
@@ -329,7 +329,7 @@ class CcxtExchangeClient:
 
     def withdraw(
         self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
-    ) -> TransferReceipt:
+    ) -> MovementReceipt:
         """Withdraw once. ccxt takes no idempotency key: after an unknown outcome, reconcile
         from the venue's withdrawal history before trying again."""
         self._require(Capability.WITHDRAW)
@@ -341,11 +341,11 @@ class CcxtExchangeClient:
             {"amount": float(amount), "currency": asset, **raw}, idempotency_key
         )
 
-    def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None:
+    def get_withdrawal(self, idempotency_key: str) -> MovementReceipt | None:
         raise CapabilityNotSupportedError(
             self.name,
             "ccxt cannot look a withdrawal up by idempotency key; use the venue id "
-            "returned in the receipt's extra['venue_transfer_id'] and reconcile by hand",
+            "returned in the receipt's external_id and reconcile by hand",
         )
 
     def deposit_address(self, asset: str, chain: str) -> str:
@@ -361,7 +361,7 @@ class CcxtExchangeClient:
             )
         return str(address)
 
-    def get_deposit(self, reference: str) -> TransferReceipt | None:
+    def get_deposit(self, reference: str) -> MovementReceipt | None:
         self._require(Capability.TRANSFER_STATUS)
         deposits = self._read("fetch_deposits", self.exchange.fetch_deposits)
         for raw in deposits:

@@ -17,7 +17,7 @@ from typing import Any
 import ccxt
 
 from core.clock import Clock
-from core.enums import OrderSide, OrderStatus, OrderType
+from core.enums import MovementState, OrderSide, OrderStatus, OrderType
 from core.market import FundingRate, Instrument
 from core.money import to_decimal
 from exchanges.base import (
@@ -25,11 +25,10 @@ from exchanges.base import (
     CapabilityNotSupportedError,
     ExchangeError,
     MalformedResponseError,
+    MovementReceipt,
     OrderRejectedError,
     OrderRequest,
     Position,
-    TransferReceipt,
-    TransferState,
     TransientExchangeError,
     UnknownOutcomeError,
     VenueOrder,
@@ -46,10 +45,10 @@ _ORDER_STATUS = {
     "rejected": OrderStatus.REJECTED,
 }
 _TRANSFER_STATE = {
-    "ok": TransferState.COMPLETED,
-    "pending": TransferState.PENDING,
-    "failed": TransferState.FAILED,
-    "canceled": TransferState.FAILED,
+    "ok": MovementState.COMPLETED,
+    "pending": MovementState.PENDING,
+    "failed": MovementState.FAILED,
+    "canceled": MovementState.FAILED,
 }
 # Refused at the gateway (rate limit, maintenance, bad nonce): the request did not execute.
 _REFUSED_BEFORE_EXECUTION = (
@@ -274,21 +273,21 @@ class CcxtParser:
         used = self.optional(raw.get("used") or {}, asset, f"{what}.used")
         return Balance(self.venue, asset, total, free, used if used is not None else total - free)
 
-    def transfer(self, raw: Mapping[str, Any], reference: str) -> TransferReceipt:
+    def transfer(self, raw: Mapping[str, Any], reference: str) -> MovementReceipt:
         what = f"transfer {reference}"
         state = _TRANSFER_STATE.get(str(raw.get("status")))
         if state is None:
             raise self.malformed(what, "status", f"is {raw.get('status')!r}")
         fee = raw.get("fee") or {}
-        return TransferReceipt(
-            venue=self.venue,
+        return MovementReceipt(
+            party=self.venue,
             reference=reference,
             asset=str(raw.get("currency") or ""),
             amount=self.number(raw, "amount", what),
             fee=self.optional(fee, "cost", f"{what}.fee") or Decimal(0),
             state=state,
             chain=raw.get("network"),
-            address=raw.get("address"),
+            to_address=raw.get("address"),
             tx_hash=raw.get("txid"),
-            extra={"venue_transfer_id": str(raw.get("id"))} if raw.get("id") else {},
+            external_id=str(raw["id"]) if raw.get("id") else None,
         )

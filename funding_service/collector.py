@@ -69,6 +69,7 @@ class FundingCollector:
                 "funding.collect_failed",
                 "venue",
                 venue,
+                occurred_at=self._clock.now(),
                 reason=reason,
                 at=self._clock.now().isoformat(),
             )

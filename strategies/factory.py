@@ -42,6 +42,7 @@ from strategies.components.position_manager import (
 )
 from strategies.components.sessions import engine_scope
 from strategies.components.state_manager import InMemoryStateManager, PostgresStateManager
+from strategies.components.transfer_types import TransferManager
 
 # Config `type` -> "module:Class" of its strategy.
 BUILTIN_STRATEGIES: Mapping[str, str] = {
@@ -264,7 +265,7 @@ def postgres_components(
     engine: Engine,
     clock: Clock,
     exchanges: Mapping[str, ExchangeClient] | None = None,
-    transfer_manager: object | None = None,
+    transfer_manager: TransferManager | None = None,
 ) -> StrategyComponents:
     """Production wiring: every component persists in PostgreSQL, one transaction per call."""
     scope = engine_scope(engine)
@@ -285,7 +286,7 @@ def postgres_components(
 def in_memory_components(
     clock: Clock,
     exchanges: Mapping[str, ExchangeClient] | None = None,
-    transfer_manager: object | None = None,
+    transfer_manager: TransferManager | None = None,
     funding_rates: FundingRateSource | None = None,
 ) -> StrategyComponents:
     """Tests and backtests: the in-memory twins, sharing one audit trail.

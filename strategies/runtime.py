@@ -4,6 +4,11 @@ Celery tasks, the in-process runner (`trading_bot.py run`) and the demo all buil
 here, so a strategy is wired the same way wherever it runs. Building is cheap and happens per
 task: a strategy instance holds nothing that is not in PostgreSQL.
 
+The fund-transfer manager is built here too, once per process, and nowhere else: strategies
+get it injected, tasks and the CLI ask the runtime for it. How its steps are enqueued is
+injected (`step_dispatcher`, Celery's from `tasks/transfer_dispatch.py`), so nothing here
+imports the task layer.
+
 Strategy configs are YAML files: `PERPBOT_STRATEGIES` names a directory (every `*.yaml` in
 it, one strategy per file) or a single file; the default is `configs/strategies/`.
 """
@@ -26,6 +31,11 @@ from exchanges.base import ExchangeClient
 from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.components.transfer_types import StepDispatcher, TransferManager
+from strategies.components.transfers_unavailable import (
+    LIVE_MODE_REASON,
+    UnavailableTransferManager,
+)
 from strategies.factory import (
     build_strategy,
     default_registry,
@@ -77,11 +87,13 @@ class Runtime:
         engine: Engine | None = None,
         clock: Clock | None = None,
         configs: dict[str, StrategyConfig] | None = None,
+        step_dispatcher: StepDispatcher | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self._engine = engine
         self._clock = clock
         self._configs = configs
+        self._step_dispatcher = step_dispatcher
         self._clients: dict[VenueAccount, ExchangeClient] = {}
         self._lock = threading.Lock()
 
@@ -136,18 +148,39 @@ class Runtime:
         )
         return build_strategy(config, components)
 
+    def use_step_dispatcher(self, dispatcher: StepDispatcher) -> None:
+        """Enqueue transfer steps through `dispatcher` (the task layer gives Celery's).
+
+        It must come before the manager is built: the manager keeps the dispatcher it was
+        built with, and a second, different one is refused rather than silently ignored."""
+        with self._lock:
+            if self._step_dispatcher == dispatcher:
+                return
+            if self._step_dispatcher is not None or "transfer_manager" in self.__dict__:
+                raise ConfigError(
+                    "this runtime's transfer manager already has its step dispatching "
+                    f"({self._step_dispatcher!r}); give the dispatcher when the runtime is made"
+                )
+            self._step_dispatcher = dispatcher
+
     @cached_property
-    def transfer_manager(self) -> object | None:
-        """The fund-transfer manager, or None where transfers cannot run (live mode: no live
-        wallet or bridge adapters exist, so strategies only record their transfer needs).
+    def transfer_manager(self) -> TransferManager:
+        """The fund-transfer manager of this process.
 
-        Built without a step dispatcher: a transfer is stored due now and the beat
-        `transfers-sweep` starts it, so strategies never import the task layer."""
+        Live mode: `UnavailableTransferManager` (no live wallet or bridge adapters exist),
+        which refuses every request, so strategies only record their transfer needs. Paper:
+        `FundTransferManager` on the paper venues and network. Without a step dispatcher
+        (no broker) a transfer is stored due now and the beat `transfers-sweep` starts it."""
         if self.settings.is_live:
-            return None
-        from strategies.components.transfers import build_transfer_manager
+            return UnavailableTransferManager(LIVE_MODE_REASON)
+        from strategies.transfer_wiring import build_transfer_manager
 
-        return build_transfer_manager(engine=self.engine, clock=self.clock, settings=self.settings)
+        return build_transfer_manager(
+            engine=self.engine,
+            clock=self.clock,
+            dispatcher=self._step_dispatcher,
+            settings=self.settings,
+        )
 
     def is_stateful(self, name: str) -> bool:
         return issubclass(default_registry.resolve(self.config(name).type), StatefulStrategy)

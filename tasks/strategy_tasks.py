@@ -18,8 +18,8 @@ from celery.utils.log import get_task_logger
 from db.locks import strategy_lock
 from db.repositories.runs import ControlRepository, TaskRunRepository
 from db.uow import unit_of_work
-from strategies.runtime import get_runtime
 from tasks import app
+from tasks.transfer_dispatch import task_runtime
 
 logger = get_task_logger(__name__)
 
@@ -43,7 +43,7 @@ def run_phase(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Run one phase of one strategy under its lock, recording the run in `task_runs`."""
-    runtime = get_runtime()
+    runtime = task_runtime()
     runtime.config(strategy_name)  # unknown names fail before anything is recorded
     task_id = getattr(task.request, "id", None)
     worker = f"{socket.gethostname()}:{getattr(task.request, 'hostname', '')}"
@@ -172,7 +172,7 @@ def resume(self: Task, strategy_name: str, reason: str | None = None) -> dict[st
 def _set_paused(strategy_name: str, paused: bool, reason: str | None) -> dict[str, Any]:
     from db.repositories import EventRepository
 
-    runtime = get_runtime()
+    runtime = task_runtime()
     runtime.config(strategy_name)
     with unit_of_work(runtime.engine) as session:
         ControlRepository(session).set_paused(strategy_name, paused, reason)
@@ -181,6 +181,7 @@ def _set_paused(strategy_name: str, paused: bool, reason: str | None) -> dict[st
             "strategy",
             strategy_name,
             strategy_name=strategy_name,
+            occurred_at=runtime.clock.now(),
             reason=reason,
         )
     return {"strategy": strategy_name, "paused": paused}

@@ -1,7 +1,8 @@
 """Fund-transfer tasks on the `transfers` queue: one task per step, plus the sweep.
 
-A step task takes the transfer id and runs that step (`FundTransferManager.advance`); the
-manager enqueues the next step after its commit, so the steps form a chain without Celery
+A step task takes the transfer id and runs that step (`TransferManager.advance`, on the
+manager the runtime built for this process); the manager enqueues the next step after its
+commit (`transfer_dispatch.CeleryStepDispatcher`), so the steps form a chain without Celery
 canvas. Transient trouble is retried with exponential backoff and jitter; when the retries
 are used up the step gives up (FAILED where the money rests, or NEEDS_RECONCILE if a send is
 in doubt). Every task is idempotent: a redelivered or duplicated message finds the step done
@@ -10,7 +11,6 @@ and does nothing. Long waits are polled by `transfers-sweep` (beat), never held 
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
@@ -18,27 +18,15 @@ from celery import Task
 from celery.utils.log import get_task_logger
 from sqlalchemy.exc import OperationalError
 
-from core.clock import clock_from_settings
 from core.errors import ConcurrencyConflictError
-from db.engine import get_engine
-from strategies.components.transfers import (
-    STEP_TASKS,
-    TRANSFERS_QUEUE,
-    CeleryStepDispatcher,
-    build_transfer_manager,
-)
-from strategies.implementations.funding_arbitrage.operations.fund_transfer import (
-    FundTransferManager,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    TransferStep,
-    TransientTransferError,
-)
+from strategies.components.transfer_types import TransferStep, TransientTransferError
 from tasks import app
+from tasks.transfer_dispatch import STEP_TASKS, TRANSFERS_QUEUE, task_runtime
 
 logger = get_task_logger(__name__)
 
 SWEEP_TASK = "perpbot.transfers.sweep"
+
 # How often beat fires the sweep (the lead's beat schedule reads it from settings).
 DEFAULT_SWEEP_SECONDS = 30.0
 
@@ -58,26 +46,10 @@ STEP_OPTIONS: dict[str, Any] = {
 # A bridge protocol can be down for a while: more patience before the transfer fails.
 BRIDGE_OPTIONS: dict[str, Any] = {**STEP_OPTIONS, "max_retries": 10}
 
-_manager: FundTransferManager | None = None
-_manager_lock = threading.Lock()
-
-
-def transfer_manager() -> FundTransferManager:
-    """This process's manager (built on first use, never at import)."""
-    global _manager
-    with _manager_lock:
-        if _manager is None:
-            _manager = build_transfer_manager(
-                engine=get_engine(),
-                clock=clock_from_settings(),
-                dispatcher=CeleryStepDispatcher(app),
-            )
-        return _manager
-
 
 def run_step(task: Task, step: TransferStep, transfer_id: str) -> dict[str, Any]:
     """Advance one step; on the last retry, a transient failure gives the step up."""
-    manager = transfer_manager()
+    manager = task_runtime().transfer_manager
     identifier = uuid.UUID(transfer_id)
     try:
         outcome = manager.advance(step, identifier)
@@ -112,7 +84,7 @@ def deposit(self: Task, transfer_id: str) -> dict[str, Any]:
 def sweep() -> dict[str, Any]:
     """Enqueue the step of every transfer that is due: waiting on a venue, bridge or chain,
     or stuck (its message was lost) past the policy's `stuck_seconds`."""
-    dispatched = transfer_manager().sweep()
+    dispatched = task_runtime().transfer_manager.sweep()
     if dispatched:
         logger.info("transfers-sweep: resumed %d transfers", len(dispatched))
     return {"dispatched": [[str(i), step.value] for i, step in dispatched]}

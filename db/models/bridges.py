@@ -3,7 +3,8 @@
 
 Like the paper venue, every balance change is a ledger row with its reason and reference,
 so `paper_wallets.balance == sum(paper_wallet_ledger.amount)` per wallet is checkable, and
-the unique references make a double booking of one cause impossible.
+the unique references make a double booking of one cause impossible. Every time in these
+tables comes from the injected clock (no server defaults), so simulated runs stay consistent.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.enums import sql_in
+from core.enums import PARTY_MOVEMENT_STATES, sql_in
 from db.base import Base
-from db.models._columns import created_at, money_zero, updated_at
+from db.models._columns import clock_time, money_zero
 
 
 class WalletEntryKind(StrEnum):
@@ -38,12 +39,6 @@ class WalletEntryKind(StrEnum):
     CHAIN_OUT = "chain_out"  # sent to another address on the chain (a venue deposit)
 
 
-class MovementRowState(StrEnum):
-    PENDING = "pending"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
 class PaperBridgeProtocolState(Base):
     """Whether a simulated bridge protocol is up (absent row: up)."""
 
@@ -52,7 +47,7 @@ class PaperBridgeProtocolState(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     down: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     note: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = updated_at()
+    updated_at: Mapped[datetime] = clock_time()
 
 
 class PaperWallet(Base):
@@ -64,7 +59,7 @@ class PaperWallet(Base):
     address: Mapped[str] = mapped_column(String(128), primary_key=True)
     asset: Mapped[str] = mapped_column(String(16))
     balance: Mapped[Decimal] = money_zero()
-    created_at: Mapped[datetime] = created_at()
+    created_at: Mapped[datetime] = clock_time()
 
     __table_args__ = (CheckConstraint("balance >= 0", name="balance_non_negative"),)
 
@@ -78,8 +73,8 @@ class PaperWalletEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[Decimal]  # signed: credited (+) or debited (-)
     reference: Mapped[str] = mapped_column(String(160))
-    occurred_at: Mapped[datetime]
-    created_at: Mapped[datetime] = created_at()
+    occurred_at: Mapped[datetime]  # when the cause happened (a withdrawal's payout)
+    created_at: Mapped[datetime] = clock_time()  # when it was booked
 
     __table_args__ = (
         UniqueConstraint("chain", "address", "kind", "reference"),
@@ -109,7 +104,7 @@ class PaperChainTransfer(Base):
 
     __table_args__ = (
         UniqueConstraint("chain", "key"),
-        CheckConstraint(f"state IN ({sql_in(MovementRowState)})", name="state"),
+        CheckConstraint(f"state IN ({sql_in(PARTY_MOVEMENT_STATES)})", name="state"),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_paper_chain_transfers_state", "state", "complete_at"),
     )
@@ -139,7 +134,7 @@ class PaperBridgeTransfer(Base):
 
     __table_args__ = (
         UniqueConstraint("protocol", "key"),
-        CheckConstraint(f"state IN ({sql_in(MovementRowState)})", name="state"),
+        CheckConstraint(f"state IN ({sql_in(PARTY_MOVEMENT_STATES)})", name="state"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("fee >= 0 AND fee < amount", name="fee_below_amount"),
         Index("ix_paper_bridge_transfers_state", "state", "complete_at"),

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.enums import OrderSide, OrderStatus, OrderType, sql_in
+from core.enums import PARTY_MOVEMENT_STATES, OrderSide, OrderStatus, OrderType, sql_in
 from db.base import Base
 from db.models._columns import created_at, money_zero
 
@@ -50,12 +50,6 @@ class Liquidity(StrEnum):
 class TransferDirection(StrEnum):
     WITHDRAWAL = "withdrawal"
     DEPOSIT = "deposit"
-
-
-class PaperTransferState(StrEnum):
-    PENDING = "pending"
-    COMPLETED = "completed"
-    FAILED = "failed"
 
 
 class PaperVenue(Base):
@@ -239,7 +233,7 @@ class PaperTransfer(Base):
     __table_args__ = (
         UniqueConstraint("venue", "direction", "reference"),
         CheckConstraint(f"direction IN ({sql_in(TransferDirection)})", name="direction"),
-        CheckConstraint(f"state IN ({sql_in(PaperTransferState)})", name="state"),
+        CheckConstraint(f"state IN ({sql_in(PARTY_MOVEMENT_STATES)})", name="state"),
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_paper_transfers_venue_state", "venue", "state"),
     )

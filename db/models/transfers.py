@@ -1,7 +1,7 @@
 """`fund_transfers`: a persisted state machine moving funds between venues.
 
-The statuses and their transitions are enforced by `FundTransferManager`
-(`strategies/implementations/funding_arbitrage/operations/`); the CHECK constraints here
+The statuses and their transitions (`strategies/components/transfer_states.py`) are enforced
+by the transfer store and `FundTransferManager`; the CHECK constraints here
 keep the invariants an operator relies on even against a bug: a completed transfer's money
 is at the destination, a failed one's location is never unknown.
 """
@@ -15,9 +15,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.enums import FundsLocation, TransferStatus, sql_in
+from core.enums import IN_FLIGHT_MOVEMENT_STATES, FundsLocation, TransferStatus, sql_in
 from db.base import Base
-from db.models._columns import created_at, money_zero, updated_at
+from db.models._columns import clock_time, money_zero
 
 
 class FundTransfer(Base):
@@ -63,8 +63,9 @@ class FundTransfer(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_check_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = created_at()
-    updated_at: Mapped[datetime] = updated_at()
+    # From the transfer manager's clock (no server default), like every time in the row.
+    created_at: Mapped[datetime] = clock_time()
+    updated_at: Mapped[datetime] = clock_time()
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     __mapper_args__ = {"version_id_col": version}
@@ -79,7 +80,7 @@ class FundTransfer(Base):
             name="paused_status",
         ),
         CheckConstraint(
-            "external_state IS NULL OR external_state IN ('pending', 'confirmed')",
+            f"external_state IS NULL OR external_state IN ({sql_in(IN_FLIGHT_MOVEMENT_STATES)})",
             name="external_state",
         ),
         CheckConstraint("unconfirmed_sends >= 0", name="unconfirmed_sends_non_negative"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,9 +28,13 @@ class EventRepository:
         entity_type: str,
         entity_id: object | None = None,
         strategy_name: str | None = None,
+        *,
+        occurred_at: datetime,
         **payload: Any,
     ) -> Event:
+        """Add one event; `occurred_at` is the writer's clock time (never the server's)."""
         event = Event(
+            occurred_at=occurred_at,
             kind=kind,
             entity_type=entity_type,
             entity_id=str(entity_id) if entity_id is not None else None,

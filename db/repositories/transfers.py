@@ -2,17 +2,19 @@
 
 Rows are returned as plain mappings (column name -> value) rather than ORM entities: a step
 locks, updates and re-reads one row several times in a transaction and must always see
-exactly what the database holds.
+exactly what the database holds. The caller gives every time (its clock's); nothing here
+asks the database for `now()`.
 """
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, select, text, update
+from sqlalchemy import RowMapping, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -83,6 +85,8 @@ class TransferRepository:
         expected_status: str,
         expected_version: int,
         values: Mapping[str, Any],
+        *,
+        updated_at: datetime,
     ) -> RowMapping:
         """`UPDATE ... WHERE status = expected AND version = expected`; a miss raises."""
         row = (
@@ -93,7 +97,7 @@ class TransferRepository:
                     _TABLE.c.status == expected_status,
                     _TABLE.c.version == expected_version,
                 )
-                .values(**values, version=expected_version + 1, updated_at=func.now())
+                .values(**values, version=expected_version + 1, updated_at=updated_at)
                 .returning(*_TABLE.c)
             )
             .mappings()
@@ -108,7 +112,9 @@ class TransferRepository:
             )
         return row
 
-    def list(self, statuses: Sequence[str] | None = None, limit: int = 50) -> list[RowMapping]:
+    def list(
+        self, statuses: Sequence[str] | None = None, limit: int = 50
+    ) -> builtins.list[RowMapping]:
         query = select(_TABLE).order_by(_TABLE.c.created_at.desc(), _TABLE.c.id).limit(limit)
         if statuses:
             query = query.where(_TABLE.c.status.in_(list(statuses)))
@@ -116,8 +122,9 @@ class TransferRepository:
 
     def claim_due(
         self, statuses: Sequence[str], now: datetime, until: datetime, limit: int
-    ) -> list[RowMapping]:
-        """Rows in `statuses` with `next_check_at <= now`, moved to `until` in one statement.
+    ) -> builtins.list[RowMapping]:
+        """Rows in `statuses` with `next_check_at <= now`, moved to `until` (and updated at
+        `now`) in one statement.
 
         `FOR UPDATE SKIP LOCKED`: a row a step holds right now is left for the next sweep.
         """
@@ -133,7 +140,7 @@ class TransferRepository:
             self._session.execute(
                 update(_TABLE)
                 .where(_TABLE.c.id.in_(due))
-                .values(next_check_at=until)
+                .values(next_check_at=until, updated_at=now)
                 .returning(*_TABLE.c)
             ).mappings()
         )

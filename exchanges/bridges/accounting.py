@@ -14,8 +14,9 @@ from decimal import Decimal
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from db.models.bridges import MovementRowState, PaperBridgeTransfer, PaperChainTransfer, PaperWallet
-from db.models.paper import PaperAccount, PaperTransfer, PaperTransferState, TransferDirection
+from core.enums import MovementState
+from db.models.bridges import PaperBridgeTransfer, PaperChainTransfer, PaperWallet
+from db.models.paper import PaperAccount, PaperTransfer, TransferDirection
 from exchanges.bridges.wallets import unabsorbed_withdrawals
 
 ZERO = Decimal(0)
@@ -63,7 +64,7 @@ def money_figures(
         PaperTransfer.direction == TransferDirection.WITHDRAWAL.value,
         PaperTransfer.account_id.in_(account_ids),
     )
-    completed = PaperTransfer.state == PaperTransferState.COMPLETED.value
+    completed = PaperTransfer.state == MovementState.COMPLETED.value
     return MoneyFigures(
         venue_balances=_sum(
             session, select(func.sum(PaperAccount.collateral)).where(account_filter)
@@ -72,7 +73,7 @@ def money_figures(
             session,
             # Pending: the whole amount is out (a failed one refunds the fee too).
             select(func.sum(PaperTransfer.amount)).where(
-                *withdrawals, PaperTransfer.state == PaperTransferState.PENDING.value
+                *withdrawals, PaperTransfer.state == MovementState.PENDING.value
             ),
         ),
         # Completed withdrawals are on chain at our wallet address even before the wallet's
@@ -87,13 +88,13 @@ def money_figures(
         bridges_in_flight=_sum(
             session,
             select(func.sum(PaperBridgeTransfer.amount)).where(
-                PaperBridgeTransfer.state == MovementRowState.PENDING.value
+                PaperBridgeTransfer.state == MovementState.PENDING.value
             ),
         ),
         deposits_in_flight=_sum(
             session,
             select(func.sum(PaperChainTransfer.amount)).where(
-                PaperChainTransfer.state == MovementRowState.PENDING.value
+                PaperChainTransfer.state == MovementState.PENDING.value
             ),
         ),
         withdrawal_fees=_sum(
@@ -102,7 +103,7 @@ def money_figures(
         bridge_fees=_sum(
             session,
             select(func.sum(PaperBridgeTransfer.fee)).where(
-                PaperBridgeTransfer.state == MovementRowState.COMPLETED.value
+                PaperBridgeTransfer.state == MovementState.COMPLETED.value
             ),
         ),
     )

@@ -2,20 +2,26 @@
 
 The same shape as the venue port (`exchanges.base`): Decimal money, UTC times, and every
 send carries the caller's idempotency key, so a send repeated with the same key returns the
-first transfer instead of making a second one. Errors reuse the venue error classes, which
-say what the caller may do next (`TransientExchangeError`: nothing happened, retry;
-`OrderRejectedError`: refused, do not repeat; `UnknownOutcomeError`: look the key up).
+first transfer instead of making a second one. A send is reported as a `MovementReceipt`,
+the venue port's receipt (its party: the protocol, or the chain). Errors reuse the venue
+error classes, which say what the caller may do next (`TransientExchangeError`: nothing
+happened, retry; `OrderRejectedError`: refused, do not repeat; `UnknownOutcomeError`: look
+the key up).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from exchanges.base import OrderRejectedError, TransientExchangeError, UnknownOutcomeError
+from exchanges.base import (
+    MovementReceipt,
+    OrderRejectedError,
+    TransientExchangeError,
+    UnknownOutcomeError,
+)
 
 
 class BridgeUnavailableError(TransientExchangeError):
@@ -32,14 +38,6 @@ class BridgeUnknownOutcomeError(UnknownOutcomeError):
 
 class ChainRejectedError(OrderRejectedError):
     """A wallet transfer was refused (unknown address, insufficient balance)."""
-
-
-class MovementState(StrEnum):
-    """State of a bridge or chain transfer as its protocol reports it."""
-
-    PENDING = "pending"
-    COMPLETED = "completed"
-    FAILED = "failed"  # the money went back to the sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,39 +65,6 @@ class BridgeQuote:
         return self.amount - self.fee
 
 
-@dataclass(frozen=True, slots=True)
-class BridgeReceipt:
-    """A bridge transfer as its protocol reports it, found by the sender's key."""
-
-    protocol: str
-    key: str
-    route: BridgeRoute
-    amount: Decimal  # debited from the sender
-    fee: Decimal  # kept by the bridge when it completes; refunded with the amount on failure
-    state: MovementState
-    eta: datetime | None = None
-    detail: str | None = None
-
-    @property
-    def received(self) -> Decimal:
-        return self.amount - self.fee
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReceipt:
-    """A transfer of `asset` between two addresses on one chain, found by the sender's key."""
-
-    chain: str
-    key: str
-    from_address: str
-    to_address: str
-    asset: str
-    amount: Decimal
-    state: MovementState
-    eta: datetime | None = None
-    detail: str | None = None
-
-
 @runtime_checkable
 class BridgeProtocol(Protocol):
     """One bridge protocol (CCTP-like burn/mint, a relayer network...)."""
@@ -118,11 +83,11 @@ class BridgeProtocol(Protocol):
 
     def send(
         self, key: str, route: BridgeRoute, amount: Decimal, from_address: str, to_address: str
-    ) -> BridgeReceipt:
+    ) -> MovementReceipt:
         """Send once per key: the same key again returns the first transfer."""
         ...
 
-    def status(self, key: str) -> BridgeReceipt | None:
+    def status(self, key: str) -> MovementReceipt | None:
         """The transfer sent with `key`, or None if the protocol never received it."""
         ...
 
@@ -133,8 +98,8 @@ class WalletNetwork(Protocol):
 
     def send(
         self, chain: str, key: str, from_address: str, to_address: str, asset: str, amount: Decimal
-    ) -> ChainReceipt:
+    ) -> MovementReceipt:
         """Send once per (chain, key): the same key again returns the first transfer."""
         ...
 
-    def status(self, chain: str, key: str) -> ChainReceipt | None: ...
+    def status(self, chain: str, key: str) -> MovementReceipt | None: ...

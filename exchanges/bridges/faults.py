@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert
 
 from db.models.bridges import PaperFaultHit
-from exchanges.base import ExchangeClient, TransferReceipt, TransientExchangeError
+from exchanges.base import ExchangeClient, MovementReceipt, TransientExchangeError
 
 
 class TransientFaults:
@@ -53,15 +53,15 @@ class FlakyWithdrawals:
 
     def withdraw(
         self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
-    ) -> TransferReceipt:
+    ) -> MovementReceipt:
         self._faults.check("withdraw", idempotency_key, self.name)
         return self._venue.withdraw(asset, amount, address, chain, idempotency_key)
 
-    def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None:
+    def get_withdrawal(self, idempotency_key: str) -> MovementReceipt | None:
         return self._venue.get_withdrawal(idempotency_key)
 
     def deposit_address(self, asset: str, chain: str) -> str:
         return self._venue.deposit_address(asset, chain)
 
-    def get_deposit(self, reference: str) -> TransferReceipt | None:
+    def get_deposit(self, reference: str) -> MovementReceipt | None:
         return self._venue.get_deposit(reference)

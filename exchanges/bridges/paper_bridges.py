@@ -12,25 +12,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import ROUND_UP, Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clock import Clock
-from db.models.bridges import (
-    MovementRowState,
-    PaperBridgeProtocolState,
-    PaperBridgeTransfer,
-    WalletEntryKind,
-)
+from core.clock import Clock, ensure_utc
+from core.enums import MovementState
+from db.models.bridges import PaperBridgeProtocolState, PaperBridgeTransfer, WalletEntryKind
+from exchanges.base import MovementReceipt
 from exchanges.bridges.base import (
     BridgeQuote,
-    BridgeReceipt,
     BridgeRejectedError,
     BridgeRoute,
     BridgeUnavailableError,
-    MovementState,
 )
 from exchanges.bridges.config import BridgeProfile, draw
 from exchanges.bridges.faults import TransientFaults
@@ -91,12 +86,12 @@ class PaperBridge:
 
     def send(
         self, key: str, route: BridgeRoute, amount: Decimal, from_address: str, to_address: str
-    ) -> BridgeReceipt:
+    ) -> MovementReceipt:
         if self._faults is not None:
             self._faults.check("bridge_send", key, self.name)
         try:
             with transaction(self._sessions, self._clock, self.name, "send", True) as (s, now):
-                wallet = lock_wallet(s, route.from_chain, from_address, route.asset)
+                wallet = lock_wallet(s, route.from_chain, from_address, route.asset, now)
                 existing = self._find(s, key)
                 if existing is not None:
                     return self._same_terms(existing, route, amount, from_address, to_address)
@@ -108,7 +103,7 @@ class PaperBridge:
                     raise BridgeRejectedError(
                         self.name, f"send {key}: amount {amount} does not cover the fee {fee}"
                     )
-                absorb_withdrawals(s, wallet)
+                absorb_withdrawals(s, wallet, now)
                 if wallet.balance < amount:
                     raise BridgeRejectedError(
                         self.name,
@@ -126,13 +121,13 @@ class PaperBridge:
                     from_address=from_address,
                     to_chain=route.to_chain,
                     to_address=to_address,
-                    state=MovementRowState.PENDING.value,
+                    state=MovementState.PENDING.value,
                     fail_reason="bridge transfer failed (simulated fault)" if fails else None,
                     sent_at=now,
                     complete_at=now + timedelta(seconds=self.profile.latency_seconds),
                 )
                 s.add(row)
-                post(s, wallet, WalletEntryKind.BRIDGE_OUT, -amount, key, now)
+                post(s, wallet, WalletEntryKind.BRIDGE_OUT, -amount, key, now, now)
                 # Not finished here even with zero latency: that would lock a second wallet
                 # while holding the first (two opposite sends could deadlock).
                 return _receipt(row)
@@ -142,7 +137,7 @@ class PaperBridge:
                 raise
             return found
 
-    def status(self, key: str) -> BridgeReceipt | None:
+    def status(self, key: str) -> MovementReceipt | None:
         with transaction(self._sessions, self._clock, self.name, "status", False) as (s, now):
             row = s.scalars(
                 select(PaperBridgeTransfer)
@@ -176,7 +171,7 @@ class PaperBridge:
         amount: Decimal,
         from_address: str,
         to_address: str,
-    ) -> BridgeReceipt:
+    ) -> MovementReceipt:
         terms = (row.from_chain, row.to_chain, row.amount, row.from_address, row.to_address)
         asked = (route.from_chain, route.to_chain, amount, from_address, to_address)
         if terms != asked:
@@ -188,17 +183,25 @@ class PaperBridge:
 
 def _finish_if_due(session: Session, row: PaperBridgeTransfer, now: datetime) -> None:
     """Complete (credit the destination) or fail (refund the source) a due transfer."""
-    if row.state != MovementRowState.PENDING.value or row.complete_at > now:
+    if row.state != MovementState.PENDING.value or row.complete_at > now:
         return
     if row.fail_reason:
-        wallet = lock_wallet(session, row.from_chain, row.from_address, row.asset)
-        post(session, wallet, WalletEntryKind.BRIDGE_REFUND, row.amount, row.key, row.complete_at)
-        row.state = MovementRowState.FAILED.value
+        wallet = lock_wallet(session, row.from_chain, row.from_address, row.asset, now)
+        post(
+            session,
+            wallet,
+            WalletEntryKind.BRIDGE_REFUND,
+            row.amount,
+            row.key,
+            row.complete_at,
+            now,
+        )
+        row.state = MovementState.FAILED.value
     else:
-        wallet = lock_wallet(session, row.to_chain, row.to_address, row.asset)
+        wallet = lock_wallet(session, row.to_chain, row.to_address, row.asset, now)
         received = row.amount - row.fee
-        post(session, wallet, WalletEntryKind.BRIDGE_IN, received, row.key, row.complete_at)
-        row.state = MovementRowState.COMPLETED.value
+        post(session, wallet, WalletEntryKind.BRIDGE_IN, received, row.key, row.complete_at, now)
+        row.state = MovementState.COMPLETED.value
     row.completed_at = row.complete_at
 
 
@@ -210,26 +213,33 @@ def _is_down(session: Session, name: str) -> bool:
     )
 
 
-def set_protocol_down(engine: Engine, name: str, down: bool, note: str | None = None) -> None:
+def set_protocol_down(
+    engine: Engine, clock: Clock, name: str, down: bool, note: str | None = None
+) -> None:
     """Mark a paper bridge protocol down (sends refused, routes skipped) or up again."""
+    now = ensure_utc(clock.now())
     with engine.begin() as connection:
         connection.execute(
             insert(PaperBridgeProtocolState)
-            .values(name=name, down=down, note=note)
+            .values(name=name, down=down, note=note, updated_at=now)
             .on_conflict_do_update(
-                index_elements=["name"], set_={"down": down, "note": note, "updated_at": func.now()}
+                index_elements=["name"], set_={"down": down, "note": note, "updated_at": now}
             )
         )
 
 
-def _receipt(row: PaperBridgeTransfer) -> BridgeReceipt:
-    return BridgeReceipt(
-        protocol=row.protocol,
-        key=row.key,
-        route=BridgeRoute(row.from_chain, row.to_chain, row.asset),
+def _receipt(row: PaperBridgeTransfer) -> MovementReceipt:
+    return MovementReceipt(
+        party=row.protocol,
+        reference=row.key,
+        asset=row.asset,
         amount=row.amount,
         fee=row.fee,
         state=MovementState(row.state),
-        eta=row.complete_at if row.state == MovementRowState.PENDING.value else None,
-        detail=row.fail_reason if row.state == MovementRowState.FAILED.value else None,
+        chain=row.from_chain,
+        to_chain=row.to_chain,
+        from_address=row.from_address,
+        to_address=row.to_address,
+        eta=row.complete_at if row.state == MovementState.PENDING.value else None,
+        detail=row.fail_reason if row.state == MovementState.FAILED.value else None,
     )

@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
-from db.models.bridges import MovementRowState, PaperChainTransfer, WalletEntryKind
-from exchanges.bridges.base import ChainReceipt, ChainRejectedError, MovementState
+from core.enums import MovementState
+from db.models.bridges import PaperChainTransfer, WalletEntryKind
+from exchanges.base import MovementReceipt
+from exchanges.bridges.base import ChainRejectedError
 from exchanges.bridges.faults import TransientFaults
 from exchanges.bridges.transactions import transaction
 from exchanges.bridges.wallets import absorb_withdrawals, lock_wallet, post
@@ -49,7 +51,7 @@ class PaperNetwork:
 
     def send(
         self, chain: str, key: str, from_address: str, to_address: str, asset: str, amount: Decimal
-    ) -> ChainReceipt:
+    ) -> MovementReceipt:
         if self._faults is not None:
             self._faults.check("chain_send", key, NETWORK)
         target = self._targets.get((chain, to_address.lower()))
@@ -59,11 +61,11 @@ class PaperNetwork:
             )
         try:
             with transaction(self._sessions, self._clock, NETWORK, "send", True) as (session, now):
-                wallet = lock_wallet(session, chain, from_address, asset)
+                wallet = lock_wallet(session, chain, from_address, asset, now)
                 existing = self._find(session, chain, key)
                 if existing is not None:
                     return self._same_terms(existing, from_address, to_address, amount)
-                absorb_withdrawals(session, wallet)
+                absorb_withdrawals(session, wallet, now)
                 if amount <= 0 or wallet.balance < amount:
                     raise ChainRejectedError(
                         NETWORK,
@@ -79,12 +81,12 @@ class PaperNetwork:
                     to_account=target[1],
                     asset=asset,
                     amount=amount,
-                    state=MovementRowState.PENDING.value,
+                    state=MovementState.PENDING.value,
                     sent_at=now,
                     complete_at=now + self._delay,
                 )
                 session.add(row)
-                post(session, wallet, WalletEntryKind.CHAIN_OUT, -amount, key, now)
+                post(session, wallet, WalletEntryKind.CHAIN_OUT, -amount, key, now, now)
                 self._confirm_if_due(session, row, now)
                 return _receipt(row)
         except IntegrityError:  # the same key sent concurrently from another process
@@ -93,7 +95,7 @@ class PaperNetwork:
                 raise
             return found
 
-    def status(self, chain: str, key: str) -> ChainReceipt | None:
+    def status(self, chain: str, key: str) -> MovementReceipt | None:
         with transaction(self._sessions, self._clock, NETWORK, "status", False) as (session, now):
             row = session.scalars(
                 select(PaperChainTransfer)
@@ -106,7 +108,7 @@ class PaperNetwork:
             return _receipt(row)
 
     def _confirm_if_due(self, session: Session, row: PaperChainTransfer, now: datetime) -> None:
-        if row.state != MovementRowState.PENDING.value or row.complete_at > now:
+        if row.state != MovementState.PENDING.value or row.complete_at > now:
             return
         account = lock_account(session, row.to_venue, row.to_account)
         venue_transfers.credit_deposit(
@@ -119,7 +121,7 @@ class PaperNetwork:
             address=row.to_address,
             now=row.complete_at,
         )
-        row.state = MovementRowState.COMPLETED.value
+        row.state = MovementState.COMPLETED.value
         row.completed_at = row.complete_at
 
     def _find(self, session: Session, chain: str, key: str) -> PaperChainTransfer | None:
@@ -131,7 +133,7 @@ class PaperNetwork:
 
     def _same_terms(
         self, row: PaperChainTransfer, from_address: str, to_address: str, amount: Decimal
-    ) -> ChainReceipt:
+    ) -> MovementReceipt:
         if (row.from_address, row.to_address.lower(), row.amount) != (
             from_address,
             to_address.lower(),
@@ -143,14 +145,15 @@ class PaperNetwork:
         return _receipt(row)
 
 
-def _receipt(row: PaperChainTransfer) -> ChainReceipt:
-    return ChainReceipt(
-        chain=row.chain,
-        key=row.key,
-        from_address=row.from_address,
-        to_address=row.to_address,
+def _receipt(row: PaperChainTransfer) -> MovementReceipt:
+    return MovementReceipt(
+        party=row.chain,
+        reference=row.key,
         asset=row.asset,
         amount=row.amount,
         state=MovementState(row.state),
-        eta=row.complete_at if row.state == MovementRowState.PENDING.value else None,
+        chain=row.chain,
+        from_address=row.from_address,
+        to_address=row.to_address,
+        eta=row.complete_at if row.state == MovementState.PENDING.value else None,
     )

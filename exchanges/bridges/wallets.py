@@ -13,12 +13,15 @@ from sqlalchemy import ColumnElement, and_, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core.enums import MovementState
 from db.models.bridges import PaperWallet, PaperWalletEntry, WalletEntryKind
-from db.models.paper import PaperTransfer, PaperTransferState, TransferDirection
+from db.models.paper import PaperTransfer, TransferDirection
 
 
-def lock_wallet(session: Session, chain: str, address: str, asset: str) -> PaperWallet:
-    """Lock the wallet row (creating an empty wallet on first use)."""
+def lock_wallet(
+    session: Session, chain: str, address: str, asset: str, now: datetime
+) -> PaperWallet:
+    """Lock the wallet row (creating an empty wallet, dated `now`, on first use)."""
     query = (
         select(PaperWallet)
         .where(PaperWallet.chain == chain, PaperWallet.address == address)
@@ -28,7 +31,7 @@ def lock_wallet(session: Session, chain: str, address: str, asset: str) -> Paper
     if row is None:
         session.execute(
             insert(PaperWallet)
-            .values(chain=chain, address=address, asset=asset)
+            .values(chain=chain, address=address, asset=asset, created_at=now)
             .on_conflict_do_nothing(index_elements=["chain", "address"])
         )
         row = session.scalars(query).one()
@@ -41,9 +44,11 @@ def post(
     kind: WalletEntryKind,
     amount: Decimal,
     reference: str,
-    at: datetime,
+    occurred_at: datetime,
+    booked_at: datetime,
 ) -> None:
-    """Book one change of a locked wallet's balance with its reason."""
+    """Book one change of a locked wallet's balance with its reason: `occurred_at` is when
+    its cause happened (a withdrawal's payout), `booked_at` the clock's now."""
     session.add(
         PaperWalletEntry(
             chain=wallet.chain,
@@ -51,7 +56,8 @@ def post(
             kind=kind.value,
             amount=amount,
             reference=reference,
-            occurred_at=at,
+            occurred_at=occurred_at,
+            created_at=booked_at,
         )
     )
     wallet.balance = wallet.balance + amount
@@ -75,12 +81,12 @@ def unabsorbed_withdrawals() -> ColumnElement[bool]:
     )
     return and_(
         PaperTransfer.direction == TransferDirection.WITHDRAWAL.value,
-        PaperTransfer.state == PaperTransferState.COMPLETED.value,
+        PaperTransfer.state == MovementState.COMPLETED.value,
         ~credited,
     )
 
 
-def absorb_withdrawals(session: Session, wallet: PaperWallet) -> Decimal:
+def absorb_withdrawals(session: Session, wallet: PaperWallet, now: datetime) -> Decimal:
     """Credit a locked wallet with the venue withdrawals that have arrived at it.
 
     A withdrawal arrives when its venue completes it (the paper chain sees the venue's tx);
@@ -111,6 +117,7 @@ def absorb_withdrawals(session: Session, wallet: PaperWallet) -> Decimal:
             arrived,
             withdrawal_reference(venue, key),
             completed_at,
+            now,
         )
         total += arrived
     return total

@@ -26,10 +26,10 @@ from exchanges.base import (
     Capability,
     CapabilityNotSupportedError,
     FundingPayment,
+    MovementReceipt,
     OrderRejectedError,
     OrderRequest,
     Position,
-    TransferReceipt,
     TransientExchangeError,
     UnknownOutcomeError,
     VenueOrder,
@@ -319,7 +319,7 @@ class PaperExchange:
 
     def withdraw(
         self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
-    ) -> TransferReceipt:
+    ) -> MovementReceipt:
         """Withdraw; the same key again returns the first withdrawal, never a second.
 
         Injected faults: the withdrawal fails when it would complete (refunded), or the
@@ -353,13 +353,13 @@ class PaperExchange:
             )
         return result
 
-    def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None:
+    def get_withdrawal(self, idempotency_key: str) -> MovementReceipt | None:
         return self._transfer(TransferDirection.WITHDRAWAL, idempotency_key)
 
-    def get_deposit(self, reference: str) -> TransferReceipt | None:
+    def get_deposit(self, reference: str) -> MovementReceipt | None:
         return self._transfer(TransferDirection.DEPOSIT, reference)
 
-    def _transfer(self, direction: TransferDirection, reference: str) -> TransferReceipt | None:
+    def _transfer(self, direction: TransferDirection, reference: str) -> MovementReceipt | None:
         with self._transaction(f"get_{direction.value}", mutating=False) as (session, _):
             transfer = transfers.find_transfer(session, self.name, direction, reference)
             account = self._account_row(session)
@@ -376,7 +376,7 @@ class PaperExchange:
 
     def credit_deposit(
         self, reference: str, asset: str, amount: Decimal, chain: str
-    ) -> TransferReceipt:
+    ) -> MovementReceipt:
         """Credit a deposit that arrived on `chain` (called by a paper chain or bridge).
 
         Idempotent by `reference` (e.g. the bridge transfer id or tx hash).

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.enums import OrderSide, OrderStatus
+from core.enums import MovementState, OrderSide, OrderStatus
 from db.models.paper import (
     LedgerKind,
     Liquidity,
@@ -35,7 +35,6 @@ from db.models.paper import (
     PaperOrder,
     PaperPosition,
     PaperTransfer,
-    PaperTransferState,
 )
 from exchanges.paper.book import (
     OPEN_ORDER_STATUSES,
@@ -117,7 +116,7 @@ class _Replay:
             session.scalars(
                 select(PaperTransfer).where(
                     PaperTransfer.venue == venue,
-                    PaperTransfer.state == PaperTransferState.PENDING.value,
+                    PaperTransfer.state == MovementState.PENDING.value,
                     PaperTransfer.complete_at <= until,
                 )
             )

@@ -15,14 +15,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models.paper import (
-    LedgerKind,
-    PaperAccount,
-    PaperTransfer,
-    PaperTransferState,
-    TransferDirection,
-)
-from exchanges.base import OrderRejectedError, TransferReceipt, TransferState
+from core.enums import MovementState
+from db.models.paper import LedgerKind, PaperAccount, PaperTransfer, TransferDirection
+from exchanges.base import MovementReceipt, OrderRejectedError
 from exchanges.paper.book import available_margin, post
 from exchanges.paper.margin import money
 
@@ -47,19 +42,18 @@ def find_transfer(
     ).one_or_none()
 
 
-def receipt(transfer: PaperTransfer) -> TransferReceipt:
-    return TransferReceipt(
-        venue=transfer.venue,
+def receipt(transfer: PaperTransfer) -> MovementReceipt:
+    return MovementReceipt(
+        party=transfer.venue,
         reference=transfer.reference,
         asset=transfer.asset,
         amount=transfer.amount,
         fee=transfer.fee,
-        state=TransferState(transfer.state),
+        state=MovementState(transfer.state),
         chain=transfer.chain,
-        address=transfer.address,
+        to_address=transfer.address,
         tx_hash=transfer.tx_hash,
-        detail=transfer.fail_reason if transfer.state == PaperTransferState.FAILED else None,
-        extra={"direction": transfer.direction},
+        detail=transfer.fail_reason if transfer.state == MovementState.FAILED else None,
     )
 
 
@@ -121,7 +115,7 @@ def request_withdrawal(
         fee=fee,
         chain=chain,
         address=address,
-        state=PaperTransferState.PENDING.value,
+        state=MovementState.PENDING.value,
         fail_reason=fail_reason,
         requested_at=now,
         complete_at=now + delay,
@@ -138,7 +132,7 @@ def request_withdrawal(
 def finish_withdrawal(session: Session, account: PaperAccount, transfer: PaperTransfer) -> None:
     """Complete a pending withdrawal at its completion time, or fail it and refund."""
     if transfer.fail_reason:
-        transfer.state = PaperTransferState.FAILED.value
+        transfer.state = MovementState.FAILED.value
         post(
             session,
             account,
@@ -148,7 +142,7 @@ def finish_withdrawal(session: Session, account: PaperAccount, transfer: PaperTr
             transfer.complete_at,
         )
     else:
-        transfer.state = PaperTransferState.COMPLETED.value
+        transfer.state = MovementState.COMPLETED.value
         seed = f"{transfer.venue}|{transfer.reference}|{transfer.amount}"
         transfer.tx_hash = "0x" + hashlib.sha256(seed.encode()).hexdigest()
     transfer.completed_at = transfer.complete_at
@@ -184,7 +178,7 @@ def credit_deposit(
         fee=Decimal(0),
         chain=chain,
         address=address,
-        state=PaperTransferState.COMPLETED.value,
+        state=MovementState.COMPLETED.value,
         tx_hash=reference,
         requested_at=now,
         complete_at=now,

@@ -32,6 +32,7 @@ from strategies.components.base_components import (
     StrategyComponents,
     VersionedState,
 )
+from strategies.components.transfer_types import TransferManager
 
 
 class StatefulStrategy(BaseStrategy[ConfigT]):
@@ -106,8 +107,8 @@ class StatefulStrategy(BaseStrategy[ConfigT]):
         return sink
 
     @property
-    def transfer_manager(self) -> object:
-        """The fund-transfer component (its interface arrives with the transfer work)."""
+    def transfer_manager(self) -> TransferManager:
+        """The fund-transfer component."""
         manager = self._components.transfer_manager
         if manager is None:
             raise self._missing("transfer_manager")

@@ -1,8 +1,8 @@
 """Component interfaces that strategies depend on, and the domain types they exchange.
 
-Implementations (`strategies/implementations/**`) import only this module (plus the two
-category modules): the PostgreSQL and in-memory backends beside it are adapters that the
-factory injects. Nothing here imports SQLAlchemy, Celery or a venue library.
+Strategy implementations (the packages under `implementations/`) import only this module
+(plus the two category modules): the PostgreSQL and in-memory backends beside it are
+adapters that the factory injects. Nothing here imports SQLAlchemy, Celery or a venue library.
 
 - `PositionManager`: positions as `PositionRecord` values (Decimal money, UTC times).
 - `StateManager`: a strategy's free-form JSON state with optimistic versioning.
@@ -39,6 +39,7 @@ from strategies.components.order_types import OrderIntent as OrderIntent
 from strategies.components.order_types import OrderIntentConflictError as OrderIntentConflictError
 from strategies.components.order_types import OrderJournal as OrderJournal
 from strategies.components.order_types import OrderRecord as OrderRecord
+from strategies.components.transfer_types import TransferManager
 
 # ---------------------------------------------------------------- errors
 
@@ -333,8 +334,8 @@ class StrategyComponents:
     """What the factory injects into a strategy. Strategies never build components.
 
     `exchanges` maps a venue name (as used in strategy configs) to its client.
-    `transfer_manager` is a reserved slot for the fund-transfer component; its interface is
-    defined with the transfer work, so it is typed loosely here. `order_executor` sends
+    `transfer_manager` is the fund-transfer component (`TransferManager`, defined in
+    `transfer_types`; the runtime injects it for stateful strategies). `order_executor` sends
     orders through the journal to the clients in `exchanges`. `funding_rates` reads the
     collected funding rates; `funding_payments` keeps the funding each position's legs were
     paid (both defined in `funding_types`).
@@ -345,7 +346,7 @@ class StrategyComponents:
     position_manager: PositionManager | None = None
     state_manager: StateManager | None = None
     event_sink: EventSink | None = None
-    transfer_manager: object | None = None
+    transfer_manager: TransferManager | None = None
     order_executor: OrderExecution | None = None
     funding_rates: FundingRateSource | None = None
     funding_payments: FundingPaymentStore | None = None

@@ -40,7 +40,9 @@ def audit_payload(value: Any) -> Any:
     raise TypeError(f"audit payload: {type(value).__name__} is not JSON-serializable")
 
 
-_RESERVED_PAYLOAD_KEYS = frozenset({"kind", "entity_type", "entity_id", "strategy_name"})
+_RESERVED_PAYLOAD_KEYS = frozenset(
+    {"kind", "entity_type", "entity_id", "strategy_name", "occurred_at"}
+)
 
 
 def checked_payload(payload: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -62,11 +64,14 @@ def append_event(
     payload: Mapping[str, Any] | None,
 ) -> None:
     """Add one `events` row to the session's transaction (the caller commits)."""
-    row = EventRepository(session).append(
-        kind, entity_type, entity_id, strategy_name, **checked_payload(payload)
+    EventRepository(session).append(
+        kind,
+        entity_type,
+        entity_id,
+        strategy_name,
+        occurred_at=occurred_at,
+        **checked_payload(payload),
     )
-    # The clock, not the server, dates events: simulated runs stay consistent.
-    row.occurred_at = occurred_at
 
 
 def audit_event_from_row(row: Event) -> AuditEvent:

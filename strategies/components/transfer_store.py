@@ -3,11 +3,13 @@
 Each `locked()` block is one transaction holding the row lock; `save` writes only the
 fields that changed, guarded by `WHERE status = <expected> AND version = <expected>`, checks
 the status change against the transition table, and appends the audit event in the same
-transaction.
+transaction. Every time it writes (`created_at`, `updated_at`, the events' `occurred_at`) is
+the injected clock's, so a simulated run's transfers read in simulated time.
 """
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,16 +20,13 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
-from core.enums import FundsLocation, TransferStatus
+from core.clock import Clock, ensure_utc
+from core.enums import FundsLocation, MovementState, TransferStatus
 from db.repositories.events import EventRepository
 from db.repositories.transfers import TransferRepository
 from strategies.components.sessions import SessionScope
-from strategies.implementations.funding_arbitrage.operations.transfer_states import (
-    ACTIVE_STATUSES,
-    check_transition,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    ExternalState,
+from strategies.components.transfer_states import ACTIVE_STATUSES, check_transition
+from strategies.components.transfer_types import (
     NewTransfer,
     TransferNotFoundError,
     TransferRecord,
@@ -76,7 +75,7 @@ def to_record(row: RowMapping) -> TransferRecord:
         deposit_ref=row["deposit_ref"],
         attempts=row["attempts"],
         unconfirmed_sends=row["unconfirmed_sends"],
-        external_state=ExternalState(external) if external else None,
+        external_state=MovementState(external) if external else None,
         paused_status=TransferStatus(paused) if paused else None,
         dedupe_key=row["dedupe_key"],
         last_error=row["last_error"],
@@ -91,7 +90,7 @@ def to_record(row: RowMapping) -> TransferRecord:
 
 def _column_value(value: Any) -> Any:
     return (
-        value.value if isinstance(value, TransferStatus | FundsLocation | ExternalState) else value
+        value.value if isinstance(value, TransferStatus | FundsLocation | MovementState) else value
     )
 
 
@@ -107,9 +106,10 @@ def changed_columns(before: TransferRecord, after: TransferRecord) -> dict[str, 
 
 
 class _LockedTransfer:
-    def __init__(self, session: Session, row: RowMapping) -> None:
+    def __init__(self, session: Session, row: RowMapping, clock: Clock) -> None:
         self._session = session
         self._record = to_record(row)
+        self._clock = clock
 
     @property
     def record(self) -> TransferRecord:
@@ -122,9 +122,10 @@ class _LockedTransfer:
         if updated.status is not before.status:
             check_transition(before, updated.status)
         values = changed_columns(before, updated)
+        now = ensure_utc(self._clock.now())
         if values:
             row = TransferRepository(self._session).update_guarded(
-                before.id, before.status.value, before.version, values
+                before.id, before.status.value, before.version, values, updated_at=now
             )
             self._record = to_record(row)
         if event is not None:
@@ -133,6 +134,7 @@ class _LockedTransfer:
                 ENTITY,
                 before.id,
                 strategy_name=before.strategy_name,
+                occurred_at=now,
                 status=self._record.status.value,
                 funds_location=self._record.funds_location.value,
                 **detail,
@@ -143,10 +145,12 @@ class _LockedTransfer:
 class PostgresTransferStore:
     """Implements `TransferStore`; every call is its own transaction from `scope`."""
 
-    def __init__(self, scope: SessionScope) -> None:
+    def __init__(self, scope: SessionScope, clock: Clock) -> None:
         self._scope = scope
+        self._clock = clock
 
     def create(self, new: NewTransfer) -> tuple[TransferRecord, bool]:
+        now = ensure_utc(self._clock.now())
         values = {
             "id": uuid.uuid4(),
             "strategy_name": new.strategy_name,
@@ -164,6 +168,8 @@ class PostgresTransferStore:
             "destination_address": new.destination_address,
             "dedupe_key": new.dedupe_key,
             "next_check_at": new.next_check_at,
+            "created_at": now,
+            "updated_at": now,
         }
         with self._scope() as session:
             row, created = TransferRepository(session).insert(values)
@@ -174,6 +180,7 @@ class PostgresTransferStore:
                     ENTITY,
                     record.id,
                     strategy_name=record.strategy_name,
+                    occurred_at=now,
                     status=record.status.value,
                     amount=new.amount,
                     route=f"{new.from_venue}/{new.from_account}->{new.to_venue}/{new.to_account}",
@@ -187,7 +194,7 @@ class PostgresTransferStore:
             row = TransferRepository(session).lock(transfer_id)
             if row is None:
                 raise TransferNotFoundError(f"no fund transfer with id {transfer_id}")
-            yield _LockedTransfer(session, row)
+            yield _LockedTransfer(session, row, self._clock)
 
     def get(self, transfer_id: uuid.UUID) -> TransferRecord | None:
         with self._scope() as session:
@@ -196,12 +203,14 @@ class PostgresTransferStore:
 
     def list(
         self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
-    ) -> list[TransferRecord]:
+    ) -> builtins.list[TransferRecord]:
         with self._scope() as session:
             values = [s.value for s in statuses] if statuses else None
             return [to_record(r) for r in TransferRepository(session).list(values, limit)]
 
-    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[TransferRecord]:
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int
+    ) -> builtins.list[TransferRecord]:
         with self._scope() as session:
             rows = TransferRepository(session).claim_due(
                 [s.value for s in ACTIVE_STATUSES], now, until, limit

@@ -29,14 +29,11 @@ from core.clock import SystemClock
 from core.services import start_embedded_redis, stop_embedded_redis
 from exchanges.bridges.accounting import money_figures
 from exchanges.paper import PaperVenueConfig
-from strategies.components.transfers import (
-    CeleryStepDispatcher,
-    build_transfer_manager,
-    load_transfers_config,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_states import (
+from strategies.components.transfer_states import (
     ACTIVE_STATUSES,
 )
+from strategies.transfer_wiring import build_transfer_manager, load_transfers_config
+from tasks.transfer_dispatch import CeleryStepDispatcher
 from tests.chaos.transfer_audit import audit_transfers
 from tests.integration.transfers.support import (
     VENUE_CHAINS,

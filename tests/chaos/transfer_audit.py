@@ -16,7 +16,7 @@ from core.enums import TransferStatus as S
 from db.models.bridges import PaperBridgeTransfer, PaperChainTransfer
 from db.models.paper import PaperTransfer
 from exchanges.bridges.accounting import MoneyFigures
-from strategies.implementations.funding_arbitrage.operations.transfer_types import TransferRecord
+from strategies.components.transfer_types import TransferRecord
 
 
 @dataclass

@@ -12,6 +12,8 @@ from core.enums import OrderStatus, PositionStatus
 from db.models import FundingRate, FundTransfer, Order, StrategyPosition
 from db.repositories import EventRepository
 
+AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
 
 def _position(**overrides):
     values = dict(
@@ -108,14 +110,21 @@ def test_order_fill_cannot_exceed_quantity(db_session):
 
 
 def test_transfer_between_the_same_venue_is_refused(db_session):
-    db_session.add(FundTransfer(from_dex="a", to_dex="a", amount_usd=Decimal(10)))
+    db_session.add(
+        FundTransfer(from_dex="a", to_dex="a", amount_usd=Decimal(10), created_at=AT, updated_at=AT)
+    )
     with pytest.raises(IntegrityError, match="ck_fund_transfers_distinct_venues"):
         db_session.flush()
 
 
 def test_events_are_append_only(db_session):
     event = EventRepository(db_session).append(
-        "position.opened", "position", uuid.uuid4(), strategy_name="arb", size=Decimal("1.5")
+        "position.opened",
+        "position",
+        uuid.uuid4(),
+        strategy_name="arb",
+        occurred_at=AT,
+        size=Decimal("1.5"),
     )
     db_session.flush()
     assert event.payload == {"size": "1.5"}
@@ -123,12 +132,18 @@ def test_events_are_append_only(db_session):
         db_session.execute(text("UPDATE events SET kind = 'x' WHERE id = :id"), {"id": event.id})
 
 
+def test_an_event_without_its_writers_clock_time_is_refused(db_session):
+    # No server default: the database never dates an event with its own wall time.
+    with pytest.raises(IntegrityError, match='"occurred_at"'):
+        db_session.execute(text("INSERT INTO events (entity_type, kind) VALUES ('x', 'y')"))
+
+
 def test_events_are_read_back_per_entity_and_recent_first(db_session):
     repo = EventRepository(db_session)
     entity = uuid.uuid4()
-    repo.append("a", "position", entity, strategy_name="s1")
-    repo.append("b", "position", entity, strategy_name="s1")
-    repo.append("c", "transfer", uuid.uuid4(), strategy_name="s2")
+    repo.append("a", "position", entity, strategy_name="s1", occurred_at=AT)
+    repo.append("b", "position", entity, strategy_name="s1", occurred_at=AT)
+    repo.append("c", "transfer", uuid.uuid4(), strategy_name="s2", occurred_at=AT)
     db_session.flush()
     assert [e.kind for e in repo.for_entity("position", entity)] == ["a", "b"]
     assert [e.kind for e in repo.recent(limit=2)] == ["c", "b"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 
@@ -17,10 +18,14 @@ from tasks import app
 def record_run(key: str, sleep_seconds: float = 0.0) -> dict[str, object]:
     """Record a start event (with this process's pid), sleep, record a done event."""
     with unit_of_work() as session:
-        EventRepository(session).append("test.started", "test", key, pid=os.getpid())
+        EventRepository(session).append(
+            "test.started", "test", key, occurred_at=datetime.now(UTC), pid=os.getpid()
+        )
     time.sleep(sleep_seconds)
     with unit_of_work() as session:
-        EventRepository(session).append("test.done", "test", key, pid=os.getpid())
+        EventRepository(session).append(
+            "test.done", "test", key, occurred_at=datetime.now(UTC), pid=os.getpid()
+        )
         count = session.execute(
             text("SELECT count(*) FROM events WHERE entity_id = :k AND kind = 'test.done'"),
             {"k": key},

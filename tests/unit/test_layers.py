@@ -64,13 +64,7 @@ def layer_violations(root: Path, layer: Layer) -> list[str]:
         pytest.param(DB, id="db-never-imports-exchanges-strategies-tasks-cli"),
         pytest.param(EXCHANGES, id="exchanges-never-import-strategies-tasks-cli"),
         pytest.param(FUNDING_SERVICE, id="funding-service-never-imports-strategies-tasks-cli"),
-        pytest.param(
-            COMPONENTS,
-            id="components-never-import-implementations",
-            marks=pytest.mark.xfail(
-                strict=True, reason="transfers untangle lands on another branch"
-            ),
-        ),
+        pytest.param(COMPONENTS, id="components-never-import-implementations"),
     ],
 )
 def test_layer_keeps_its_dependency_direction(layer: Layer):

@@ -207,6 +207,15 @@ class TransferNeed:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferNotStarted:
+    """A need that was recorded but not handed to a transfer: this deployment cannot move
+    money (live mode). `key` names the need (`from->to`)."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class PhaseSkipped:
     phase: str
     reason: str

@@ -11,7 +11,8 @@ difference. Four phases, each callable alone (one beat entry each) and all four 
    position; close / switch / reduce / top up are carried out;
 3. `open_positions(now)`: the best ranked opportunities on pairs not in use, within the
    risk limits, opened hedged;
-4. `process_transfers(now)`: records which venue needs margin from which.
+4. `process_transfers(now)`: records which venue needs margin from which and asks the
+   transfer manager to move it.
 
 Every phase returns a `CycleResult` whose actions are the typed outcomes (JSON through
 `to_json()`); an exception inside a phase is a failed result, never a crash of the caller.
@@ -80,6 +81,7 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             "order_executor",
             "funding_rates",
             "funding_payments",
+            "transfer_manager",
         }
     )
 
@@ -128,7 +130,7 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             self.exchange,
             self.update_state,
             self.record_event,
-            requester=components.transfer_manager,  # type: ignore[arg-type]
+            self.transfer_manager,
             strategy_name=self.name,
         )
 

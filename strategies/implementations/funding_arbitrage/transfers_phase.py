@@ -6,10 +6,12 @@ records it as a `transfer.requested` event once per need: the needs being waited
 kept in the strategy's state, so a need is announced when it appears or changes, and a
 `transfer.need_resolved` event says when it is gone.
 
-When a transfer manager is injected (paper deployments), every current need is handed to
-it: `request_transfer` is idempotent per route, so a need already being served returns the
-transfer in flight and nothing new is made. Without one (live: no wallet or bridge adapters
-exist) the need is only recorded, for an operator to act on.
+Every current need is handed to the injected `TransferManager`: `request_transfer` is
+idempotent per route, so a need already being served returns the transfer in flight and
+nothing new is made. Where no money can move (live mode: no wallet or bridge adapters
+exist, the manager refuses with `TransfersUnavailableError`) the need is only recorded, for
+an operator to act on, and the pass reports a `TransferNotStarted` for it (no event: the
+need was announced when it appeared).
 """
 
 from __future__ import annotations
@@ -17,39 +19,25 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from core.errors import PerpbotError
 from core.money import quantize_down
 from exchanges.base import Balance, ExchangeClient, ExchangeError
 from strategies.components.base_components import StateMutation, VersionedState
+from strategies.components.transfer_types import TransferManager, TransfersUnavailableError
 from strategies.implementations.funding_arbitrage.config import VenueSettings
 from strategies.implementations.funding_arbitrage.margin import transfer_needs
-from strategies.implementations.funding_arbitrage.models import PhaseSkipped, TransferNeed
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    TransferRequestResult,
+from strategies.implementations.funding_arbitrage.models import (
+    PhaseSkipped,
+    TransferNeed,
+    TransferNotStarted,
 )
 
 STATE_KEY = "transfer_requests"
 EventRecorder = Callable[[str, Mapping[str, Any] | None], None]
 # Transfer amounts carry at most 6 decimals (USDC); a need is rounded down to that.
 AMOUNT_STEP = Decimal("0.000001")
-
-
-class TransferRequester(Protocol):
-    """What this phase needs of `FundTransferManager`."""
-
-    def request_transfer(
-        self,
-        from_venue: str,
-        to_venue: str,
-        amount: Decimal,
-        *,
-        from_account: str = "main",
-        to_account: str = "main",
-        reason: str | None = None,
-        strategy_name: str | None = None,
-    ) -> TransferRequestResult: ...
 
 
 class TransferRequests:
@@ -59,14 +47,14 @@ class TransferRequests:
         exchange: Callable[[str], ExchangeClient],
         update_state: Callable[[StateMutation], VersionedState],
         record_event: EventRecorder,
-        requester: TransferRequester | None = None,
-        strategy_name: str | None = None,
+        manager: TransferManager,
+        strategy_name: str,
     ) -> None:
         self._venues = venues
         self._exchange = exchange
         self._update_state = update_state
         self._event = record_event
-        self._requester = requester
+        self._manager = manager
         self._strategy = strategy_name
 
     def run(self, now: datetime) -> list[object]:
@@ -113,15 +101,14 @@ class TransferRequests:
             )
         for key in resolved:
             self._event("transfer.need_resolved", {"key": key})
-        if self._requester is not None:
-            results += [self._request(need) for need in needs]
+        results += [self._request(need) for need in needs]
         return [*results, *needs]
 
     def _request(self, need: TransferNeed) -> object:
         accounts = {v.name: v.account or "main" for v in self._venues}
         amount = quantize_down(need.amount_usd, AMOUNT_STEP)
         try:
-            result = self._requester.request_transfer(  # type: ignore[union-attr]
+            result = self._manager.request_transfer(
                 need.from_venue,
                 need.to_venue,
                 amount,
@@ -130,6 +117,8 @@ class TransferRequests:
                 reason=need.reason,
                 strategy_name=self._strategy,
             )
+        except TransfersUnavailableError as exc:  # live: nothing can move; announced above
+            return TransferNotStarted(_key(need), str(exc))
         except PerpbotError as exc:  # refused (too small, not allowlisted...): nothing stored
             self._event("transfer.refused", {"key": _key(need), "error": str(exc)})
             return PhaseSkipped("transfers", f"{_key(need)}: {exc}")

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.enums import OrderSide, OrderStatus, OrderType
-from exchanges.base import OrderRejectedError, OrderRequest, TransferState, UnknownOutcomeError
+from core.enums import MovementState, OrderSide, OrderStatus, OrderType
+from exchanges.base import OrderRejectedError, OrderRequest, UnknownOutcomeError
 from exchanges.paper import FaultConfig, PaperExchange, PaperVenueConfig
 
 from .conftest import flat_ticks, ledger_by_kind, ledger_sum
@@ -76,14 +76,14 @@ def test_latency_is_deterministic_and_bounded(paper, store_market, clean_db, clo
 def test_withdrawal_debits_at_once_and_completes_after_the_delay(paper, clean_db, clock):
     venue = paper(deposit=1_000, withdrawal_delay_s=600)
     receipt = venue.withdraw("USDC", D(400), "0xabc", "arbitrum", "w-1")
-    assert receipt.state is TransferState.PENDING and receipt.fee == D(1)
+    assert receipt.state is MovementState.PENDING and receipt.fee == D(1)
     assert venue.balance().available == D(600)
     assert venue.withdraw("USDC", D(400), "0xabc", "arbitrum", "w-1") == receipt  # same key
     clock.advance(timedelta(minutes=9))
-    assert venue.get_withdrawal("w-1").state is TransferState.PENDING
+    assert venue.get_withdrawal("w-1").state is MovementState.PENDING
     clock.advance(timedelta(minutes=1))
     done = venue.get_withdrawal("w-1")
-    assert done.state is TransferState.COMPLETED and done.tx_hash.startswith("0x")
+    assert done.state is MovementState.COMPLETED and done.tx_hash.startswith("0x")
     assert ledger_by_kind(clean_db, "hyperliquid") == {
         "deposit": D(1_000),
         "withdrawal": D(-399),
@@ -112,7 +112,7 @@ def test_failed_withdrawal_is_refunded_when_it_would_have_completed(paper, clean
     assert venue.balance().available == D(700)
     clock.advance(timedelta(minutes=5))
     failed = venue.get_withdrawal("w-fail")
-    assert failed.state is TransferState.FAILED and "injected" in failed.detail
+    assert failed.state is MovementState.FAILED and "injected" in failed.detail
     assert venue.balance().available == D(1_000)
     collateral, ledger = ledger_sum(clean_db, "hyperliquid")
     assert collateral == ledger == D(1_000)
@@ -140,7 +140,7 @@ def test_deposits_are_credited_once_per_reference(paper, clean_db):
     assert venue.get_deposit("tx-1") is None
     first = venue.credit_deposit("tx-1", "USDC", D(500), "arbitrum")
     again = venue.credit_deposit("tx-1", "USDC", D(500), "arbitrum")
-    assert first == again and first.state is TransferState.COMPLETED and first.address == address
+    assert first == again and first.state is MovementState.COMPLETED and first.to_address == address
     assert venue.get_deposit("tx-1") == first
     assert venue.balance().total == D(500)
     assert ledger_sum(clean_db, "hyperliquid") == (D(500), D(500))

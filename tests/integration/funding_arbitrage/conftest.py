@@ -3,7 +3,9 @@
 `Market` stores hand-made hourly ticks per (venue, symbol), builds paper venue accounts
 without slippage (fills at the mark, so every number can be computed by hand), collects
 funding rates into `funding_rates` the way the beat task does, and builds the strategy
-through the factory with the PostgreSQL components.
+through the factory with the PostgreSQL components. Its transfer manager moves no money
+(`UnavailableTransferManager`, as in live mode): transfer needs are only recorded, unless a
+test injects a paper manager.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from exchanges.paper import PaperExchange, PaperVenueConfig
 from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
 from funding_service.collector import FundingCollector
+from strategies.components.transfers_unavailable import UnavailableTransferManager
 from strategies.factory import build_strategy, load_strategy_config, postgres_components
 from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
 
 D = Decimal
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, 00:00 UTC: a funding time everywhere
 NO_SLIP = {"slippage_bps": D(0), "impact_bps_per_million": D(0)}
+NO_TRANSFERS = UnavailableTransferManager("these tests move no money between venues")
 
 
 def base_config(**overrides: Any) -> dict[str, Any]:
@@ -113,7 +117,9 @@ class Market:
         self, config: dict[str, Any] | None = None, venues: dict[str, ExchangeClient] | None = None
     ) -> FundingArbitrageStrategy:
         validated = load_strategy_config(config or base_config())
-        components = postgres_components(self.engine, self.clock, venues or self.venues)
+        components = postgres_components(
+            self.engine, self.clock, venues or self.venues, transfer_manager=NO_TRANSFERS
+        )
         strategy = build_strategy(validated, components)
         assert isinstance(strategy, FundingArbitrageStrategy)
         return strategy

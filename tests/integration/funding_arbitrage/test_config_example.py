@@ -10,7 +10,7 @@ from strategies.factory import build_strategy_from, load_strategy_config, postgr
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
 
-from .conftest import Market
+from .conftest import NO_TRANSFERS, Market
 
 EXAMPLE = PROJECT_ROOT / "configs" / "strategies" / "funding_arbitrage.yaml"
 
@@ -36,7 +36,7 @@ def test_the_example_yaml_builds_and_runs_a_cycle_through_the_factory(market: Ma
     config = load_strategy_config(EXAMPLE)
     venues = example_venues(market, config)
     strategy = build_strategy_from(
-        EXAMPLE, postgres_components(market.engine, market.clock, venues)
+        EXAMPLE, postgres_components(market.engine, market.clock, venues, NO_TRANSFERS)
     )
     assert isinstance(strategy, FundingArbitrageStrategy)
     strategy.start()

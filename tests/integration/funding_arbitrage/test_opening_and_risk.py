@@ -4,7 +4,11 @@ reason recorded, and the transfers phase asks for margin where it is missing."""
 from __future__ import annotations
 
 from core.enums import PositionStatus
-from strategies.implementations.funding_arbitrage.models import OpenRefused, TransferNeed
+from strategies.implementations.funding_arbitrage.models import (
+    OpenRefused,
+    TransferNeed,
+    TransferNotStarted,
+)
 
 from .conftest import D, Market, base_config
 
@@ -82,9 +86,15 @@ def test_missing_margin_refuses_the_open_and_asks_for_a_transfer_once(market: Ma
         D("1100.00"),
         "hyperliquid has 900.00 USD free margin, below its minimum",
     )
-    assert result.actions == (need,)
-    assert strategy.process_transfers(market.clock.now()).actions == (need,)
+    # Nothing can move (as in live mode): the need is reported as not started, each tick.
+    held = TransferNotStarted(
+        "lighter->hyperliquid",
+        "fund transfers are unavailable: these tests move no money between venues",
+    )
+    assert result.actions == (held, need)
+    assert strategy.process_transfers(market.clock.now()).actions == (held, need)
     [requested] = market.events("transfer.requested")  # announced once, not every tick
+    assert market.events("transfer.refused") == []
     assert requested.payload["amount_usd"] == "1100.00"
     market.venues["hyperliquid"].credit_deposit("top-up", "USDC", D(2000), "arbitrum")
     assert strategy.process_transfers(market.clock.now()).actions == ()

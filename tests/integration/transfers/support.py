@@ -20,15 +20,15 @@ from db.models.paper import PaperTransfer
 from exchanges.bridges.accounting import MoneyFigures, money_figures
 from exchanges.paper import PaperExchange
 from exchanges.paper.transfers import deposit_address
-from strategies.components.transfers import TransfersConfig, build_transfer_manager
-from strategies.implementations.funding_arbitrage.operations.fund_transfer import (
-    FundTransferManager,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+from strategies.components.transfer_types import (
     StepOutcome,
     TransferStep,
     TransientTransferError,
 )
+from strategies.implementations.funding_arbitrage.operations.fund_transfer import (
+    FundTransferManager,
+)
+from strategies.transfer_wiring import TransfersConfig, build_transfer_manager
 
 # hyperliquid and extended share arbitrum; lighter is on ethereum; paradex on starknet.
 VENUE_CHAINS = {
@@ -201,7 +201,7 @@ class SweepDriver:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        from strategies.components.transfers import TRANSFERS_QUEUE
+        from tasks.transfer_dispatch import TRANSFERS_QUEUE
         from tasks.transfer_tasks import SWEEP_TASK
 
         while not self._stop.wait(self._interval):

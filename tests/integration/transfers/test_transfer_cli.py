@@ -2,14 +2,29 @@
 
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from core.clock import SystemClock
 from core.enums import TransferStatus as S
-from strategies.components.transfers import build_transfer_manager
+from core.settings import get_settings
+from db.models import FundTransfer
+from strategies.runtime import reset_runtime
+from strategies.transfer_wiring import build_transfer_manager
 from trading_bot import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def fresh_runtime():
+    """The CLI uses the process's runtime: each test gets one built from its settings."""
+    get_settings.cache_clear()
+    reset_runtime()
+    yield
+    get_settings.cache_clear()
+    reset_runtime()
 
 
 def _manager(engine):
@@ -79,3 +94,22 @@ def test_retry_resolve_and_cancel_from_the_command_line(clean_db):
     cancelled = runner.invoke(app, ["transfer", "cancel", str(transfer), "--note", "not needed"])
     assert cancelled.exit_code == 0, cancelled.output
     assert manager.get(transfer).status is S.CANCELLED
+
+
+def test_in_live_mode_the_cli_refuses_transfers_and_stores_nothing(clean_db, monkeypatch):
+    monkeypatch.setenv("PERPBOT_MODE", "live")
+    monkeypatch.setenv("PERPBOT_LIVE_CONFIRM", "true")
+    get_settings.cache_clear()
+    reset_runtime()
+    refused = runner.invoke(
+        app, ["transfer", "create", "--from", "hyperliquid", "--to", "lighter", "--amount", "100"]
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "live mode has no live wallet or bridge adapters" in refused.output
+    assert "Traceback" not in refused.output
+    assert _transfer_rows(clean_db) == 0
+
+
+def _transfer_rows(engine):
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(FundTransfer)).scalar_one()

@@ -9,7 +9,7 @@ import pytest
 from core.enums import FundsLocation as L
 from core.enums import TransferStatus as S
 from exchanges.bridges.paper_bridges import set_protocol_down
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+from strategies.components.transfer_types import (
     TransferStep,
     TransientTransferError,
 )
@@ -148,7 +148,7 @@ def test_bridges_failing_every_time_leave_the_money_in_our_wallet_and_say_so(bui
 
 
 def test_a_protocol_that_is_down_is_skipped(build, clock, funded):
-    set_protocol_down(funded, "slow_cheap", True, "maintenance")
+    set_protocol_down(funded, clock, "slow_cheap", True, "maintenance")
     manager, dispatcher = build()
     transfer = manager.request_transfer("hyperliquid", "lighter", Decimal(1000)).record.id
     run_until_final(manager, dispatcher, clock, [transfer])
@@ -160,8 +160,8 @@ def test_with_every_protocol_down_the_bridge_step_retries_then_fails_at_the_wall
 ):
     manager, dispatcher = build()
     transfer = manager.request_transfer("hyperliquid", "lighter", Decimal(1000)).record.id
-    set_protocol_down(funded, "slow_cheap", True)
-    set_protocol_down(funded, "fast_dear", True)
+    set_protocol_down(funded, clock, "slow_cheap", True)
+    set_protocol_down(funded, clock, "fast_dear", True)
     dispatcher.drain(manager)
     assert manager.get(transfer).status is S.WITHDRAWN
     with pytest.raises(TransientTransferError, match="available right now"):

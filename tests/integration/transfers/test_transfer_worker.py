@@ -10,14 +10,11 @@ from sqlalchemy import Engine
 from core.clock import SystemClock
 from core.enums import FundsLocation as L
 from core.enums import TransferStatus as S
-from strategies.components.transfers import (
-    CeleryStepDispatcher,
-    build_transfer_manager,
-    load_transfers_config,
-)
 from strategies.implementations.funding_arbitrage.operations.fund_transfer import (
     FundTransferManager,
 )
+from strategies.transfer_wiring import build_transfer_manager, load_transfers_config
+from tasks.transfer_dispatch import CeleryStepDispatcher
 from tests.integration.transfers.support import (
     START_BALANCE,
     VENUE_CHAINS,

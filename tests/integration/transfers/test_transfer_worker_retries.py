@@ -10,11 +10,8 @@ from sqlalchemy.orm import Session
 from core.clock import SystemClock
 from core.enums import TransferStatus as S
 from db.models import PaperFaultHit
-from strategies.components.transfers import (
-    CeleryStepDispatcher,
-    build_transfer_manager,
-    load_transfers_config,
-)
+from strategies.transfer_wiring import build_transfer_manager, load_transfers_config
+from tasks.transfer_dispatch import CeleryStepDispatcher
 from tests.integration.transfers.support import (
     START_BALANCE,
     VENUE_CHAINS,

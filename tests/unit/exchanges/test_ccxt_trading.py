@@ -9,14 +9,13 @@ from decimal import Decimal
 import ccxt
 import pytest
 
-from core.enums import OrderSide, OrderStatus, OrderType
+from core.enums import MovementState, OrderSide, OrderStatus, OrderType
 from exchanges.base import (
     CapabilityNotSupportedError,
     ExchangeError,
     MalformedResponseError,
     OrderRejectedError,
     OrderRequest,
-    TransferState,
     TransientExchangeError,
     UnknownOutcomeError,
 )
@@ -232,7 +231,7 @@ def test_positions_and_balance_are_normalized():
 def test_deposit_is_found_by_its_transaction_hash():
     client, _ = venue()
     receipt = client.get_deposit("0xdeposit")
-    assert receipt.state is TransferState.COMPLETED and receipt.amount == D(250)
+    assert receipt.state is MovementState.COMPLETED and receipt.amount == D(250)
     assert client.get_deposit("0xother") is None
 
 

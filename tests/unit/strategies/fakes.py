@@ -18,10 +18,10 @@ from exchanges.base import (
     Balance,
     Capability,
     CapabilityNotSupportedError,
+    MovementReceipt,
     OrderRejectedError,
     OrderRequest,
     Position,
-    TransferReceipt,
     VenueOrder,
 )
 
@@ -106,14 +106,14 @@ class FakeVenue:
 
     def withdraw(
         self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
-    ) -> TransferReceipt:
+    ) -> MovementReceipt:
         raise CapabilityNotSupportedError(self.name, "withdraw")
 
-    def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None:
+    def get_withdrawal(self, idempotency_key: str) -> MovementReceipt | None:
         raise CapabilityNotSupportedError(self.name, "get_withdrawal")
 
     def deposit_address(self, asset: str, chain: str) -> str:
         raise CapabilityNotSupportedError(self.name, "deposit_address")
 
-    def get_deposit(self, reference: str) -> TransferReceipt | None:
+    def get_deposit(self, reference: str) -> MovementReceipt | None:
         raise CapabilityNotSupportedError(self.name, "get_deposit")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.enums import FundsLocation, TransferStatus
-from strategies.implementations.funding_arbitrage.operations.transfer_types import TransferRecord
+from strategies.components.transfer_types import TransferRecord
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from exchanges.bridges.base import BridgeQuote, BridgeReceipt, BridgeRoute
+from exchanges.base import MovementReceipt
+from exchanges.bridges.base import BridgeQuote, BridgeRoute
 from strategies.implementations.funding_arbitrage.operations.bridge_manager import (
     BridgeManager,
     NoBridgeAvailableError,
@@ -39,7 +40,7 @@ class Quoting:
     def quote(self, route, amount):
         return BridgeQuote(self.name, route, amount, self.fee, timedelta(minutes=self.minutes))
 
-    def send(self, key, route, amount, from_address, to_address) -> BridgeReceipt:
+    def send(self, key, route, amount, from_address, to_address) -> MovementReceipt:
         raise AssertionError("route choice never sends")
 
     def status(self, key):

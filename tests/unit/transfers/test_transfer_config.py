@@ -4,11 +4,11 @@ import pytest
 from pydantic import ValidationError
 
 from core.errors import ConfigError
+from strategies.components.transfer_types import (
+    DestinationNotAllowedError,
+)
 from strategies.implementations.funding_arbitrage.operations.transfer_config import (
     TransferRoutingConfig,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    DestinationNotAllowedError,
 )
 
 WALLET = {"chain": "arbitrum", "kind": "wallet", "address": "0xWALLET"}

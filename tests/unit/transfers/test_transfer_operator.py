@@ -6,15 +6,15 @@ import pytest
 
 from core.enums import FundsLocation as L
 from core.enums import TransferStatus as S
+from strategies.components.transfer_types import (
+    IllegalTransitionError,
+    TransferRefusedError,
+)
 from strategies.implementations.funding_arbitrage.operations.transfer_operator import (
     cancelled,
     resolved,
     retried,
     retry_target,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    IllegalTransitionError,
-    TransferRefusedError,
 )
 from tests.unit.transfers.records import NOW, record
 

@@ -4,15 +4,15 @@ from decimal import Decimal
 
 import pytest
 
+from strategies.components.transfer_types import (
+    TransferRefusedError,
+)
 from strategies.implementations.funding_arbitrage.operations.transfer_config import (
     TransferRoutingConfig,
 )
 from strategies.implementations.funding_arbitrage.operations.transfer_requests import (
     check_amount,
     default_dedupe_key,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    TransferRefusedError,
 )
 
 ROUTING = TransferRoutingConfig.model_validate(

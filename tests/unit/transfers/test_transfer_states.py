@@ -3,7 +3,7 @@
 import pytest
 
 from core.enums import TransferStatus as S
-from strategies.implementations.funding_arbitrage.operations.transfer_states import (
+from strategies.components.transfer_states import (
     ACTIVE_STATUSES,
     TRANSITIONS,
     key_attempt,
@@ -11,7 +11,7 @@ from strategies.implementations.funding_arbitrage.operations.transfer_states imp
     step_key,
     transition,
 )
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+from strategies.components.transfer_types import (
     IllegalTransitionError,
     TransferStep,
 )

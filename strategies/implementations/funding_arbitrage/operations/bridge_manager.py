@@ -10,18 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 
+from exchanges.base import MovementReceipt
 from exchanges.bridges.base import (
     BridgeProtocol,
     BridgeQuote,
-    BridgeReceipt,
     BridgeRejectedError,
     BridgeRoute,
     BridgeUnavailableError,
 )
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    TransferRefusedError,
-    TransientTransferError,
-)
+from strategies.components.transfer_types import TransferRefusedError, TransientTransferError
 
 _SECONDS_PER_HOUR = Decimal(3600)
 
@@ -99,10 +96,10 @@ class BridgeManager:
         amount: Decimal,
         from_address: str,
         to_address: str,
-    ) -> BridgeReceipt:
+    ) -> MovementReceipt:
         return self._protocol(protocol).send(key, route, amount, from_address, to_address)
 
-    def status(self, protocol: str, key: str) -> BridgeReceipt | None:
+    def status(self, protocol: str, key: str) -> MovementReceipt | None:
         return self._protocol(protocol).status(key)
 
     def _protocol(self, name: str) -> BridgeProtocol:

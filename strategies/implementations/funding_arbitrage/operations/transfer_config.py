@@ -13,9 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.errors import ConfigError
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    DestinationNotAllowedError,
-)
+from strategies.components.transfer_types import DestinationNotAllowedError
 
 _NAME = r"^[a-z0-9_-]+$"
 

@@ -9,11 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from core.enums import FundsLocation, TransferStatus
-from strategies.implementations.funding_arbitrage.operations.transfer_states import transition
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    TransferRecord,
-    TransferRefusedError,
-)
+from strategies.components.transfer_states import transition
+from strategies.components.transfer_types import TransferRecord, TransferRefusedError
 
 S = TransferStatus
 RESOLVE_OUTCOMES = ("completed", "cancelled", "failed")

@@ -8,14 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from exchanges.bridges.base import BridgeRoute
+from strategies.components.transfer_types import NewTransfer, TransferRefusedError, VenueDirectory
 from strategies.implementations.funding_arbitrage.operations.bridge_manager import BridgeManager
 from strategies.implementations.funding_arbitrage.operations.transfer_config import (
     TransferRoutingConfig,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    NewTransfer,
-    TransferRefusedError,
-    VenueDirectory,
 )
 
 MAX_DEDUPE_KEY = 128

@@ -1,5 +1,8 @@
-"""What every transfer step shares: the shape of an observation, of a recorded result, the
-context the steps run in, and the `StepSpec` base class the three steps fill in."""
+"""What every transfer step shares: the shape of a recorded result, the context the steps
+run in, and the `StepSpec` base class the three steps fill in.
+
+What the outside world reports for a step's key is a `MovementReceipt` (`exchanges.base`),
+one shape for the venue, the bridge and the chain."""
 
 from __future__ import annotations
 
@@ -7,45 +10,21 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Literal
 
 from core.clock import Clock
 from core.enums import FundsLocation, TransferStatus
-from exchanges.base import TransferReceipt
-from exchanges.bridges.base import BridgeReceipt, ChainReceipt, WalletNetwork
+from exchanges.base import MovementReceipt
+from exchanges.bridges.base import WalletNetwork
+from strategies.components.transfer_states import transition
+from strategies.components.transfer_types import TransferRecord, TransferStep, VenueDirectory
 from strategies.implementations.funding_arbitrage.operations.bridge_manager import BridgeManager
 from strategies.implementations.funding_arbitrage.operations.transfer_config import (
     TransferRoutingConfig,
 )
-from strategies.implementations.funding_arbitrage.operations.transfer_states import transition
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    ExternalState,
-    TransferRecord,
-    TransferStep,
-    VenueDirectory,
-)
 
 S = TransferStatus
 L = FundsLocation
-
-
-class Seen(StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"  # deposit on chain, venue credit not seen yet
-    COMPLETED = "completed"
-    FAILED = "failed"  # and the money went back to where the step took it from
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What the outside world reports for a step's key, in one shape for all three steps."""
-
-    state: Seen
-    amount: Decimal
-    fee: Decimal = Decimal(0)
-    eta: datetime | None = None
-    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +60,6 @@ class StepContext:
         return eta if eta is not None and eta > now else now + self.poll
 
 
-def receipt_seen(receipt: TransferReceipt | BridgeReceipt | ChainReceipt) -> Seen:
-    """Venue, bridge and chain receipts share the states pending / completed / failed."""
-    return Seen(receipt.state.value)
-
-
 def intent(
     record: TransferRecord, to: TransferStatus, now: datetime, stuck: timedelta, **kw: Any
 ) -> TransferRecord:
@@ -104,13 +78,14 @@ def intent(
 
 def waiting(
     record: TransferRecord,
-    seen: Observation,
+    seen: MovementReceipt,
     location: FundsLocation,
     chain: str | None,
-    external: ExternalState,
     ctx: StepContext,
     now: datetime,
 ) -> Recorded:
+    """Still in flight (`seen` is PENDING or CONFIRMED): poll again, at its ETA if known."""
+    external = seen.state
     updated = replace(
         record,
         external_state=external,
@@ -165,11 +140,11 @@ class StepSpec(ABC):
         """The key of the current attempt (None before the first)."""
 
     @abstractmethod
-    def lookup(self, record: TransferRecord) -> Observation | None:
+    def lookup(self, record: TransferRecord) -> MovementReceipt | None:
         """What the other side reports for the key; None if it does not know it."""
 
     @abstractmethod
-    def send(self, record: TransferRecord) -> Observation:
+    def send(self, record: TransferRecord) -> MovementReceipt:
         """Carry out the side effect with the key (to allowlisted addresses only)."""
 
     def resend_allowed(self, record: TransferRecord) -> bool:
@@ -182,7 +157,7 @@ class StepSpec(ABC):
         """Where the money is while this step has sent nothing."""
 
     @abstractmethod
-    def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
+    def record(self, record: TransferRecord, seen: MovementReceipt, now: datetime) -> Recorded:
         """The record after `seen`, and what to do next."""
 
     def on_rejected(self, record: TransferRecord, reason: str) -> Recorded:
@@ -192,7 +167,7 @@ class StepSpec(ABC):
         )
 
     def check_amount(
-        self, record: TransferRecord, seen: Observation, expected: Decimal
+        self, record: TransferRecord, seen: MovementReceipt, expected: Decimal
     ) -> str | None:
         if seen.amount != expected:
             return (

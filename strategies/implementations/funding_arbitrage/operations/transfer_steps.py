@@ -11,44 +11,36 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from core.enums import FundsLocation, TransferStatus
+from core.enums import FundsLocation, MovementState, TransferStatus
 from exchanges.base import (
     MalformedResponseError,
-    TransferReceipt,
-    TransferState,
+    MovementReceipt,
     TransientExchangeError,
     UnknownOutcomeError,
 )
-from exchanges.bridges.base import BridgeReceipt, BridgeRoute, ChainReceipt, MovementState
-from strategies.implementations.funding_arbitrage.operations.bridge_manager import (
-    NoBridgeAvailableError,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_states import (
-    key_attempt,
-    step_key,
-    transition,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_step_base import (
-    Observation,
-    Recorded,
-    Seen,
-    StepContext,
-    StepSpec,
-    failed,
-    intent,
-    receipt_seen,
-    waiting,
-)
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    ExternalState,
+from exchanges.bridges.base import BridgeRoute
+from strategies.components.transfer_states import key_attempt, step_key, transition
+from strategies.components.transfer_types import (
     TransferRecord,
     TransferRefusedError,
     TransferStep,
     TransferVenue,
 )
+from strategies.implementations.funding_arbitrage.operations.bridge_manager import (
+    NoBridgeAvailableError,
+)
+from strategies.implementations.funding_arbitrage.operations.transfer_step_base import (
+    Recorded,
+    StepContext,
+    StepSpec,
+    failed,
+    intent,
+    waiting,
+)
 
 S = TransferStatus
 L = FundsLocation
+M = MovementState
 
 
 class WithdrawStep(StepSpec):
@@ -66,24 +58,17 @@ class WithdrawStep(StepSpec):
     def _venue(self, record: TransferRecord) -> TransferVenue:
         return self.ctx.venues.venue(record.from_venue, record.from_account)
 
-    def _observe(self, receipt: TransferReceipt) -> Observation:
-        return Observation(
-            receipt_seen(receipt), receipt.amount, receipt.fee, detail=receipt.detail
-        )
+    def lookup(self, record: TransferRecord) -> MovementReceipt | None:
+        return self._venue(record).get_withdrawal(str(record.withdrawal_ref))
 
-    def lookup(self, record: TransferRecord) -> Observation | None:
-        receipt = self._venue(record).get_withdrawal(str(record.withdrawal_ref))
-        return None if receipt is None else self._observe(receipt)
-
-    def send(self, record: TransferRecord) -> Observation:
+    def send(self, record: TransferRecord) -> MovementReceipt:
         address = self.ctx.routing.wallet(record.from_chain)
         self.ctx.routing.check_allowed(
             record.from_chain, address, f"withdrawal from {record.from_venue}"
         )
-        receipt = self._venue(record).withdraw(
+        return self._venue(record).withdraw(
             record.asset, record.amount, address, record.from_chain, str(record.withdrawal_ref)
         )
-        return self._observe(receipt)
 
     def resend_allowed(self, record: TransferRecord) -> bool:
         return self.ctx.routing.venue(record.from_venue).idempotent_withdrawals
@@ -91,20 +76,12 @@ class WithdrawStep(StepSpec):
     def resting(self, record: TransferRecord) -> tuple[FundsLocation, str | None]:
         return L.SOURCE, None
 
-    def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
+    def record(self, record: TransferRecord, seen: MovementReceipt, now: datetime) -> Recorded:
         if (problem := self.check_amount(record, seen, record.amount)) is not None:
             return Recorded(record, None, "reconcile", detail=problem)
-        if seen.state is Seen.PENDING:
-            return waiting(
-                record,
-                seen,
-                L.IN_FLIGHT_WITHDRAWAL,
-                record.from_chain,
-                ExternalState.PENDING,
-                self.ctx,
-                now,
-            )
-        if seen.state is Seen.FAILED:
+        if seen.state is M.PENDING:
+            return waiting(record, seen, L.IN_FLIGHT_WITHDRAWAL, record.from_chain, self.ctx, now)
+        if seen.state is M.FAILED:
             reason = (
                 f"withdrawal {record.withdrawal_ref} failed on {record.from_venue} and was "
                 f"refunded: {seen.detail}"
@@ -165,20 +142,14 @@ class BridgeStep(StepSpec):
     def key(self, record: TransferRecord) -> str | None:
         return record.bridge_ref
 
-    def _observe(self, receipt: BridgeReceipt) -> Observation:
-        return Observation(
-            receipt_seen(receipt), receipt.amount, receipt.fee, receipt.eta, receipt.detail
-        )
+    def lookup(self, record: TransferRecord) -> MovementReceipt | None:
+        return self.ctx.bridges.status(str(record.bridge_protocol), str(record.bridge_ref))
 
-    def lookup(self, record: TransferRecord) -> Observation | None:
-        receipt = self.ctx.bridges.status(str(record.bridge_protocol), str(record.bridge_ref))
-        return None if receipt is None else self._observe(receipt)
-
-    def send(self, record: TransferRecord) -> Observation:
+    def send(self, record: TransferRecord) -> MovementReceipt:
         routing = self.ctx.routing
         source, target = routing.wallet(record.from_chain), routing.wallet(record.to_chain)
         routing.check_allowed(record.to_chain, target, "bridge transfer")
-        receipt = self.ctx.bridges.send(
+        return self.ctx.bridges.send(
             str(record.bridge_protocol),
             str(record.bridge_ref),
             self._route(record),
@@ -186,19 +157,16 @@ class BridgeStep(StepSpec):
             source,
             target,
         )
-        return self._observe(receipt)
 
     def resting(self, record: TransferRecord) -> tuple[FundsLocation, str | None]:
         return L.WALLET, record.from_chain
 
-    def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
+    def record(self, record: TransferRecord, seen: MovementReceipt, now: datetime) -> Recorded:
         if (problem := self.check_amount(record, seen, record.net_amount)) is not None:
             return Recorded(record, None, "reconcile", detail=problem)
-        if seen.state is Seen.PENDING:
-            return waiting(
-                record, seen, L.IN_FLIGHT_BRIDGE, None, ExternalState.PENDING, self.ctx, now
-            )
-        if seen.state is Seen.FAILED:
+        if seen.state is M.PENDING:
+            return waiting(record, seen, L.IN_FLIGHT_BRIDGE, None, self.ctx, now)
+        if seen.state is M.FAILED:
             return self._after_failure(
                 record,
                 f"bridge {record.bridge_protocol} {record.bridge_ref} failed and refunded the "
@@ -276,13 +244,11 @@ class DepositStep(StepSpec):
     def key(self, record: TransferRecord) -> str | None:
         return record.deposit_ref
 
-    def _observe(self, record: TransferRecord, receipt: ChainReceipt) -> Observation:
-        seen = Observation(
-            receipt_seen(receipt), receipt.amount, eta=receipt.eta, detail=receipt.detail
-        )
-        if receipt.state is not MovementState.COMPLETED:
-            return seen
-        # On chain: the destination venue credits it by reference (our key).
+    def _observe(self, record: TransferRecord, sent: MovementReceipt) -> MovementReceipt:
+        """The chain's report of the send, or once it is on chain, the venue's credit (which
+        the venue books by reference: our key); CONFIRMED while the credit is not seen."""
+        if sent.state is not M.COMPLETED:
+            return sent
         venue = self.ctx.venues.venue(record.to_venue, record.to_account)
         try:
             credit = venue.get_deposit(str(record.deposit_ref))
@@ -290,15 +256,15 @@ class DepositStep(StepSpec):
             # The wallet transfer is on chain either way: report it sent, ask again later.
             # (Raising here would count a send that did happen as one that did nothing.)
             credit = None
-        if credit is None or credit.state is not TransferState.COMPLETED:
-            return replace(seen, state=Seen.CONFIRMED)
-        return Observation(Seen.COMPLETED, credit.amount)
+        if credit is None or credit.state is not M.COMPLETED:
+            return replace(sent, state=M.CONFIRMED)
+        return credit
 
-    def lookup(self, record: TransferRecord) -> Observation | None:
+    def lookup(self, record: TransferRecord) -> MovementReceipt | None:
         receipt = self.ctx.network.status(record.to_chain, str(record.deposit_ref))
         return None if receipt is None else self._observe(record, receipt)
 
-    def send(self, record: TransferRecord) -> Observation:
+    def send(self, record: TransferRecord) -> MovementReceipt:
         target = str(record.destination_address)
         self.ctx.routing.check_venue_deposit(
             record.to_venue, record.to_account, record.to_chain, target
@@ -316,17 +282,12 @@ class DepositStep(StepSpec):
     def resting(self, record: TransferRecord) -> tuple[FundsLocation, str | None]:
         return L.WALLET, record.to_chain
 
-    def record(self, record: TransferRecord, seen: Observation, now: datetime) -> Recorded:
+    def record(self, record: TransferRecord, seen: MovementReceipt, now: datetime) -> Recorded:
         if (problem := self.check_amount(record, seen, record.net_amount)) is not None:
             return Recorded(record, None, "reconcile", detail=problem)
-        if seen.state in (Seen.PENDING, Seen.CONFIRMED):
-            external = (
-                ExternalState.PENDING if seen.state is Seen.PENDING else ExternalState.CONFIRMED
-            )
-            return waiting(
-                record, seen, L.IN_FLIGHT_DEPOSIT, record.to_chain, external, self.ctx, now
-            )
-        if seen.state is Seen.FAILED:
+        if seen.state in (M.PENDING, M.CONFIRMED):
+            return waiting(record, seen, L.IN_FLIGHT_DEPOSIT, record.to_chain, self.ctx, now)
+        if seen.state is M.FAILED:
             reason = (
                 f"deposit {record.deposit_ref} failed on chain {record.to_chain}; the wallet "
                 f"was refunded: {seen.detail}"

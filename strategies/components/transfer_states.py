@@ -6,6 +6,9 @@
 FAILED: the automation stopped and `funds_location` says where the money is (an operator
 retries or resolves it). NEEDS_RECONCILE: a side effect's outcome is unknown and could not
 be settled by looking its key up. CANCELLED and COMPLETED are final.
+
+Part of the transfer interface: the store checks every status change against this table
+before it writes, whichever implementation asked for it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from core.enums import TransferStatus
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
+from strategies.components.transfer_types import (
     IllegalTransitionError,
     TransferRecord,
     TransferStep,

@@ -1,11 +1,16 @@
-"""Fund-transfer records, errors and the ports the transfer manager depends on.
+"""The fund-transfer interface: records, requests, outcomes, errors, and the protocols
+between the transfer manager and its callers and ports.
 
-Plain Python (no database, no Celery): the PostgreSQL store and the Celery dispatcher are
-adapters injected by the composition root (`strategies/components/transfers.py`).
+Strategies, tasks and the CLI depend on `TransferManager`; the implementation
+(`FundTransferManager`, in `implementations/funding_arbitrage/operations/`) depends on
+`TransferStore`, `VenueDirectory` and `StepDispatcher`. Plain Python (no database, no
+Celery): the PostgreSQL store (`transfer_store.py`) and the Celery dispatcher
+(`tasks/transfer_dispatch.py`) are adapters the runtime injects.
 """
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -15,9 +20,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from core.enums import FundsLocation, TransferStatus
+from core.enums import FundsLocation, MovementState, TransferStatus
 from core.errors import PerpbotError
-from exchanges.base import TransferReceipt
+from exchanges.base import MovementReceipt
 
 # ---------------------------------------------------------------- errors
 
@@ -28,6 +33,11 @@ class TransferError(PerpbotError):
 
 class TransferRefusedError(TransferError):
     """A transfer request is invalid or not allowed; nothing was created or moved."""
+
+
+class TransfersUnavailableError(TransferRefusedError):
+    """This deployment cannot move money at all (live mode: no live wallet or bridge
+    adapters exist); a request is refused and nothing is stored."""
 
 
 class DestinationNotAllowedError(TransferRefusedError):
@@ -54,13 +64,6 @@ class TransferStep(StrEnum):
     WITHDRAW = "withdraw"
     BRIDGE = "bridge"
     DEPOSIT = "deposit"
-
-
-class ExternalState(StrEnum):
-    """What the venue / bridge / chain last reported for the current step's key."""
-
-    PENDING = "pending"
-    CONFIRMED = "confirmed"  # deposit: on-chain transfer confirmed, venue credit not yet seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,9 @@ class TransferRecord:
     deposit_ref: str | None
     attempts: int  # side-effect sends over the transfer's life
     unconfirmed_sends: int  # sends of the current key whose outcome is not known yet
-    external_state: ExternalState | None
+    # What the venue / bridge / chain last reported for the current step's key, while the
+    # step is in flight: PENDING, or CONFIRMED (a deposit on chain, not credited yet).
+    external_state: MovementState | None
     paused_status: TransferStatus | None  # where FAILED / NEEDS_RECONCILE stopped
     dedupe_key: str | None
     last_error: str | None
@@ -182,9 +187,10 @@ class TransferUnit(Protocol):
     @property
     def record(self) -> TransferRecord: ...
 
-    def save(self, updated: TransferRecord, event: str, **detail: Any) -> TransferRecord:
+    def save(self, updated: TransferRecord, event: str | None, **detail: Any) -> TransferRecord:
         """Write the fields that differ from `record`, guarded by `WHERE status = <record's>
-        AND version = <record's>`, plus an audit event; returns the stored record."""
+        AND version = <record's>`, plus the audit event `event` (None: none); returns the
+        stored record. Times come from the store's clock."""
         ...
 
 
@@ -203,9 +209,11 @@ class TransferStore(Protocol):
 
     def list(
         self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
-    ) -> list[TransferRecord]: ...
+    ) -> builtins.list[TransferRecord]: ...
 
-    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[TransferRecord]:
+    def claim_due(
+        self, now: datetime, until: datetime, limit: int
+    ) -> builtins.list[TransferRecord]:
         """Active transfers whose `next_check_at` <= now, with `next_check_at` pushed to
         `until` in the same statement (so concurrent sweeps do not pick a row twice)."""
         ...
@@ -218,13 +226,13 @@ class TransferVenue(Protocol):
 
     def withdraw(
         self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
-    ) -> TransferReceipt: ...
+    ) -> MovementReceipt: ...
 
-    def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None: ...
+    def get_withdrawal(self, idempotency_key: str) -> MovementReceipt | None: ...
 
     def deposit_address(self, asset: str, chain: str) -> str: ...
 
-    def get_deposit(self, reference: str) -> TransferReceipt | None: ...
+    def get_deposit(self, reference: str) -> MovementReceipt | None: ...
 
 
 class VenueDirectory(Protocol):
@@ -235,3 +243,74 @@ class StepDispatcher(Protocol):
     """Enqueues a step (a Celery task in production). Called only after a commit."""
 
     def dispatch(self, step: TransferStep, transfer_id: uuid.UUID) -> None: ...
+
+
+# ---------------------------------------------------------------- the manager
+
+
+class TransferManager(Protocol):
+    """What strategies, tasks and the CLI call on the fund-transfer component.
+
+    Errors: `TransferRefusedError` (bad or disallowed request, or `TransfersUnavailableError`
+    where no transfer can run), `TransferNotFoundError`, `TransientTransferError` (a step to
+    retry later), `ConfigError` (a venue or chain the transfers config does not know).
+    """
+
+    def request_transfer(
+        self,
+        from_venue: str,
+        to_venue: str,
+        amount: Decimal,
+        *,
+        asset: str | None = None,
+        from_account: str = "main",
+        to_account: str = "main",
+        reason: str | None = None,
+        strategy_name: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> TransferRequestResult:
+        """Store a transfer (PENDING) and start it; idempotent per dedupe key (an in-flight
+        transfer with the same key is returned with `created=False`)."""
+        ...
+
+    def advance(self, step: TransferStep, transfer_id: uuid.UUID) -> StepOutcome:
+        """Run `step` if the transfer's status calls for it; otherwise do nothing."""
+        ...
+
+    def give_up(self, step: TransferStep, transfer_id: uuid.UUID, reason: str) -> StepOutcome:
+        """The step's retries are exhausted: stop where the money rests, or reconcile."""
+        ...
+
+    def sweep(self) -> builtins.list[tuple[uuid.UUID, TransferStep]]:
+        """Enqueue the step of every active transfer that is due (waiting or stuck)."""
+        ...
+
+    def retry(self, transfer_id: uuid.UUID, note: str | None = None) -> TransferRecord:
+        """Resume a FAILED or NEEDS_RECONCILE transfer (operator)."""
+        ...
+
+    def resolve(
+        self,
+        transfer_id: uuid.UUID,
+        outcome: str,
+        note: str,
+        location: FundsLocation | None = None,
+        chain: str | None = None,
+        received: Decimal | None = None,
+    ) -> TransferRecord:
+        """Record how an operator settled a FAILED / NEEDS_RECONCILE transfer by hand."""
+        ...
+
+    def cancel(self, transfer_id: uuid.UUID, note: str | None = None) -> TransferRecord:
+        """Cancel a transfer that has not started (PENDING)."""
+        ...
+
+    def get(self, transfer_id: uuid.UUID) -> TransferRecord:
+        """The transfer, or `TransferNotFoundError`."""
+        ...
+
+    def list(
+        self, statuses: Sequence[TransferStatus] | None = None, limit: int = 50
+    ) -> builtins.list[TransferRecord]:
+        """The most recent transfers (newest first), optionally of some statuses only."""
+        ...

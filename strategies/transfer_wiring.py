@@ -1,5 +1,6 @@
 """Composition of the fund-transfer component: config file -> store, venues, paper network,
-bridges -> `FundTransferManager`.
+bridges -> `FundTransferManager`. The runtime (`strategies/runtime.py`) calls
+`build_transfer_manager` once per process; tasks and the CLI get the manager from the runtime.
 
 `configs/transfers.yaml` (or the file named by `PERPBOT_TRANSFERS_CONFIG`) has two sections:
 `routing` (venue <-> chain mapping, the address allowlist, the policy; see
@@ -7,17 +8,16 @@ bridges -> `FundTransferManager`.
 time, venue transfer terms and injected faults; see `exchanges/bridges/config.py`).
 
 Transfers run on paper venues and paper bridges. Live bridge and wallet adapters are not
-built: in live mode `build_transfer_manager` refuses with a clear error rather than move real
-money through a simulation.
+built: in live mode the runtime injects `UnavailableTransferManager` instead, and
+`build_transfer_manager` refuses with a clear error rather than move real money through a
+simulation.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
 
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
@@ -35,6 +35,7 @@ from exchanges.paper import PaperExchange, PaperVenueConfig
 from exchanges.paper.transfers import deposit_address
 from strategies.components.sessions import engine_scope
 from strategies.components.transfer_store import PostgresTransferStore
+from strategies.components.transfer_types import StepDispatcher, TransferVenue
 from strategies.implementations.funding_arbitrage.operations.bridge_manager import BridgeManager
 from strategies.implementations.funding_arbitrage.operations.fund_transfer import (
     FundTransferManager,
@@ -42,19 +43,8 @@ from strategies.implementations.funding_arbitrage.operations.fund_transfer impor
 from strategies.implementations.funding_arbitrage.operations.transfer_config import (
     TransferRoutingConfig,
 )
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    StepDispatcher,
-    TransferStep,
-    TransferVenue,
-)
 
 DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "transfers.yaml"
-TRANSFERS_QUEUE = "transfers"
-STEP_TASKS: Mapping[TransferStep, str] = {
-    TransferStep.WITHDRAW: "perpbot.transfers.withdraw",
-    TransferStep.BRIDGE: "perpbot.transfers.bridge",
-    TransferStep.DEPOSIT: "perpbot.transfers.deposit",
-}
 
 
 class TransfersConfig(BaseModel):
@@ -136,20 +126,6 @@ class PaperVenueDirectory:
         return self._cache[key]
 
 
-class TaskSender(Protocol):
-    def send_task(self, name: str, args: Any = None, **options: Any) -> Any: ...
-
-
-class CeleryStepDispatcher:
-    """Enqueues a step as its Celery task on the `transfers` queue (by task name)."""
-
-    def __init__(self, sender: TaskSender) -> None:
-        self._sender = sender
-
-    def dispatch(self, step: TransferStep, transfer_id: uuid.UUID) -> None:
-        self._sender.send_task(STEP_TASKS[step], args=[str(transfer_id)], queue=TRANSFERS_QUEUE)
-
-
 def build_transfer_manager(
     *,
     engine: Engine,
@@ -158,7 +134,10 @@ def build_transfer_manager(
     dispatcher: StepDispatcher | None = None,
     settings: Settings | None = None,
 ) -> FundTransferManager:
-    """The transfer manager for this deployment (paper venues, paper network, bridges)."""
+    """The transfer manager for this deployment (paper venues, paper network, bridges).
+
+    Without a `dispatcher` (no broker in this process) a request is stored due now and the
+    `transfers-sweep` task starts it."""
     settings = settings or get_settings()
     if settings.is_live:
         raise ConfigError(
@@ -189,7 +168,7 @@ def build_transfer_manager(
         time_value_per_hour=config.routing.policy.time_value_per_hour,
     )
     return FundTransferManager(
-        store=PostgresTransferStore(engine_scope(engine)),
+        store=PostgresTransferStore(engine_scope(engine), clock),
         venues=PaperVenueDirectory(engine, clock, paper.venues, faults),
         network=network,
         bridges=bridges,
