@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, BigInteger, Identity, Index, String, event, func, text
+from sqlalchemy import DDL, BigInteger, Identity, Index, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
@@ -15,7 +15,7 @@ class Event(Base):
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    occurred_at: Mapped[datetime]  # from the writer's clock: no server default
     strategy_name: Mapped[str | None] = mapped_column(String(50))
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,9 +28,15 @@ class EventRepository:
         entity_type: str,
         entity_id: object | None = None,
         strategy_name: str | None = None,
+        *,
+        occurred_at: datetime,
         **payload: Any,
     ) -> Event:
+        """Add one event dated `occurred_at`: the caller's clock, never the server's."""
+        if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+            raise ValueError(f"event {kind!r}: occurred_at {occurred_at!r} is not timezone-aware")
         event = Event(
+            occurred_at=occurred_at,
             kind=kind,
             entity_type=entity_type,
             entity_id=str(entity_id) if entity_id is not None else None,

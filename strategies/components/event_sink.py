@@ -62,11 +62,14 @@ def append_event(
     payload: Mapping[str, Any] | None,
 ) -> None:
     """Add one `events` row to the session's transaction (the caller commits)."""
-    row = EventRepository(session).append(
-        kind, entity_type, entity_id, strategy_name, **checked_payload(payload)
+    EventRepository(session).append(
+        kind,
+        entity_type,
+        entity_id,
+        strategy_name,
+        occurred_at=occurred_at,
+        **checked_payload(payload),
     )
-    # The clock, not the server, dates events: simulated runs stay consistent.
-    row.occurred_at = occurred_at
 
 
 def audit_event_from_row(row: Event) -> AuditEvent:

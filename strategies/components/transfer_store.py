@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
+from core.clock import Clock
 from core.enums import FundsLocation, TransferStatus
 from db.repositories.events import EventRepository
 from db.repositories.transfers import TransferRepository
@@ -107,9 +108,10 @@ def changed_columns(before: TransferRecord, after: TransferRecord) -> dict[str, 
 
 
 class _LockedTransfer:
-    def __init__(self, session: Session, row: RowMapping) -> None:
+    def __init__(self, session: Session, row: RowMapping, clock: Clock) -> None:
         self._session = session
         self._record = to_record(row)
+        self._clock = clock
 
     @property
     def record(self) -> TransferRecord:
@@ -133,6 +135,7 @@ class _LockedTransfer:
                 ENTITY,
                 before.id,
                 strategy_name=before.strategy_name,
+                occurred_at=self._clock.now(),
                 status=self._record.status.value,
                 funds_location=self._record.funds_location.value,
                 **detail,
@@ -143,8 +146,9 @@ class _LockedTransfer:
 class PostgresTransferStore:
     """Implements `TransferStore`; every call is its own transaction from `scope`."""
 
-    def __init__(self, scope: SessionScope) -> None:
+    def __init__(self, scope: SessionScope, clock: Clock) -> None:
         self._scope = scope
+        self._clock = clock
 
     def create(self, new: NewTransfer) -> tuple[TransferRecord, bool]:
         values = {
@@ -174,6 +178,7 @@ class PostgresTransferStore:
                     ENTITY,
                     record.id,
                     strategy_name=record.strategy_name,
+                    occurred_at=self._clock.now(),
                     status=record.status.value,
                     amount=new.amount,
                     route=f"{new.from_venue}/{new.from_account}->{new.to_venue}/{new.to_account}",
@@ -187,7 +192,7 @@ class PostgresTransferStore:
             row = TransferRepository(session).lock(transfer_id)
             if row is None:
                 raise TransferNotFoundError(f"no fund transfer with id {transfer_id}")
-            yield _LockedTransfer(session, row)
+            yield _LockedTransfer(session, row, self._clock)
 
     def get(self, transfer_id: uuid.UUID) -> TransferRecord | None:
         with self._scope() as session:

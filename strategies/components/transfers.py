@@ -189,7 +189,7 @@ def build_transfer_manager(
         time_value_per_hour=config.routing.policy.time_value_per_hour,
     )
     return FundTransferManager(
-        store=PostgresTransferStore(engine_scope(engine)),
+        store=PostgresTransferStore(engine_scope(engine), clock),
         venues=PaperVenueDirectory(engine, clock, paper.venues, faults),
         network=network,
         bridges=bridges,

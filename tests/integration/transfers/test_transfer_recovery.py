@@ -41,9 +41,9 @@ from tests.integration.transfers.support import (
 TOTAL = START_BALANCE * len(VENUE_CHAINS)
 
 
-def _crash_after_intent(engine, transfer_id):
+def _crash_after_intent(engine, transfer_id, clock):
     """Write the withdraw intent exactly as the step does, then 'die' before sending."""
-    store = PostgresTransferStore(engine_scope(engine))
+    store = PostgresTransferStore(engine_scope(engine), clock)
     with store.locked(transfer_id) as unit:
         record = unit.record
         intent = transition(
@@ -113,7 +113,7 @@ def test_a_crash_after_the_intent_on_a_venue_without_key_guarantee_needs_reconci
     manager, dispatcher = inline_manager(funded, clock, TransfersConfig.model_validate(raw))
     transfer = manager.request_transfer("hyperliquid", "extended", Decimal(1000)).record.id
     dispatcher.queue.clear()
-    _crash_after_intent(funded, transfer)
+    _crash_after_intent(funded, transfer, clock)
 
     outcome = manager.advance(TransferStep.WITHDRAW, transfer)
     stuck = manager.get(transfer)
@@ -137,7 +137,7 @@ def test_a_crash_after_the_intent_on_a_keyed_venue_looks_up_then_sends_under_the
     manager, dispatcher = build()
     transfer = manager.request_transfer("hyperliquid", "extended", Decimal(1000)).record.id
     dispatcher.queue.clear()
-    _crash_after_intent(funded, transfer)
+    _crash_after_intent(funded, transfer, clock)
     run_until_final(manager, dispatcher, clock, [transfer])  # the sweeper finds it
     done = manager.get(transfer)
     assert done.status is S.COMPLETED
@@ -154,7 +154,7 @@ def test_repeated_unknown_outcomes_stop_at_needs_reconcile(build, funded, clock)
     manager, dispatcher = build(policy={"max_unconfirmed_sends": 2})
     transfer = manager.request_transfer("hyperliquid", "extended", Decimal(1000)).record.id
     dispatcher.queue.clear()
-    _crash_after_intent(funded, transfer)
+    _crash_after_intent(funded, transfer, clock)
     with funded.begin() as connection:  # a second send also died before the venue saw it
         connection.execute(
             update(FundTransfer).where(FundTransfer.id == transfer).values(unconfirmed_sends=2)
@@ -214,10 +214,10 @@ def test_giving_up_with_nothing_sent_fails_at_the_source(build, funded):
     assert figures(funded).venue_balances == TOTAL
 
 
-def test_the_store_refuses_an_illegal_transition_and_leaves_the_row(build, funded):
+def test_the_store_refuses_an_illegal_transition_and_leaves_the_row(build, funded, clock):
     manager, _ = build()
     transfer = manager.request_transfer("hyperliquid", "extended", Decimal(1000)).record.id
-    store = PostgresTransferStore(engine_scope(funded))
+    store = PostgresTransferStore(engine_scope(funded), clock)
     refused = pytest.raises(IllegalTransitionError, match="cannot go from pending to completed")
     with refused, store.locked(transfer) as unit:
         unit.save(replace(unit.record, status=S.COMPLETED), "transfer.completed")
@@ -265,7 +265,7 @@ def test_cancel_and_resolve(build, funded, clock):
     raw["routing"]["venues"]["lighter"]["idempotent_withdrawals"] = False
     strict, _ = inline_manager(funded, clock, TransfersConfig.model_validate(raw))
     stuck = strict.request_transfer("lighter", "hyperliquid", Decimal(100)).record.id
-    _crash_after_intent(funded, stuck)
+    _crash_after_intent(funded, stuck, clock)
     strict.advance(TransferStep.WITHDRAW, stuck)
     resolved = strict.resolve(stuck, "cancelled", "lighter has no such withdrawal")
     assert (resolved.status, resolved.funds_location) == (S.CANCELLED, L.SOURCE)
