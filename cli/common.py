@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 import typer
-from psycopg2.errors import UndefinedTable
+from psycopg.errors import UndefinedTable
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, ProgrammingError
 

@@ -27,13 +27,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-import psycopg2
+import psycopg
 import redis
-from psycopg2 import errors as pg_errors
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.rows import TupleRow
 from sqlalchemy.engine import make_url
 
-from core.errors import ServiceUnavailableError
-from core.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, PROJECT_ROOT
+from core.errors import ConfigError, ServiceUnavailableError
+from core.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    POSTGRES_SCHEME,
+    PROJECT_ROOT,
+    normalize_database_url,
+    redact_url,
+)
 
 Source = Literal["env", "local", "embedded"]
 
@@ -58,14 +67,9 @@ class Services:
 
     def describe(self) -> str:
         return (
-            f"PostgreSQL ({self.postgres.source}): {_redact(self.postgres.url)}\n"
-            f"Redis ({self.redis.source}): {_redact(self.redis.url)}"
+            f"PostgreSQL ({self.postgres.source}): {redact_url(self.postgres.url)}\n"
+            f"Redis ({self.redis.source}): {redact_url(self.redis.url)}"
         )
-
-
-def _redact(url: str) -> str:
-    parsed = make_url(url)
-    return parsed.render_as_string(hide_password=True)
 
 
 def default_run_dir() -> Path:
@@ -75,14 +79,21 @@ def default_run_dir() -> Path:
 # ---------------------------------------------------------------- PostgreSQL
 
 
+def _server_connection(url: str, timeout: float) -> psycopg.Connection[TupleRow]:
+    # The maintenance database of the server behind `url`, in libpq's own URL form.
+    server = make_url(url).set(drivername="postgresql", database="postgres")
+    return psycopg.connect(
+        server.render_as_string(hide_password=False),
+        connect_timeout=int(max(timeout, 1)),
+        autocommit=True,
+    )
+
+
 def postgres_reachable(url: str, timeout: float = 3.0) -> str | None:
     """Return None when the server behind `url` answers, else the reason it does not."""
-    server = make_url(url).set(drivername="postgresql", database="postgres")
     try:
-        conn = psycopg2.connect(
-            server.render_as_string(hide_password=False), connect_timeout=int(max(timeout, 1))
-        )
-    except psycopg2.OperationalError as exc:
+        conn = _server_connection(url, timeout)
+    except psycopg.OperationalError as exc:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else "connection refused"
     conn.close()
     return None
@@ -93,32 +104,24 @@ def ensure_database(url: str) -> None:
     target = make_url(url)
     name = target.database
     if not name:
-        raise ServiceUnavailableError(f"DATABASE_URL has no database name: {_redact(url)}")
-    server = target.set(drivername="postgresql", database="postgres")
-    conn = psycopg2.connect(server.render_as_string(hide_password=False), connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                # Another process may create it between our check and our create.
-                with contextlib.suppress(pg_errors.DuplicateDatabase):
-                    cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
+        raise ServiceUnavailableError(f"DATABASE_URL has no database name: {redact_url(url)}")
+    with _server_connection(url, timeout=5) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if found is None:
+            # Another process may create it between our check and our create.
+            with contextlib.suppress(pg_errors.DuplicateDatabase):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def drop_database(url: str) -> None:
     """Drop the database named in `url` (used by tests for their throwaway databases)."""
-    target = make_url(url)
-    server = target.set(drivername="postgresql", database="postgres")
-    conn = psycopg2.connect(server.render_as_string(hide_password=False), connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-    finally:
-        conn.close()
+    name = make_url(url).database
+    if not name:
+        raise ConfigError(f"no database name to drop in {redact_url(url)}")
+    with _server_connection(url, timeout=5) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def _pg_bin_dir() -> Path:
@@ -147,7 +150,7 @@ def _run_as_pg_user(cmd: list[str], timeout: float = 60) -> None:
 
 def start_embedded_postgres(run_dir: Path, port: int = EMBEDDED_PG_PORT) -> str:
     """Start (or find running) the embedded PostgreSQL; return its server URL."""
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    url = f"{POSTGRES_SCHEME}://postgres@127.0.0.1:{port}/postgres"
     if postgres_reachable(url, timeout=1) is None:
         return url
     data = run_dir / "postgres"
@@ -208,10 +211,14 @@ def stop_embedded_postgres(run_dir: Path) -> bool:
 def ensure_postgres(run_dir: Path, announce: bool = True) -> Endpoint:
     explicit = os.environ.get("DATABASE_URL")
     if explicit:
+        try:
+            explicit = normalize_database_url(explicit)
+        except ValueError as exc:
+            raise ConfigError(f"DATABASE_URL: {exc}") from None
         reason = postgres_reachable(explicit)
         if reason is not None:
             raise ServiceUnavailableError(
-                f"DATABASE_URL is set to {_redact(explicit)} but that server is unreachable: "
+                f"DATABASE_URL is set to {redact_url(explicit)} but that server is unreachable: "
                 f"{reason}"
             )
         ensure_database(explicit)
@@ -303,7 +310,8 @@ def ensure_redis(run_dir: Path, announce: bool = True) -> Endpoint:
         reason = redis_reachable(explicit)
         if reason is not None:
             raise ServiceUnavailableError(
-                f"REDIS_URL is set to {_redact(explicit)} but that server is unreachable: {reason}"
+                f"REDIS_URL is set to {redact_url(explicit)} but that server is unreachable: "
+                f"{reason}"
             )
         return Endpoint(explicit, "env")
     if redis_reachable(DEFAULT_REDIS_URL, timeout=2) is None:
@@ -369,6 +377,9 @@ def _main(argv: list[str]) -> int:
     except ServiceUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

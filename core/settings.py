@@ -6,6 +6,7 @@ time, so tests and the service bootstrap can set variables before the first call
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,18 +19,56 @@ from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@localhost:5432/perpbot"
+# psycopg 3 is the driver SQLAlchemy 2.1 picks for postgresql://; every accepted form of a
+# PostgreSQL URL is rewritten to name it, so no other driver is ever asked for.
+POSTGRES_SCHEME = "postgresql+psycopg"
+DEFAULT_DATABASE_URL = f"{POSTGRES_SCHEME}://postgres@localhost:5432/perpbot"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+# What hosted PostgreSQL services and compose files give, plus the psycopg2 form older
+# perpbot .env and .run/services.env files hold (same server, same URL, other driver name).
+_POSTGRES_SCHEMES = ("postgresql", "postgres", POSTGRES_SCHEME, "postgresql+psycopg2")
 
 
-def _check_url(value: str, schemes: tuple[str, ...], what: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in schemes:
-        allowed = ", ".join(f"{s}://" for s in schemes)
-        raise ValueError(f"must be a {what} URL starting with {allowed} (got {value!r})")
+def redact_url(value: str) -> str:
+    """`value` with its password (in the user part or a `password=` parameter) as `***`."""
+    try:
+        parts = urlsplit(value)
+        has_password = parts.password is not None
+    except ValueError:
+        return "<unparseable URL>"
+    if has_password:
+        userinfo = parts.netloc.rpartition("@")[0]
+        value = value.replace(f"{userinfo}@", f"{userinfo.partition(':')[0]}:***@", 1)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", value)
+
+
+def _check_url(
+    value: str, schemes: tuple[str, ...], what: str, shown: tuple[str, ...] | None = None
+) -> str:
+    """`value` if it is a URL with one of `schemes` and a host; `shown` are the ones to name."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValueError(f"is not a {what} URL (got {redact_url(value)!r})") from None
+    if parts.scheme.lower() not in schemes:
+        allowed = ", ".join(f"{s}://" for s in shown or schemes)
+        raise ValueError(
+            f"must be a {what} URL starting with {allowed} (got {redact_url(value)!r})"
+        )
     if not (parts.hostname or "host=" in parts.query):
-        raise ValueError(f"has no host (got {value!r})")
+        raise ValueError(f"has no host (got {redact_url(value)!r})")
     return value
+
+
+def normalize_database_url(value: str) -> str:
+    """The PostgreSQL URL `value` in the one form perpbot connects with (`postgresql+psycopg://`).
+
+    Accepts `postgresql://`, `postgres://`, `postgresql+psycopg://` (and the older
+    `postgresql+psycopg2://`); anything else is a `ValueError` that shows the URL with its
+    password redacted.
+    """
+    _check_url(value, _POSTGRES_SCHEMES, "PostgreSQL", shown=_POSTGRES_SCHEMES[:3])
+    return f"{POSTGRES_SCHEME}:{value.partition(':')[2]}"
 
 
 class Settings(BaseSettings):
@@ -84,7 +123,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        return _check_url(value, ("postgresql", "postgresql+psycopg2"), "PostgreSQL")
+        return normalize_database_url(value)
 
     @field_validator("redis_url")
     @classmethod

@@ -10,7 +10,6 @@ backoff on transient errors for reads only (a write is never resent blindly).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -59,14 +58,13 @@ class CcxtExchangeClient:
         clock: Clock | None = None,
         read_attempts: int = 3,
         backoff_s: float = 0.25,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = venue
         self.exchange = exchange
-        self._parser = CcxtParser(venue, clock or SystemClock())
+        self._clock = clock or SystemClock()
+        self._parser = CcxtParser(venue, self._clock)
         self._read_attempts = max(1, read_attempts)
         self._backoff_s = backoff_s
-        self._sleep = sleep
         self._markets: dict[str, Mapping[str, Any]] | None = None
 
     def __repr__(self) -> str:  # never shows the exchange object (it holds credentials)
@@ -104,7 +102,7 @@ class CcxtExchangeClient:
                     raise error from exc
                 if attempt + 1 == self._read_attempts:
                     raise error from exc
-            self._sleep(self._backoff_s * 2**attempt)
+            self._clock.sleep(self._backoff_s * 2**attempt)
         raise AssertionError("unreachable: the loop returns or raises")
 
     def _write(self, operation: str, call: Callable[[], T]) -> T:

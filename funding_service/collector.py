@@ -64,12 +64,13 @@ class FundingCollector:
     def _record_failure(self, report: CollectionReport, venue: str, reason: str) -> None:
         report.failures[venue] = reason
         logger.warning("funding collection from %s failed: %s", venue, reason)
+        now = self._clock.now()
         with unit_of_work(self._engine) as session:
             EventRepository(session).append(
                 "funding.collect_failed",
                 "venue",
                 venue,
-                occurred_at=self._clock.now(),
+                occurred_at=now,
                 reason=reason,
-                at=self._clock.now().isoformat(),
+                at=now.isoformat(),
             )

@@ -18,6 +18,7 @@ from celery.utils.log import get_task_logger
 from db.locks import strategy_lock
 from db.repositories.runs import ControlRepository, TaskRunRepository
 from db.uow import unit_of_work
+from strategies.runtime import Runtime
 from tasks import app
 from tasks.transfer_dispatch import task_runtime
 
@@ -57,19 +58,22 @@ def run_phase(
     }
     with strategy_lock(runtime.engine, strategy_name) as held:
         if not held:
-            return _skip(runtime.engine, record, "another phase of this strategy is running")
+            return _skip(runtime, record, "another phase of this strategy is running")
         if trigger == "beat" and _paused(runtime.engine, strategy_name):
-            return _skip(runtime.engine, record, "strategy is paused")
+            return _skip(runtime, record, "strategy is paused")
         with unit_of_work(runtime.engine) as session:
-            run_id = TaskRunRepository(session).start(**record, reason=reason)
+            run_id = TaskRunRepository(session).start(
+                **record, at=runtime.clock.now(), reason=reason
+            )
         try:
             strategy = runtime.build(strategy_name)
             result = _jsonable(call(strategy, runtime.clock.now()))
         except Exception as exc:
             logger.exception("%s %s failed", strategy_name, phase)
-            _finish(runtime.engine, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
+            error = {"error": f"{type(exc).__name__}: {exc}"}
+            _finish(runtime, run_id, "failed", error)
             raise
-        _finish(runtime.engine, run_id, "failed" if result.get("error") else "succeeded", result)
+        _finish(runtime, run_id, "failed" if result.get("error") else "succeeded", result)
         return {"strategy": strategy_name, "phase": phase, "skipped": False, **result}
 
 
@@ -78,15 +82,17 @@ def _paused(engine: Any, strategy_name: str) -> bool:
         return ControlRepository(session).is_paused(strategy_name)
 
 
-def _finish(engine: Any, run_id: Any, status: str, result: dict[str, Any]) -> None:
-    with unit_of_work(engine) as session:
-        TaskRunRepository(session).finish(run_id, status, result)
+def _finish(runtime: Runtime, run_id: Any, status: str, result: dict[str, Any]) -> None:
+    with unit_of_work(runtime.engine) as session:
+        TaskRunRepository(session).finish(run_id, status, result, runtime.clock.now())
 
 
-def _skip(engine: Any, record: dict[str, Any], why: str) -> dict[str, Any]:
+def _skip(runtime: Runtime, record: dict[str, Any], why: str) -> dict[str, Any]:
     logger.info("%s %s skipped: %s", record["strategy_name"], record["phase"], why)
-    with unit_of_work(engine) as session:
-        TaskRunRepository(session).start(**record, reason=why, status="skipped")
+    with unit_of_work(runtime.engine) as session:
+        TaskRunRepository(session).start(
+            **record, at=runtime.clock.now(), reason=why, status="skipped"
+        )
     return {
         "strategy": record["strategy_name"],
         "phase": record["phase"],

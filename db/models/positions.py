@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.enums import ACTIVE_POSITION_STATUSES, PositionStatus, sql_in
 from db.base import Base
-from db.models._columns import created_at, money_zero, updated_at
+from db.models._columns import money_zero
 
 
 class StrategyPosition(Base):
@@ -41,8 +41,10 @@ class StrategyPosition(Base):
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     last_monitored_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = created_at()
-    updated_at: Mapped[datetime] = updated_at()
+    # Domain times (a position's age is read by recovery and the time-based policy): the
+    # position manager writes them from its clock; no server default, no onupdate.
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     __mapper_args__ = {"version_id_col": version}

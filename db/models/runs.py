@@ -28,7 +28,7 @@ class TaskRun(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(128))
     result: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
-    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime]  # from the deployment's clock: no server default
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (

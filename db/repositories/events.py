@@ -32,7 +32,9 @@ class EventRepository:
         occurred_at: datetime,
         **payload: Any,
     ) -> Event:
-        """Add one event; `occurred_at` is the writer's clock time (never the server's)."""
+        """Add one event dated `occurred_at`: the caller's clock, never the server's."""
+        if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+            raise ValueError(f"event {kind!r}: occurred_at {occurred_at!r} is not timezone-aware")
         event = Event(
             occurred_at=occurred_at,
             kind=kind,

@@ -54,11 +54,13 @@ class FundingRateRepository:
         ]
         if not values:
             return 0
+        # Rows as parameter sets, not one VALUES list: SQLAlchemy batches them into
+        # statements under PostgreSQL's 65,535 bound parameters (psycopg 3 binds server-side).
         result = self._session.execute(
             insert(FundingRateRow)
-            .values(values)
             .on_conflict_do_nothing(index_elements=["venue", "symbol", "observed_at"])
-            .returning(FundingRateRow.id)
+            .returning(FundingRateRow.id),
+            values,
         )
         return len(result.all())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -23,11 +24,14 @@ class TaskRunRepository:
         strategy_name: str | None,
         phase: str | None,
         trigger: str,
+        *,
+        at: datetime,
         task_id: str | None = None,
         worker: str | None = None,
         reason: str | None = None,
         status: str = "running",
     ) -> uuid.UUID:
+        """Record a run starting `at` (the deployment's clock, like every domain time)."""
         if task_id is not None and status == "running":
             # A redelivered message: the run its dead worker started will never finish.
             self._session.execute(
@@ -36,7 +40,7 @@ class TaskRunRepository:
                 .values(
                     status="failed",
                     reason="worker lost before finishing; the task was redelivered",
-                    finished_at=func.clock_timestamp(),
+                    finished_at=at,
                 )
             )
         run = TaskRun(
@@ -49,20 +53,19 @@ class TaskRunRepository:
             status=status,
             reason=reason,
             worker=worker,
-            # Wall-clock time of this statement, not of the transaction's start.
-            started_at=func.clock_timestamp(),
+            started_at=at,
         )
         if status != "running":
-            run.finished_at = func.clock_timestamp()
+            run.finished_at = at
         self._session.add(run)
         self._session.flush()
         return run.id
 
-    def finish(self, run_id: uuid.UUID, status: str, result: dict[str, Any]) -> None:
+    def finish(self, run_id: uuid.UUID, status: str, result: dict[str, Any], at: datetime) -> None:
         self._session.execute(
             update(TaskRun)
             .where(TaskRun.id == run_id)
-            .values(status=status, result=result, finished_at=func.clock_timestamp())
+            .values(status=status, result=result, finished_at=at)
         )
 
     def recent(self, limit: int = 20, strategy_name: str | None = None) -> Sequence[TaskRun]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -36,8 +36,11 @@ class StateRepository:
             return None
         return StateRecord(row.strategy_name, dict(row.state_data), row.version, row.last_updated)
 
-    def save(self, strategy_name: str, data: dict[str, Any], expected_version: int) -> int:
-        """Write `data` if the stored version is `expected_version` (0: no row yet).
+    def save(
+        self, strategy_name: str, data: dict[str, Any], expected_version: int, at: datetime
+    ) -> int:
+        """Write `data` if the stored version is `expected_version` (0: no row yet), dated `at`
+        (the writer's clock).
 
         Returns the new version. Raises `ConcurrencyConflictError` when another writer got
         there first; the caller re-reads and decides.
@@ -45,7 +48,7 @@ class StateRepository:
         if expected_version == 0:
             inserted = self._session.execute(
                 insert(StrategyState)
-                .values(strategy_name=strategy_name, state_data=data, version=1)
+                .values(strategy_name=strategy_name, state_data=data, version=1, last_updated=at)
                 .on_conflict_do_nothing(index_elements=[StrategyState.strategy_name])
                 .returning(StrategyState.version)
             ).scalar_one_or_none()
@@ -58,7 +61,7 @@ class StateRepository:
                 StrategyState.strategy_name == strategy_name,
                 StrategyState.version == expected_version,
             )
-            .values(state_data=data, version=expected_version + 1, last_updated=func.now())
+            .values(state_data=data, version=expected_version + 1, last_updated=at)
             .returning(StrategyState.version)
         ).scalar_one_or_none()
         if new_version is None:

@@ -7,8 +7,7 @@ anything. Several processes using the same venue therefore see one venue, one hi
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -61,7 +60,6 @@ class PaperExchange:
         clock: Clock,
         account: str = "main",
         config: PaperVenueConfig | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.profile = venue_profile(venue)
         self.name = venue
@@ -69,7 +67,6 @@ class PaperExchange:
         self.config = config or PaperVenueConfig()
         self._clock = clock
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        self._sleep = sleep
         self._terms = orders.Terms(
             maker_fee=self.config.maker_rate(self.profile),
             taker_fee=self.config.taker_rate(self.profile),
@@ -109,7 +106,7 @@ class PaperExchange:
     def _pause(self, key: str, operation: str) -> None:
         delay = self.config.faults.latency_seconds(self.name, key, operation)
         if delay > 0:
-            self._sleep(delay)
+            self._clock.sleep(delay)  # a manual clock just moves on by the injected latency
 
     def _account_row(self, session: Session) -> PaperAccount | None:
         return session.scalars(

@@ -65,13 +65,14 @@ class PostgresFundingPaymentStore:
             for p in by_key.values()
         ]
         with self._scope() as session:
+            # Parameter sets, batched by SQLAlchemy under PostgreSQL's bound-parameter limit.
             inserted = session.execute(
                 insert(FundingPayment)
-                .values(rows)
                 .on_conflict_do_nothing(index_elements=["position_id", "venue", "funding_time"])
                 .returning(
                     FundingPayment.position_id, FundingPayment.venue, FundingPayment.funding_time
-                )
+                ),
+                rows,
             ).all()
         return sorted(
             (by_key[(pid, venue, at)] for pid, venue, at in inserted),

@@ -12,12 +12,12 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core.clock import Clock
 from core.enums import OrderSide, OrderStatus, OrderType
 from db.models import Order
 from exchanges.base import VenueOrder
@@ -138,10 +138,12 @@ def _to_record(row: Order) -> OrderRecord:
 
 
 class PostgresOrderJournal:
-    """The journal in `orders`; each call is its own transaction (committed before sending)."""
+    """The journal in `orders`; each call is its own transaction (committed before sending).
+    `sent_at` comes from `clock`."""
 
-    def __init__(self, scope: SessionScope) -> None:
+    def __init__(self, scope: SessionScope, clock: Clock) -> None:
         self._scope = scope
+        self._clock = clock
 
     def record_intent(self, intent: OrderIntent) -> OrderRecord:
         with self._scope() as session:
@@ -186,7 +188,7 @@ class PostgresOrderJournal:
             row.status = status.value
             row.error = error
             if status is OrderStatus.SENT:
-                row.sent_at = datetime.now(UTC)
+                row.sent_at = self._clock.now()
             session.flush()
             return _to_record(row)
 

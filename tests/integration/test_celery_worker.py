@@ -2,7 +2,6 @@
 
 import os
 import signal
-import time
 import uuid
 
 from sqlalchemy import select
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Event
 from tests.support.celery_app import app, record_run
+from tests.support.waiting import wait_until
 from tests.support.workers import celery_worker
 
 
@@ -30,16 +30,19 @@ def test_task_whose_worker_process_is_killed_is_redelivered_and_completes(clean_
     key = f"kill-{uuid.uuid4().hex[:8]}"
     with celery_worker():
         record_run.delay(key, 3.0)
-        deadline = time.monotonic() + 30
-        while not (started := [e for e in _events(clean_db, key) if e.kind == "test.started"]):
-            assert time.monotonic() < deadline, "task never started"
-            time.sleep(0.1)
+        started = wait_until(
+            lambda: [e for e in _events(clean_db, key) if e.kind == "test.started"],
+            timeout=30,
+            message="task never started",
+        )
         # The pool process running the task dies (as under the OOM killer).
         os.kill(started[0].payload["pid"], signal.SIGKILL)
-        deadline = time.monotonic() + 60
-        while not any(e.kind == "test.done" for e in _events(clean_db, key)):
-            assert time.monotonic() < deadline, "task was not redelivered"
-            time.sleep(0.2)
+        wait_until(
+            lambda: any(e.kind == "test.done" for e in _events(clean_db, key)),
+            timeout=60,
+            message="task was not redelivered",
+            interval=0.2,
+        )
     kinds = [e.kind for e in _events(clean_db, key)]
     assert kinds.count("test.started") == 2  # killed once, run again
     assert kinds.count("test.done") == 1

@@ -1,5 +1,8 @@
 """Alembic migrations on an empty database, and agreement between models and migrations."""
 
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -10,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 import db.models
 from core.services import drop_database, ensure_database
+from core.settings import PROJECT_ROOT
 from db.migrate import downgrade, upgrade
 
 EXPECTED_TABLES = {
@@ -64,3 +68,30 @@ def test_models_and_migrations_agree(empty_database):
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_migrate_command_takes_a_plain_postgresql_url_and_creates_the_database(
+    server_url, tmp_path
+):
+    # The form hosted PostgreSQL and compose files give; it names no driver.
+    name = f"perpbot_mig_{uuid.uuid4().hex[:8]}"
+    plain = make_url(server_url).set(drivername="postgresql", database=name)
+    plain = plain.render_as_string(hide_password=False)
+    assert plain.startswith("postgresql://")
+    env = {**os.environ, "DATABASE_URL": plain, "PERPBOT_RUN_DIR": str(tmp_path)}
+    normalized = plain.replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        result = subprocess.run(
+            [sys.executable, "trading_bot.py", "migrate"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "database migrated to head" in result.stdout
+        assert _tables(normalized) >= EXPECTED_TABLES
+        assert f"DATABASE_URL={normalized}\n" in (tmp_path / "services.env").read_text()
+    finally:
+        drop_database(normalized)

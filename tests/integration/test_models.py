@@ -12,7 +12,7 @@ from core.enums import OrderStatus, PositionStatus
 from db.models import FundingRate, FundTransfer, Order, StrategyPosition
 from db.repositories import EventRepository
 
-AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+AT = datetime(2020, 1, 6, 9, 30, tzinfo=UTC)
 
 
 def _position(**overrides):
@@ -23,6 +23,8 @@ def _position(**overrides):
         short_dex="paradex",
         size_usd=Decimal("1000"),
         status=PositionStatus.OPEN.value,
+        created_at=AT,
+        updated_at=AT,
     )
     values.update(overrides)
     return StrategyPosition(**values)
@@ -128,6 +130,7 @@ def test_events_are_append_only(db_session):
     )
     db_session.flush()
     assert event.payload == {"size": "1.5"}
+    assert event.occurred_at == AT
     with pytest.raises(DBAPIError, match="append-only"):
         db_session.execute(text("UPDATE events SET kind = 'x' WHERE id = :id"), {"id": event.id})
 
@@ -148,6 +151,17 @@ def test_events_are_read_back_per_entity_and_recent_first(db_session):
     assert [e.kind for e in repo.for_entity("position", entity)] == ["a", "b"]
     assert [e.kind for e in repo.recent(limit=2)] == ["c", "b"]
     assert [e.kind for e in repo.recent(strategy_name="s1")] == ["b", "a"]
+
+
+def test_an_event_needs_an_aware_time_from_the_caller(db_session):
+    repo = EventRepository(db_session)
+    with pytest.raises(ValueError, match=r"occurred_at .* is not timezone-aware"):
+        repo.append("a", "position", uuid.uuid4(), occurred_at=datetime(2020, 1, 6))
+    # Nor does the database date a row itself: a row without a time is refused.
+    with pytest.raises(IntegrityError, match="occurred_at"):
+        db_session.execute(
+            text("INSERT INTO events (entity_type, kind, payload) VALUES ('x', 'y', '{}')")
+        )
 
 
 def test_stale_position_update_is_detected(engine, clean_db):

@@ -4,9 +4,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from db.locks import strategy_lock
+from tests.support.waiting import wait_until
+
+
+def _is_free(engine, name: str) -> bool:
+    with strategy_lock(engine, name) as free:
+        return free
 
 
 def test_second_holder_is_refused_until_the_first_releases(engine):
@@ -44,12 +49,10 @@ def test_lock_is_released_when_the_holding_process_dies(engine, database_url):
             assert taken is False
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while True:
-            with strategy_lock(engine, "crashy") as free:
-                if free:
-                    break
-            assert time.monotonic() < deadline, "lock not released after the holder died"
-            time.sleep(0.1)
+        wait_until(
+            lambda: _is_free(engine, "crashy"),
+            timeout=10,
+            message="lock not released after the holder died",
+        )
     finally:
         holder.kill()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
 
 from sqlalchemy import text
 
 import tests.support.probe_strategy  # noqa: F401  (registers the probe strategy)
+from core.clock import SystemClock
 from db.repositories import EventRepository
 from db.uow import unit_of_work
 from tasks import app
@@ -17,14 +17,15 @@ from tasks import app
 @app.task(name="perpbot.test.record_run", acks_late=True)
 def record_run(key: str, sleep_seconds: float = 0.0) -> dict[str, object]:
     """Record a start event (with this process's pid), sleep, record a done event."""
+    clock = SystemClock()
     with unit_of_work() as session:
         EventRepository(session).append(
-            "test.started", "test", key, occurred_at=datetime.now(UTC), pid=os.getpid()
+            "test.started", "test", key, occurred_at=clock.now(), pid=os.getpid()
         )
-    time.sleep(sleep_seconds)
+    time.sleep(sleep_seconds)  # the task's work: a real worker process is busy meanwhile
     with unit_of_work() as session:
         EventRepository(session).append(
-            "test.done", "test", key, occurred_at=datetime.now(UTC), pid=os.getpid()
+            "test.done", "test", key, occurred_at=clock.now(), pid=os.getpid()
         )
         count = session.execute(
             text("SELECT count(*) FROM events WHERE entity_id = :k AND kind = 'test.done'"),

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.clock import SystemClock
 from core.enums import OrderSide, OrderStatus, OrderType
 from db.models import StrategyPosition
 from exchanges.base import (
@@ -27,7 +28,7 @@ from strategies.components.sessions import savepoint_scope
 def journal(request, db_session):
     if request.param == "memory":
         return InMemoryOrderJournal()
-    return PostgresOrderJournal(savepoint_scope(db_session))
+    return PostgresOrderJournal(savepoint_scope(db_session), SystemClock())
 
 
 def intent(cid="pos-long-open", qty="0.5", **kw):
@@ -129,8 +130,15 @@ def test_a_different_order_under_a_used_client_id_is_refused(journal):
 
 
 def test_journal_filters(journal, db_session):
+    at = SystemClock().now()
     position = StrategyPosition(
-        strategy_name="arb", symbol="BTC", long_dex="paradex", short_dex="lighter", size_usd=D(100)
+        strategy_name="arb",
+        symbol="BTC",
+        long_dex="paradex",
+        short_dex="lighter",
+        size_usd=D(100),
+        created_at=at,
+        updated_at=at,
     )
     db_session.add(position)
     db_session.flush()

@@ -8,6 +8,7 @@ import pytest
 from core.enums import MovementState, OrderSide, OrderStatus, OrderType
 from exchanges.base import OrderRejectedError, OrderRequest, UnknownOutcomeError
 from exchanges.paper import FaultConfig, PaperExchange, PaperVenueConfig
+from tests.support.clocks import RecordingClock
 
 from .conftest import flat_ticks, ledger_by_kind, ledger_sum
 
@@ -62,14 +63,13 @@ def test_fault_decisions_are_the_same_in_every_instance_and_depend_on_the_key(
 
 def test_latency_is_deterministic_and_bounded(paper, store_market, clean_db, clock):
     store_market(flat_ticks("hyperliquid", "BTC", [60_000]))
-    slept: list[float] = []
+    recording = RecordingClock(clock.now())
     config = PaperVenueConfig(faults=FaultConfig(seed=3, max_latency_ms=40))
-    venue = PaperExchange(
-        "hyperliquid", engine=clean_db, clock=clock, config=config, sleep=slept.append
-    )
+    venue = PaperExchange("hyperliquid", engine=clean_db, clock=recording, config=config)
     venue.credit_deposit("seed", "USDC", D(1_000), "arbitrum")
     venue.place_order(buy("lat-1"))
     venue.place_order(buy("lat-1"))
+    slept = recording.waits  # on the venue's clock: a manual one moves on, nothing waits
     assert len(slept) == 2 and slept[0] == slept[1] and 0 < slept[0] <= 0.04
 
 

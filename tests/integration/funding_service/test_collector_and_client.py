@@ -104,3 +104,19 @@ def test_client_ranks_latest_rates_and_reports_stale_ones(clean_db):
     history = client.divergence_history("BTC", "hyperliquid", "paradex", T0, now)
     assert [p.divergence_hourly for p in history] == [D("0.00007")]
     assert len(client.latest_rates(now)) == 3
+
+
+def test_a_batch_beyond_the_bound_parameter_limit_is_stored_whole(clean_db):
+    # 9,000 observations x 8 columns: more bound parameters than one PostgreSQL statement takes.
+    from db.repositories.funding_rates import FundingRateRepository
+    from db.uow import unit_of_work
+
+    rates = [
+        fr("paradex", f"S{i % 300}", "0.0001", 8, T0 + timedelta(minutes=i)) for i in range(9000)
+    ]
+    with unit_of_work(clean_db) as session:
+        assert FundingRateRepository(session).add_many(rates) == 9000
+    with unit_of_work(clean_db) as session:
+        assert FundingRateRepository(session).add_many(rates[:10]) == 0  # already stored
+    with Session(clean_db) as s:
+        assert s.scalar(select(func.count()).select_from(FundingRateRow)) == 9000

@@ -1,7 +1,6 @@
 """Worker + beat against real Redis and PostgreSQL: schedules, locks, manual operations."""
 
 import itertools
-import time
 from collections import defaultdict
 
 import pytest
@@ -13,6 +12,7 @@ from beat_schedule import build_schedule, schedule_from_runtime
 from db.locks import strategy_lock
 from db.models import Event, TaskRun
 from tests.support.celery_app import app
+from tests.support.waiting import wait_until
 from tests.support.workers import celery_beat, celery_worker
 
 pytestmark = pytest.mark.slow
@@ -44,14 +44,39 @@ def test_schedule_has_entries_per_enabled_strategy(probe_configs):
     assert build_schedule({}, {}, transfers_sweep_seconds=None).keys() == {"funding-collect"}
 
 
+EXPECTED_MONITORS = {"alpha": 10, "beta": 6}  # beat ticks (ran or skipped) to wait for
+
+
+def _by_strategy(engine) -> dict[str, list[TaskRun]]:
+    by_strategy = defaultdict(list)
+    for run in _runs(engine):
+        by_strategy[run.strategy_name].append(run)
+    return by_strategy
+
+
+def _ticked_enough(engine) -> bool:
+    by_strategy = _by_strategy(engine)
+    return all(
+        sum(r.phase == "monitor" for r in by_strategy[name]) >= count
+        and {r.phase for r in by_strategy[name] if r.status == "succeeded"}
+        >= {"monitor", "rebalance", "open"}
+        for name, count in EXPECTED_MONITORS.items()
+    )
+
+
 def test_worker_and_beat_tick_both_strategies_never_overlapping(probe_configs, clean_db):
     with celery_worker(concurrency=4), celery_beat():
-        time.sleep(20)
-    runs = [r for r in _runs(clean_db) if r.strategy_name in ("alpha", "beta")]
-    by_strategy = defaultdict(list)
-    for run in runs:
-        by_strategy[run.strategy_name].append(run)
-    for name, expected_monitors in (("alpha", 10), ("beta", 6)):
+        wait_until(
+            lambda: _ticked_enough(clean_db),
+            timeout=90,
+            message=lambda: (
+                "beat ticks so far: "
+                + str({name: len(runs) for name, runs in _by_strategy(clean_db).items()})
+            ),
+            interval=0.5,
+        )
+    by_strategy = _by_strategy(clean_db)
+    for name, expected_monitors in EXPECTED_MONITORS.items():
         done = [r for r in by_strategy[name] if r.status == "succeeded"]
         monitors = [r for r in by_strategy[name] if r.phase == "monitor"]
         # Every tick either ran or was skipped because another phase held the lock.

@@ -19,6 +19,7 @@ from db.models import Order, StrategyPosition, TaskRun
 from db.models.paper import PaperAccount, PaperOrder, PaperPosition
 from strategies.runtime import get_runtime, reset_runtime
 from tests.support.celery_app import app
+from tests.support.waiting import wait_until
 from tests.support.workers import celery_beat, celery_worker
 
 pytestmark = pytest.mark.slow
@@ -53,20 +54,43 @@ def demo_world(clean_db, monkeypatch):
     reset_runtime()
 
 
+def _arbitrage_opened(engine) -> bool:
+    with Session(engine) as session:
+        opened = select(StrategyPosition.id).where(
+            StrategyPosition.strategy_name == "arb-demo", StrategyPosition.status == "open"
+        )
+        return session.scalars(opened.limit(1)).first() is not None
+
+
+def _running(engine) -> list[str]:
+    with Session(engine) as session:
+        query = select(TaskRun.strategy_name, TaskRun.phase).where(
+            TaskRun.status == "running", TaskRun.strategy_name.in_(STRATEGY_TASKS)
+        )
+        return [f"{name} {phase}" for name, phase in session.execute(query)]
+
+
 def test_both_strategies_two_beats_and_redelivered_ticks(demo_world, tmp_path):
     assert os.environ["PERPBOT_STRATEGIES"].endswith("demo")
-    with (
-        celery_worker(concurrency=3),
-        celery_beat(schedule_dir=tmp_path / "b1"),
-        celery_beat(schedule_dir=tmp_path / "b2"),
-    ):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            for name, phases in STRATEGY_TASKS.items():  # every tick a second time
-                for phase in phases:
-                    app.send_task(f"perpbot.strategy.{phase}", args=(name,))
-            time.sleep(2)
-        time.sleep(3)  # let the last ticks finish before the worker stops
+    with celery_worker(concurrency=3):
+        with (
+            celery_beat(schedule_dir=tmp_path / "b1"),
+            celery_beat(schedule_dir=tmp_path / "b2"),
+        ):
+            # At least 20 s of doubled ticks, and on until an arbitrage position is open.
+            started = time.monotonic()
+            while time.monotonic() - started < 20 or not _arbitrage_opened(demo_world):
+                assert time.monotonic() - started < 120, "no arbitrage position opened"
+                for name, phases in STRATEGY_TASKS.items():  # every tick a second time
+                    for phase in phases:
+                        app.send_task(f"perpbot.strategy.{phase}", args=(name,))
+                time.sleep(2)  # the pace of the duplicates, not a wait for a result
+        # The phases in flight finish before the worker stops.
+        wait_until(
+            lambda: not _running(demo_world),
+            timeout=60,
+            message=lambda: f"still running: {_running(demo_world)}",
+        )
 
     with Session(demo_world) as session:
         runs = session.scalars(select(TaskRun).where(TaskRun.status == "succeeded")).all()

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from db.models import TaskRun
 from tests.support.celery_app import app
+from tests.support.waiting import wait_until
 from tests.support.workers import celery_worker, kill_group
 
 pytestmark = pytest.mark.slow
@@ -34,10 +35,7 @@ def test_killed_worker_task_is_redelivered_in_seconds_and_completes_once(
         result = app.send_task(
             "perpbot.strategy.monitor", args=("slow",), kwargs={"trigger": "manual"}
         )
-        deadline = time.monotonic() + 30
-        while not _runs(clean_db, result.id):
-            assert time.monotonic() < deadline, "task never started"
-            time.sleep(0.1)
+        wait_until(lambda: _runs(clean_db, result.id), timeout=30, message="task never started")
         kill_group(first)  # the worker and its pool process, without any goodbye
         killed_at = time.monotonic()
     with celery_worker(concurrency=1):

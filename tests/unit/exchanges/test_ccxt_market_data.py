@@ -14,6 +14,7 @@ from exchanges.base import (
 )
 from exchanges.ccxt_client import CcxtExchangeClient
 from exchanges.ccxt_venues import make_ccxt_exchange
+from tests.support.clocks import RecordingClock
 
 from .recorded import RecordedVenue
 
@@ -21,11 +22,10 @@ D = Decimal
 WALLET = {"walletAddress": "0x" + "ab" * 20}
 
 
-def client(venue, overrides=None, credentials=None, sleeps=None):
+def client(venue, overrides=None, credentials=None, clock=None):
     recorded = RecordedVenue(venue, overrides)
     exchange = recorded.attach(make_ccxt_exchange(venue, credentials))
-    sleep = sleeps.append if sleeps is not None else (lambda _: None)
-    return CcxtExchangeClient(venue, exchange, sleep=sleep), recorded
+    return CcxtExchangeClient(venue, exchange, clock=clock or RecordingClock()), recorded
 
 
 def test_the_adapter_satisfies_the_port():
@@ -171,31 +171,31 @@ def test_an_empty_book_side_is_a_malformed_response():
 
 
 def test_reads_retry_transient_errors_with_backoff():
-    sleeps = []
+    clock = RecordingClock()
     summary = {"request": {"path": "/v1/markets/summary"}, "raise": "RequestTimeout", "times": 2}
-    paradex, recorded = client("paradex", [summary], sleeps=sleeps)
+    paradex, recorded = client("paradex", [summary], clock=clock)
     [rate] = paradex.funding_rates(["ETH"])
-    assert rate.interval_hours == 8 and sleeps == [0.25, 0.5]
+    assert rate.interval_hours == 8 and clock.waits == [0.25, 0.5]
     attempts = [r for r in recorded.requests if r[1].endswith("/summary")]
     assert len(attempts) == 3
 
 
 def test_reads_give_up_after_a_bounded_number_of_attempts():
-    sleeps = []
+    clock = RecordingClock()
     down = {"request": {"path": "/v1/markets/summary"}, "raise": "ExchangeNotAvailable"}
-    paradex, _ = client("paradex", [down], sleeps=sleeps)
+    paradex, _ = client("paradex", [down], clock=clock)
     with pytest.raises(TransientExchangeError, match="paradex: fetch_funding_rates: Exchange"):
         paradex.funding_rates(["BTC"])
-    assert sleeps == [0.25, 0.5]
+    assert clock.waits == [0.25, 0.5]
 
 
 def test_a_non_transient_read_error_is_not_retried():
-    sleeps = []
+    clock = RecordingClock()
     broken = {"request": {"path": "/v1/markets"}, "raise": "BadResponse"}
-    paradex, _ = client("paradex", [broken], sleeps=sleeps)
+    paradex, _ = client("paradex", [broken], clock=clock)
     with pytest.raises(MalformedResponseError, match="load_markets"):
         paradex.instruments()
-    assert sleeps == []
+    assert clock.waits == []
 
 
 def test_client_order_lookup_on_hyperliquid_uses_the_venues_id_format():

@@ -21,6 +21,7 @@ from exchanges.base import (
 )
 from exchanges.ccxt_client import CcxtExchangeClient
 from exchanges.ccxt_parsing import translate_error
+from tests.support.clocks import RecordingClock
 
 from .recorded import RecordedVenue
 
@@ -131,7 +132,7 @@ class TradingAster(AccountSide, ccxt.aster):
 def venue(cls=TradingParadex, name="paradex"):
     exchange = RecordedVenue(name).attach(cls())
     exchange.setup_account()
-    return CcxtExchangeClient(name, exchange, sleep=lambda _: None), exchange
+    return CcxtExchangeClient(name, exchange, clock=RecordingClock()), exchange
 
 
 def buy(cid="pos-7-long-open", qty="0.02", order_type=OrderType.MARKET, price=None, **flags):

@@ -15,7 +15,7 @@ from exchanges.paper import PaperExchange
 @pytest.fixture
 def unreachable():
     engine = create_engine(
-        "postgresql+psycopg2://nobody@127.0.0.1:1/none",
+        "postgresql+psycopg://nobody@127.0.0.1:1/none",
         poolclass=pool.NullPool,
         connect_args={"connect_timeout": 1},
     )

@@ -19,7 +19,7 @@ from exchanges.registry import VenueConfig, build_exchange
 PAPER = load_settings(PERPBOT_MODE="paper")
 LIVE = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=True)
 UNCONFIRMED = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=False)
-ENGINE = create_engine("postgresql+psycopg2://nobody@localhost:1/never")  # never connected
+ENGINE = create_engine("postgresql+psycopg://nobody@localhost:1/never")  # never connected
 SECRET = "0x" + "5e" * 32
 CLOCK = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
 
