@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import ManualClock
-from core.market import FundingRate
+from core.market import FundingKind, FundingRate
 from db.models import Event
 from db.models import FundingRate as FundingRateRow
 from exchanges.base import MalformedResponseError, TransientExchangeError
@@ -35,7 +35,17 @@ class RecordedVenue:
 
 
 def fr(venue, symbol, rate, interval, at):
-    return FundingRate(venue, symbol, D(rate), D(interval), None, D(100), at)
+    return FundingRate(
+        venue,
+        symbol,
+        D(rate),
+        D(interval),
+        None,
+        D(100),
+        at,
+        margin_asset="USDC",
+        kind=FundingKind.PREDICTED,
+    )
 
 
 def test_one_failing_venue_does_not_stop_the_others(clean_db):
