@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from core.clock import Clock
+from core.market import FundingKind
 from db.repositories import EventRepository
 from db.repositories.funding_rates import FundingRateRepository
 from db.uow import unit_of_work
-from core.market import FundingKind
 from exchanges.base import ExchangeClient, ExchangeError
 
 logger = logging.getLogger(__name__)
