@@ -36,7 +36,7 @@ _SERIES = text(
         WINDOW w AS (PARTITION BY venue, symbol, margin_asset ORDER BY observed_at)
     )
     SELECT venue, symbol, margin_asset, min(observed_at), max(observed_at), count(*),
-           1 + coalesce(sum(greatest(due, 1)), 0),
+           1 + coalesce(sum(greatest(due, 1)) FILTER (WHERE due IS NOT NULL), 0),
            count(*) FILTER (WHERE due > 1),
            count(*) FILTER (WHERE interval_changed),
            array_agg(DISTINCT interval_hours ORDER BY interval_hours)

@@ -1,0 +1,179 @@
+"""`trading_bot.py data ...`: funding history in (import, fetch), what is stored, the screen.
+
+A bad row or file is bad input (exit code 2) and nothing is imported; a venue that cannot
+be reached is a failure (exit code 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from cli.common import EXIT_BAD_INPUT, console, fail, one_line_errors
+
+app = typer.Typer(
+    help="Funding history: import, fetch, list what is stored, pre-screen spreads.",
+    no_args_is_help=True,
+)
+
+
+def _history_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A bad file, row or mapping is bad input (exit 2), reported in one line."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from funding_service.history.errors import HISTORY_INPUT_ERRORS
+
+        try:
+            return func(*args, **kwargs)
+        except HISTORY_INPUT_ERRORS as exc:
+            raise fail(f"{exc}; nothing was imported", EXIT_BAD_INPUT) from None
+
+    return wrapper
+
+
+def _mapping(
+    map_option: str | None, mapping_file: Path | None, venue: str | None, symbol: str | None
+):  # type: ignore[no-untyped-def]
+    from funding_service.history.mapping import (
+        ColumnMapping,
+        load_mapping_file,
+        parse_map_option,
+    )
+
+    mapping = load_mapping_file(mapping_file) if mapping_file else ColumnMapping()
+    if map_option:
+        mapping = mapping.merged(parse_map_option(map_option))
+    return mapping.merged(ColumnMapping(venue=venue, symbol=symbol))
+
+
+def _time(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M}"
+
+
+def _series_table(
+    title: str, lengths: list[Any], extra: dict[str, list[str]] | None = None
+) -> Table:
+    table = Table(title=title, title_justify="left")
+    columns = ["venue", "symbol", "margin", *(extra or {}), "rows", "first", "last"]
+    columns += ["days", "expected", "missing", "gaps", "intervals h"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in columns[:3] else "right")
+    for k, s in enumerate(lengths):
+        days = (s.last - s.first).total_seconds() / 86_400
+        table.add_row(
+            s.series.venue,
+            s.series.symbol,
+            s.series.margin_asset,
+            *(values[k] for values in (extra or {}).values()),
+            f"{s.rows:,}",
+            _time(s.first),
+            _time(s.last),
+            f"{days:.1f}",
+            f"{s.expected:,}",
+            f"{s.missing:,}",
+            str(s.gaps),
+            "/".join(str(i) for i in s.intervals),
+        )
+    return table
+
+
+@app.command("import")
+@one_line_errors
+@_history_errors
+def import_command(
+    path: Path = typer.Argument(..., help="Parquet (file or venue=<name>/ folders) or CSV."),
+    map_option: str | None = typer.Option(
+        None, "--map", help="field=column,... e.g. settlement_ts=time,rate_raw=rate"
+    ),
+    mapping_file: Path | None = typer.Option(None, "--mapping", help="YAML: columns/venue/symbol."),
+    venue: str | None = typer.Option(None, "--venue", help="Venue of every row (no column)."),
+    symbol: str | None = typer.Option(
+        None, "--symbol", help="Canonical symbol of every row, e.g. BTC-USDT-PERP (no column)."
+    ),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Leave bad rows out (each is listed) instead of refusing."
+    ),
+) -> None:
+    """Import realised funding settlements: every row checked, all or nothing, idempotent."""
+    from core.clock import clock_from_settings
+    from db.engine import get_engine
+    from funding_service.history.importer import import_history
+
+    report = import_history(
+        path,
+        _mapping(map_option, mapping_file, venue, symbol),
+        clock_from_settings(),
+        get_engine(),
+        skip_invalid=skip_invalid,
+    )
+    for error in report.skipped[:20]:
+        console.print(f"[yellow]skipped[/yellow] {error}", highlight=False, soft_wrap=True)
+    if len(report.skipped) > 20:
+        console.print(f"[yellow]skipped[/yellow] ... {len(report.skipped) - 20} more")
+    lengths = [s.length for s in report.series]
+    extra = {
+        "in file": [f"{s.in_file:,}" for s in report.series],
+        "new": [f"{s.new:,}" for s in report.series],
+    }
+    console.print(_series_table(f"Imported {path}", lengths, extra))
+    console.print(
+        f"{report.rows:,} rows read, {report.new:,} new, "
+        f"{report.rows - report.new:,} already stored, {len(report.skipped)} skipped",
+        highlight=False,
+    )
+
+
+@app.command("list")
+@one_line_errors
+def list_command(
+    venue: str | None = typer.Option(None, "--venue"),
+    symbol: str | None = typer.Option(None, "--symbol", help="Base asset, e.g. BTC."),
+    margin: str | None = typer.Option(None, "--margin", help="USDT, USDC or USD."),
+) -> None:
+    """The stored realised series with their history length and gaps."""
+    from core.market import FundingKind
+    from db.engine import get_engine
+    from db.repositories.funding_history import FundingHistoryRepository
+    from db.uow import unit_of_work
+
+    with unit_of_work(get_engine()) as session:
+        lengths = FundingHistoryRepository(session).series(
+            kind=FundingKind.REALISED, venue=venue, symbol=symbol, margin_asset=margin
+        )
+    if not lengths:
+        raise fail("no funding history stored: `trading_bot.py data import PATH` first", 1)
+    console.print(_series_table("Stored funding history (realised settlements)", lengths))
+
+
+@app.command("trim")
+@one_line_errors
+@_history_errors
+def trim_command(
+    source: Path = typer.Argument(..., help="A dataset in venue=<name>/ folders."),
+    destination: Path = typer.Argument(..., help="Where to write the trimmed copy."),
+    venues: str = typer.Option("binance,bybit,hyperliquid", "--venues"),
+    bases: str = typer.Option("BTC,ETH,SOL", "--bases", help="Base assets, comma-separated."),
+) -> None:
+    """Write a trimmed copy of a dataset (how the repository's samples are made)."""
+    from funding_service.history.trim import trim_dataset
+
+    written = trim_dataset(
+        source,
+        destination,
+        [v.strip() for v in venues.split(",") if v.strip()],
+        [b.strip() for b in bases.split(",") if b.strip()],
+    )
+    for item in written:
+        console.print(
+            f"{item.path}: {item.rows:,} rows, {item.symbols} symbols, {item.bytes:,} bytes",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"total {sum(i.bytes for i in written):,} bytes", highlight=False)
