@@ -177,3 +177,93 @@ def trim_command(
             soft_wrap=True,
         )
     console.print(f"total {sum(i.bytes for i in written):,} bytes", highlight=False)
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+@app.command("screen")
+@one_line_errors
+@_history_errors
+def screen_command(
+    path: Path | None = typer.Option(
+        None, "--path", help="Screen files (as `data import` reads them) instead of the store."
+    ),
+    fees_bps: float = typer.Option(22.0, "--fees-bps", min=0, help="Round trip, both legs."),
+    horizon_days: float = typer.Option(
+        7.0, "--horizon-days", min=0.01, help="Fees paid back within this holding time."
+    ),
+    min_apr: float = typer.Option(0.0, "--min-apr", min=0, help="Minimum spread, APR percent."),
+    symbols: str | None = typer.Option(None, "--symbols", help="Bases, e.g. BTC,ETH."),
+    venues: str | None = typer.Option(None, "--venues", help="e.g. binance,hyperliquid."),
+    since: datetime | None = typer.Option(None, "--since", help="UTC date, e.g. 2026-01-01."),
+    until: datetime | None = typer.Option(None, "--until", help="UTC date (inclusive)."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Pairs shown (best share first)."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="With --path: skip bad rows."),
+) -> None:
+    """Per (symbol, long, short) pair: share of hours the spread beats the threshold, and
+    how long it stays there (median and longest run). See docs/funding-history.md."""
+    import time
+
+    from core.clock import clock_from_settings
+    from funding_service.history.importer import load_history, load_stored
+    from funding_service.history.mapping import ColumnMapping
+    from funding_service.history.screen import ScreenParams, screen
+    from funding_service.history.window import select, utc_bounds
+
+    params = ScreenParams(fees_bps=fees_bps, horizon_days=horizon_days, min_apr_pct=min_apr)
+    started = time.perf_counter()
+    low, high = utc_bounds(since, until, clock_from_settings().now())
+    if path is not None:
+        skipped: list[Any] | None = [] if skip_invalid else None
+        batch = load_history(path, ColumnMapping(), clock_from_settings(), skipped)
+        batch = select(batch, low, high, _names(venues), _names(symbols))
+        if skipped:
+            console.print(f"[yellow]skipped {len(skipped)} bad rows[/yellow]: {skipped[0]}")
+    else:
+        from db.engine import get_engine
+
+        batch = load_stored(get_engine(), low, high, _names(venues), _names(symbols))
+    if len(batch) == 0:
+        raise fail("no realised funding history to screen (import some, or check the filters)", 1)
+    results = screen(batch, params)
+    seconds = time.perf_counter() - started
+    table = Table(
+        title=f"Spread persistence: threshold {params.threshold_hourly * 8760 * 100:.2f}% APR "
+        f"({fees_bps:g} bps round trip over {horizon_days:g} d, min {min_apr:g}% APR)",
+        title_justify="left",
+    )
+    for column in (
+        "symbol",
+        "long",
+        "short",
+        "hours",
+        "share above",
+        "runs",
+        "median run h",
+        "longest run h",
+        "longest d",
+        "mean APR above",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("symbol", "long", "short") else "right"
+        )
+    for r in results[:limit]:
+        table.add_row(
+            r.symbol,
+            str(r.long),
+            str(r.short),
+            f"{r.hours:,}",
+            f"{r.share * 100:.1f}%",
+            f"{r.runs:,}",
+            f"{r.median_run_hours:g}",
+            f"{r.longest_run_hours:,}",
+            f"{r.longest_run_hours / 24:.1f}",
+            f"{r.mean_apr_above * 100:.1f}%",
+        )
+    console.print(table)
+    console.print(
+        f"{len(results)} pairs from {len(batch):,} settlements screened in {seconds:.2f} s",
+        highlight=False,
+    )

@@ -46,6 +46,20 @@ _SERIES = text(
     """
 )
 
+_SETTLEMENTS = text(
+    """
+    SELECT venue, symbol, margin_asset,
+           CAST(extract(epoch FROM observed_at) * 1000000 AS bigint),
+           CAST(rate AS float8), CAST(interval_hours AS float8), CAST(mark_price AS float8)
+    FROM funding_rates
+    WHERE kind = 'realised'
+      AND (CAST(:venues AS varchar[]) IS NULL OR venue = ANY(CAST(:venues AS varchar[])))
+      AND (CAST(:symbols AS varchar[]) IS NULL OR symbol = ANY(CAST(:symbols AS varchar[])))
+      AND observed_at >= :since AND observed_at <= :until
+    ORDER BY venue, symbol, margin_asset, observed_at
+    """
+)
+
 _DIFFERENT = text(
     """
     SELECT n.venue, n.symbol, n.margin_asset, n.observed_at, f.rate, n.rate,
@@ -126,6 +140,23 @@ class FundingHistoryRepository:
             )
             for v, s, m, first, last, count, expected, gaps, changes, intervals in rows
         ]
+
+    def settlement_columns(
+        self,
+        since: datetime,
+        until: datetime,
+        venues: Sequence[str] | None = None,
+        symbols: Sequence[str] | None = None,
+    ) -> list[tuple[str, str, str, int, float, float, float | None]]:
+        """Realised settlements paid in [since, until] as plain tuples (venue, symbol,
+        margin, µs since epoch, rate, interval, mark) in float, for array screening."""
+        params = {
+            "since": since,
+            "until": until,
+            "venues": list(venues) if venues is not None else None,
+            "symbols": list(symbols) if symbols is not None else None,
+        }
+        return [tuple(row) for row in self._session.execute(_SETTLEMENTS, params)]  # type: ignore[misc]
 
     def differences(self, rates: Sequence[FundingRate]) -> list[StoredDifference]:
         """The first few `rates` already stored with a different rate or interval."""

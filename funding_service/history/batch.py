@@ -104,6 +104,50 @@ class SettlementBatch:
             tuple(f for b in batches for f in b.files),
         )
 
+    @classmethod
+    def from_rows(
+        cls, rows: Sequence[tuple[str, str, str, int, float, float, float | None]], label: str
+    ) -> SettlementBatch:
+        """A batch of stored settlements (venue, symbol, margin, µs, rate, interval, mark)."""
+        if not rows:
+            return cls.empty()
+        venue, symbol, margin, micros, rate, hours, mark = zip(*rows, strict=True)
+        return cls(
+            np.array(venue, dtype=object),
+            np.array(symbol, dtype=object),
+            np.array(margin, dtype=object),
+            np.array(micros, dtype=np.int64),
+            np.array(rate, dtype=np.float64),
+            np.array(hours, dtype=np.float64),
+            np.array([np.nan if m is None else m for m in mark], dtype=np.float64),
+            None,
+            None,
+            np.zeros(len(rows), np.int64),
+            np.arange(len(rows), dtype=np.int64),
+            ((label, False),),
+        )
+
+    def subset(self, keep: np.ndarray) -> SettlementBatch:
+        """The rows where `keep` is true."""
+
+        def part(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[keep]
+
+        return SettlementBatch(
+            self.venue[keep],
+            self.symbol[keep],
+            self.margin_asset[keep],
+            self.settled_us[keep],
+            self.rate[keep],
+            self.interval_hours[keep],
+            self.mark_price[keep],
+            part(self.rate_text),
+            part(self.mark_text),
+            self.origin_file[keep],
+            self.origin_index[keep],
+            self.files,
+        )
+
     def where(self, i: int) -> str:
         """Row `i`'s place in its file, as an error names it."""
         path, is_csv = self.files[int(self.origin_file[i])]

@@ -9,6 +9,7 @@ interval is an error naming it, and nothing is imported.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +96,19 @@ def import_history(
     batch = load_history(path, mapping, clock, skipped)
     report = store_settlements(batch, engine)
     return ImportReport(report.rows, report.new, report.series, skipped or [])
+
+
+def load_stored(
+    engine: Engine | None,
+    since: datetime,
+    until: datetime,
+    venues: Sequence[str] | None = None,
+    symbols: Sequence[str] | None = None,
+) -> SettlementBatch:
+    """The stored realised settlements paid in [since, until], as a batch (for screening)."""
+    with unit_of_work(engine) as session:
+        rows = FundingHistoryRepository(session).settlement_columns(since, until, venues, symbols)
+    return SettlementBatch.from_rows(rows, "funding_rates")
 
 
 def _where(batch: SettlementBatch, series: SeriesKey, at: datetime) -> str:
