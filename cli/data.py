@@ -130,6 +130,52 @@ def import_command(
     )
 
 
+@app.command("fetch")
+@one_line_errors
+@_history_errors
+def fetch_command(
+    venue: str = typer.Option(..., "--venue", help="The venue's ccxt id, e.g. binance."),
+    symbol: str = typer.Option(
+        ..., "--symbol", help="BTC-USDT-PERP, a ccxt symbol (BTC/USDT:USDT) or a base (BTC)."
+    ),
+    since: datetime = typer.Option(..., "--since", help="UTC date, e.g. 2025-09-01."),
+    until: datetime | None = typer.Option(None, "--until", help="UTC date; default now."),
+) -> None:
+    """Fetch realised settlements through ccxt (paged) and store them like an import."""
+    from core.clock import clock_from_settings
+    from db.engine import get_engine
+    from exchanges.base import TransientExchangeError
+    from exchanges.ccxt_venues import make_ccxt_exchange
+    from funding_service.history.fetch import fetch_settlements
+    from funding_service.history.importer import store_settlements
+    from funding_service.history.window import utc_bounds
+
+    clock = clock_from_settings()
+    low, high = utc_bounds(since, until, clock.now())
+    try:
+        exchange = make_ccxt_exchange(venue)
+    except AttributeError:
+        raise fail(f"--venue {venue!r}: not a ccxt exchange id", EXIT_BAD_INPUT) from None
+    try:
+        batch = fetch_settlements(exchange, venue, symbol, low, high, clock)
+    except TransientExchangeError as exc:
+        raise fail(f"cannot reach {venue} (is there network access?): {exc}", 1) from None
+    if len(batch) == 0:
+        raise fail(
+            f"{venue} returned no {symbol} settlements between {low:%Y-%m-%d} and "
+            f"{high:%Y-%m-%d %H:%M}",
+            1,
+        )
+    report = store_settlements(batch, get_engine())
+    lengths = [s.length for s in report.series]
+    extra = {
+        "fetched": [f"{s.in_file:,}" for s in report.series],
+        "new": [f"{s.new:,}" for s in report.series],
+    }
+    console.print(_series_table(f"Fetched {venue} {symbol}", lengths, extra))
+    console.print(f"{report.rows:,} settlements fetched, {report.new:,} new", highlight=False)
+
+
 @app.command("list")
 @one_line_errors
 def list_command(
