@@ -1,10 +1,13 @@
 """Fetch realised funding history from a venue through ccxt's `fetch_funding_rate_history`.
 
-Paged: each request asks for settlements from a cursor (`since`, with `limit` and the
-`until` the venue may honour); the cursor moves one millisecond past the newest settlement
-received, and paging stops at `until`, at an empty page or at a page that brings nothing
-new. Pages that overlap (venues often repeat the boundary settlement) are de-duplicated by
-settlement time; nothing after `until` or before `since` is kept.
+Paged over the window [since, until]: each request sends `since`, `limit` and `until`
+(ccxt passes on what the venue takes). Most venues answer from `since` forward: the window's
+start then moves one millisecond past the newest settlement received. Some answer with the
+newest end of the window instead (a full page reaching `until` but not `since`, as dYdX's
+indexer does): the window's end then moves before the oldest received. Paging stops when the
+window is empty or a page brings nothing new. Pages that overlap (venues often repeat the
+boundary settlement) are de-duplicated by settlement time; nothing outside the window is
+kept.
 
 ccxt's history carries the rate and the settlement time but no interval: the interval of
 each settlement is measured from the one before it (the first from the one after it), which
@@ -80,32 +83,33 @@ def fetch_settlements(
         )
     market = resolve_market(exchange, venue, symbol, clock)
     ccxt_symbol = str(market["symbol"])
-    since_ms, until_ms = to_micros(since) // 1000, to_micros(until) // 1000
+    low, high = to_micros(since) // 1000, to_micros(until) // 1000
     found: dict[int, float] = {}
-    cursor = since_ms
     for _ in range(MAX_PAGES):
         page = _read(
             venue,
             "fetch_funding_rate_history",
-            lambda c=cursor: exchange.fetch_funding_rate_history(
-                ccxt_symbol, since=c, limit=page_limit, params={"until": until_ms}
+            lambda lo=low, hi=high: exchange.fetch_funding_rate_history(
+                ccxt_symbol, since=lo, limit=page_limit, params={"until": hi}
             ),
             clock,
         )
+        times = [int(e["timestamp"]) for e in page if isinstance(e.get("timestamp"), int | float)]
         fresh = 0
-        newest = cursor - 1
         for entry in page:
-            at, rate = entry.get("timestamp"), entry.get("fundingRate")
-            if not isinstance(at, int | float):
-                continue  # refused below: a settlement without a time cannot be placed
-            at = int(at)
-            newest = max(newest, at)
-            if since_ms <= at <= until_ms and at not in found:
-                found[at] = rate
+            at = entry.get("timestamp")
+            if isinstance(at, int | float) and low <= int(at) <= high and int(at) not in found:
+                found[int(at)] = entry.get("fundingRate")
                 fresh += 1
-        if not page or fresh == 0 or newest >= until_ms:
+        if fresh == 0:
             break
-        cursor = newest + 1
+        oldest, newest = min(times), max(times)
+        if len(page) >= page_limit and newest >= high and oldest > low:
+            high = oldest - 1  # the venue answered with the newest end: page backwards
+        else:
+            low = newest + 1
+        if low > high:
+            break
     else:
         raise TransientExchangeError(
             venue, f"funding history of {ccxt_symbol}: over {MAX_PAGES} pages"
@@ -128,6 +132,10 @@ def _validated(
             1,
         )
     gaps = np.diff(times) / MS_PER_HOUR
+    # Settlement stamps carry milliseconds of jitter (08:00:00.004): a gap within a minute
+    # of whole hours is that many hours; any other gap is left as it is, and refused.
+    whole = np.rint(gaps)
+    gaps = np.where(np.abs(gaps - whole) < 1 / 60, whole, gaps)
     hours = np.concatenate([[gaps[0]], gaps])
     table = pa.table(
         {
