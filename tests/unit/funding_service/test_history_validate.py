@@ -163,7 +163,7 @@ def test_a_column_mapping_from_the_command_line_or_yaml(tmp_path):
 
 
 def test_mapping_mistakes_are_named(tmp_path):
-    with pytest.raises(ConfigError, match="unknown field.*price"):
+    with pytest.raises(ConfigError, match=r"unknown field.*price"):
         parse_map_option("price=mark")
     with pytest.raises(ConfigError, match="--map: 'time' is not field=column"):
         parse_map_option("time")
