@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from funding_service.history.batch import US_PER_HOUR, SettlementBatch
 
@@ -91,11 +93,7 @@ def hourly_grid(batch: SettlementBatch) -> HourlyGrid:
     """Each settlement on the hours it is the latest known rate (see the module doc)."""
     if len(batch) == 0:
         return HourlyGrid([], 0, np.zeros((0, 0)))
-    keys = np.char.add(
-        np.char.add(batch.symbol.astype(str), "|"),
-        np.char.add(np.char.add(batch.venue.astype(str), "|"), batch.margin_asset.astype(str)),
-    )
-    names, inst = np.unique(keys, return_inverse=True)
+    inst, instruments = _instrument_codes(batch)
     known = -((STAMP_TOLERANCE_US - batch.settled_us) // US_PER_HOUR)  # ceil(ts - tol)
     start = int(known.min())
     order = np.lexsort((known, inst))
@@ -112,10 +110,29 @@ def hourly_grid(batch: SettlementBatch) -> HourlyGrid:
     first_cell = inst * hours + (known - start)
     offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
     cells = np.repeat(first_cell, lengths) + (np.arange(total) - offsets)
-    grid = np.full((len(names), hours), np.nan)
+    grid = np.full((len(instruments), hours), np.nan)
     grid.flat[cells] = np.repeat(hourly, lengths)
-    instruments = [tuple(str(name).split("|")) for name in names]
-    return HourlyGrid(instruments, start, grid)  # type: ignore[arg-type]
+    return HourlyGrid(instruments, start, grid)
+
+
+def _instrument_codes(batch: SettlementBatch) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """Per row, the index of its (symbol, venue, margin) in the sorted list of them."""
+    codes, names = [], []
+    for column in (batch.symbol, batch.venue, batch.margin_asset):
+        encoded = pc.dictionary_encode(pa.array(column, pa.string()))
+        codes.append(encoded.indices.to_numpy().astype(np.int64))
+        names.append(encoded.dictionary.to_pylist())
+    combined = (codes[0] * len(names[1]) + codes[1]) * len(names[2]) + codes[2]
+    present, inst = np.unique(combined, return_inverse=True)
+    instruments = []
+    for code in present:
+        rest, margin = divmod(int(code), len(names[2]))
+        symbol, venue = divmod(rest, len(names[1]))
+        instruments.append((names[0][symbol], names[1][venue], names[2][margin]))
+    order = sorted(range(len(instruments)), key=instruments.__getitem__)
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inst], [instruments[k] for k in order]
 
 
 def screen(batch: SettlementBatch, params: ScreenParams) -> list[PairScreen]:
