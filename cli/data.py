@@ -62,11 +62,10 @@ def _series_table(
 ) -> Table:
     table = Table(title=title, title_justify="left")
     columns = ["venue", "symbol", "margin", *(extra or {}), "rows", "first", "last"]
-    columns += ["days", "expected", "missing", "gaps", "intervals h"]
+    columns += ["expected", "missing", "gaps", "interval h"]
     for column in columns:
         table.add_column(column, justify="left" if column in columns[:3] else "right")
     for k, s in enumerate(lengths):
-        days = (s.last - s.first).total_seconds() / 86_400
         table.add_row(
             s.series.venue,
             s.series.symbol,
@@ -75,7 +74,6 @@ def _series_table(
             f"{s.rows:,}",
             _time(s.first),
             _time(s.last),
-            f"{days:.1f}",
             f"{s.expected:,}",
             f"{s.missing:,}",
             str(s.gaps),
