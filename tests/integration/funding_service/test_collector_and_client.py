@@ -114,3 +114,16 @@ def test_client_ranks_latest_rates_and_reports_stale_ones(clean_db):
     history = client.divergence_history("BTC", "hyperliquid", "paradex", T0, now)
     assert [p.divergence_hourly for p in history] == [D("0.00007")]
     assert len(client.latest_rates(now)) == 3
+
+
+def test_an_adapter_returning_settlements_instead_of_quotes_is_a_failure(clean_db):
+    from dataclasses import replace
+
+    settled = replace(fr("aster", "BTC", "0.0001", 8, T0), kind=FundingKind.REALISED)
+    clients = {
+        "aster": RecordedVenue("aster", [settled]),
+        "lighter": RecordedVenue("lighter", [fr("lighter", "SOL", "0.00002", 1, T0)]),
+    }
+    report = FundingCollector(clients, ManualClock(T0), clean_db).collect()
+    assert report.stored == {"lighter": 1}
+    assert report.failures["aster"] == "adapter returned realised rates, not quotes"
