@@ -23,19 +23,26 @@ app = typer.Typer(
 )
 
 
-def _history_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A bad file, row or mapping is bad input (exit 2), reported in one line."""
+def _bad_input(outcome: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A bad file, row or mapping is bad input (exit 2), reported in one line ending with
+    `outcome` (what did not happen because of it)."""
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from funding_service.history.errors import HISTORY_INPUT_ERRORS
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from funding_service.history.errors import HISTORY_INPUT_ERRORS
 
-        try:
-            return func(*args, **kwargs)
-        except HISTORY_INPUT_ERRORS as exc:
-            raise fail(f"{exc}; nothing was imported", EXIT_BAD_INPUT) from None
+            try:
+                return func(*args, **kwargs)
+            except HISTORY_INPUT_ERRORS as exc:
+                raise fail(f"{exc}{outcome}", EXIT_BAD_INPUT) from None
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+_NOTHING_IMPORTED = "; nothing was imported"
 
 
 def _mapping(
@@ -84,7 +91,7 @@ def _series_table(
 
 @app.command("import")
 @one_line_errors
-@_history_errors
+@_bad_input(_NOTHING_IMPORTED)
 def import_command(
     path: Path = typer.Argument(..., help="Parquet (file or venue=<name>/ folders) or CSV."),
     map_option: str | None = typer.Option(
@@ -130,7 +137,7 @@ def import_command(
 
 @app.command("fetch")
 @one_line_errors
-@_history_errors
+@_bad_input(_NOTHING_IMPORTED)
 def fetch_command(
     venue: str = typer.Option(..., "--venue", help="The venue's ccxt id, e.g. binance."),
     symbol: str = typer.Option(
@@ -198,7 +205,7 @@ def list_command(
 
 @app.command("trim")
 @one_line_errors
-@_history_errors
+@_bad_input()
 def trim_command(
     source: Path = typer.Argument(..., help="A dataset in venue=<name>/ folders."),
     destination: Path = typer.Argument(..., help="Where to write the trimmed copy."),
@@ -229,7 +236,7 @@ def _names(text: str | None) -> list[str] | None:
 
 @app.command("screen")
 @one_line_errors
-@_history_errors
+@_bad_input()
 def screen_command(
     path: Path | None = typer.Option(
         None, "--path", help="Screen files (as `data import` reads them) instead of the store."

@@ -29,7 +29,11 @@ import pyarrow as pa
 
 from core.clock import Clock
 from core.errors import ConfigError
-from exchanges.base import CapabilityNotSupportedError, TransientExchangeError
+from exchanges.base import (
+    CapabilityNotSupportedError,
+    MalformedResponseError,
+    TransientExchangeError,
+)
 from exchanges.ccxt_parsing import translate_error
 from exchanges.ccxt_venues import select_perpetuals
 from funding_service.history.batch import SettlementBatch, to_micros
@@ -94,12 +98,15 @@ def fetch_settlements(
             ),
             clock,
         )
-        times = [int(e["timestamp"]) for e in page if isinstance(e.get("timestamp"), int | float)]
+        if any(not isinstance(e.get("timestamp"), int | float) for e in page):
+            raise MalformedResponseError(
+                venue, f"fetch_funding_rate_history {ccxt_symbol}: a settlement has no timestamp"
+            )
+        times = [int(e["timestamp"]) for e in page]
         fresh = 0
-        for entry in page:
-            at = entry.get("timestamp")
-            if isinstance(at, int | float) and low <= int(at) <= high and int(at) not in found:
-                found[int(at)] = entry.get("fundingRate")
+        for entry, at in zip(page, times, strict=True):
+            if low <= at <= high and at not in found:
+                found[at] = entry.get("fundingRate")
                 fresh += 1
         if fresh == 0:
             break

@@ -118,3 +118,19 @@ def test_a_venue_without_funding_history_is_refused():
         fetch_settlements(
             exchange, "paradex", "BTC", datetime(2026, 1, 1, tzinfo=UTC), NOW, ManualClock(NOW)
         )
+
+
+def test_a_settlement_without_a_time_is_a_malformed_answer():
+    from exchanges.base import MalformedResponseError
+
+    page = {
+        "request": {"path": "/fapi/v3/fundingRate"},
+        "response": [{"symbol": "BTCUSDT", "fundingRate": "0.0001"}],
+    }
+    exchange, _ = recorded("aster", [page])
+    with pytest.raises(
+        MalformedResponseError, match=r"aster: .*BTC/USDT:USDT: a settlement has no"
+    ):
+        fetch_settlements(
+            exchange, "aster", "BTC", datetime(2026, 1, 1, tzinfo=UTC), NOW, ManualClock(NOW)
+        )
