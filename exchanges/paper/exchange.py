@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, ensure_utc
 from core.enums import OrderSide
-from core.market import FundingRate, Instrument, TopOfBook
+from core.market import FundingKind, FundingRate, Instrument, TopOfBook
 from db.models.paper import PaperAccount, PaperOrder, PaperPosition, TransferDirection
 from exchanges.base import (
     Balance,
@@ -173,6 +173,8 @@ class PaperExchange:
                 next_funding_time=next_funding_time(now, tick.interval_hours),
                 mark_price=tick.mark_price,
                 timestamp=tick.ts,
+                margin_asset=transfers.COLLATERAL_ASSET,
+                kind=FundingKind.PREDICTED,
             )
             for tick in (ticks[s] for s in wanted if s in ticks)
         ]
