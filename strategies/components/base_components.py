@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from core.clock import Clock
-from core.enums import ACTIVE_POSITION_STATUSES, PositionStatus
+from core.enums import ACTIVE_POSITION_STATUSES, PositionOperation, PositionStatus
 from core.errors import ConfigError, PerpbotError
 from exchanges.base import ExchangeClient
 
@@ -143,6 +143,7 @@ class PositionUpdate:
     fees_usd: Decimal | None = None
     unrealized_pnl_usd: Decimal | None = None
     last_monitored_at: datetime | None = None
+    close_failed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,11 @@ class PositionRecord:
     unrealized_pnl_usd: Decimal
     status: PositionStatus
     close_reason: str | None
+    # What an unfinished position is in the middle of, and why that operation was started
+    # (set by the status changes, see `mark_status`); None once it is OPEN or finished.
+    operation: PositionOperation | None
+    operation_reason: str | None
+    close_failed_at: datetime | None  # when a close last failed and the legs were rehedged
     opened_at: datetime | None
     closed_at: datetime | None
     last_monitored_at: datetime | None
@@ -228,8 +234,15 @@ class PositionManager(Protocol):
         status: PositionStatus,
         reason: str | None = None,
         expected_version: int | None = None,
+        operation: PositionOperation | None = None,
     ) -> PositionRecord:
-        """Move to `status` (not CLOSED: use `close`). Repeating the current status is a no-op."""
+        """Move to `status` (not CLOSED: use `close`). Repeating the current status is a no-op.
+
+        The record's `operation` follows: CLOSING is the CLOSE operation (with `reason`);
+        NEEDS_RECONCILE records `operation` (default: the one in progress, else RECONCILE)
+        with `reason` — except that a close in doubt keeps the reason it was started for;
+        OPEN, CLOSED and FAILED clear it.
+        """
         ...
 
     def close(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from core.enums import OrderSide, PositionStatus
+from core.enums import OrderSide, PositionOperation, PositionStatus
 from exchanges.base import HOURS_PER_YEAR
 from funding_service.opportunities import Opportunity
 
@@ -159,7 +159,7 @@ class ExecutionReport:
     """What a hedged operation (open, close, reduce, reconcile) left behind."""
 
     position_id: uuid.UUID
-    operation: str
+    operation: PositionOperation
     status: PositionStatus
     detail: str
     long_qty: Decimal = Decimal(0)

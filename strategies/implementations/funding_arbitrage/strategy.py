@@ -104,6 +104,7 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             lambda p: self.tracker.sync_funding(p)[0],
             self._position_event,
             config.execution,
+            self.clock,
         )
         self.recovery = PositionRecovery(
             self.execution, self.trader, self.position_manager, self.clock, config.execution
@@ -293,17 +294,15 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
         self, position: PositionRecord, decision: RebalanceDecision, now: datetime
     ) -> str | None:
         """Why a trading decision waits after this position's last failed close, or None."""
-        if decision.action not in TRADING_ACTIONS:
+        failed_at = position.close_failed_at
+        if decision.action not in TRADING_ACTIONS or failed_at is None:
             return None
         wait = timedelta(seconds=self.config.execution.close_retry_seconds)
-        for event in reversed(self.position_manager.history(position.id)):
-            if event.kind == "position.close_failed":
-                if now - event.occurred_at < wait:
-                    return (
-                        f"waiting: the close failed at {event.occurred_at.isoformat()}; "
-                        f"execution.close_retry_seconds is {wait.total_seconds():.0f}"
-                    )
-                return None
+        if now - failed_at < wait:
+            return (
+                f"waiting: the close failed at {failed_at.isoformat()}; "
+                f"execution.close_retry_seconds is {wait.total_seconds():.0f}"
+            )
         return None
 
     def _close(self, position_id: uuid.UUID, reason: str) -> list[object]:

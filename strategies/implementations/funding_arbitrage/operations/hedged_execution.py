@@ -28,7 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TypeVar
 
-from core.enums import OrderType, PositionStatus
+from core.clock import Clock
+from core.enums import OrderType, PositionOperation, PositionStatus
 from core.money import quantize_down
 from exchanges.base import ExchangeError
 from strategies.components.base_components import (
@@ -72,7 +73,9 @@ class HedgedExecution:
         sync_funding: FundingSync,
         record_event: EventRecorder,
         execution: ExecutionConfig,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._trader = trader
         self._positions = positions
         self._sync_funding = sync_funding
@@ -122,17 +125,19 @@ class HedgedExecution:
         unknown = [r for r in records if is_unresolved(r)]
         if unknown:
             names = ", ".join(f"{r.client_order_id} ({r.status})" for r in unknown)
-            return self.needs_reconcile(position, "open", f"outcome unknown: {names}", orders)
+            return self.needs_reconcile(
+                position, PositionOperation.OPEN, f"outcome unknown: {names}", orders
+            )
         sent = {r.intent.venue for r in records}
         missing = [f"no {s.leg.label} order was sent" for s in legs.values() if s.venue not in sent]
         why = "; ".join([*missing, describe_failures(records)]).strip("; ")
-        return self.equalize(position, legs, "open", why, orders)
+        return self.equalize(position, legs, PositionOperation.OPEN, why, orders)
 
     def equalize(
         self,
         position: PositionRecord,
         legs: Legs,
-        operation: str,
+        operation: PositionOperation,
         why_unequal: str,
         orders: tuple[str, ...] = (),
     ) -> ExecutionReport:
@@ -169,9 +174,10 @@ class HedgedExecution:
         position: PositionRecord,
         legs: Legs,
         results: Mapping[Leg, LegResult],
-        operation: str,
+        operation: PositionOperation,
         orders: tuple[str, ...],
         notes: str,
+        close_failed: bool = False,
     ) -> ExecutionReport:
         records = self._trader.records(position.id)
         qty = min(results[Leg.LONG].held, results[Leg.SHORT].held)
@@ -188,6 +194,7 @@ class HedgedExecution:
                 long_entry_price=long_price,
                 short_entry_price=short_price,
                 fees_usd=total_fees(records),
+                close_failed_at=self._clock.now() if close_failed else None,
             ),
         )
         position = self._positions.mark_status(position.id, PositionStatus.OPEN, notes or None)
@@ -209,7 +216,7 @@ class HedgedExecution:
         )
         orders = tuple(o for r in results.values() for o in r.orders)
         if all(r.ok and r.held < legs[r.leg].min_qty for r in results.values()):
-            return self._finish_flat(position, legs, "close", reason, orders)
+            return self._finish_flat(position, legs, PositionOperation.CLOSE, reason, orders)
         if not any(r.unknown for r in results.values()) and self._unequal(results, legs):
             # One leg closed, the other could not be: a naked leg is worse than a failed
             # close, so the closed side is bought back to the size the other still holds.
@@ -224,10 +231,12 @@ class HedgedExecution:
             orders += tuple(o for r in results.values() for o in r.orders)
         if any(r.unknown for r in results.values()) or self._unequal(results, legs):
             detail = f"close incomplete: {self._leg_details(results.values())}"
-            return self.needs_reconcile(position, "close", detail, orders)
+            return self.needs_reconcile(position, PositionOperation.CLOSE, detail, orders)
         detail = f"close failed, legs still hedged: {self._leg_details(results.values())}"
         self._event("position.close_failed", position.id, {"reason": reason, "detail": detail})
-        return self._mark_open(position, legs, results, "close", orders, detail)
+        return self._mark_open(
+            position, legs, results, PositionOperation.CLOSE, orders, detail, close_failed=True
+        )
 
     @staticmethod
     def _unequal(results: Mapping[Leg, LegResult], legs: Legs) -> bool:
@@ -247,7 +256,9 @@ class HedgedExecution:
             return self.close(position, legs, f"{reason} (reduce leaves less than the minimum)")
         if held - target < minimum:
             detail = f"reduce by {fraction} of {held} is below the minimum order size {minimum}"
-            return ExecutionReport(position.id, "reduce", position.status, detail, held, held)
+            return ExecutionReport(
+                position.id, PositionOperation.REDUCE, position.status, detail, held, held
+            )
         deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
         results = self._both(
             legs,
@@ -258,7 +269,7 @@ class HedgedExecution:
             r.held != target for r in results.values()
         ):
             detail = f"reduce incomplete: {self._leg_details(results.values())}"
-            return self.needs_reconcile(position, "reduce", detail, orders)
+            return self.needs_reconcile(position, PositionOperation.REDUCE, detail, orders)
         records = self._trader.records(position.id)
         ratio = target / held
         position = self._positions.update(
@@ -273,7 +284,7 @@ class HedgedExecution:
         self._event("position.reduced", position.id, {"reason": reason, "qty": target})
         detail = f"reduced from {held} to {target}: {reason}"
         return ExecutionReport(
-            position.id, "reduce", position.status, detail, target, target, orders
+            position.id, PositionOperation.REDUCE, position.status, detail, target, target, orders
         )
 
     # ---------------------------------------------------------------- endings
@@ -282,7 +293,7 @@ class HedgedExecution:
         self,
         position: PositionRecord,
         legs: Legs,
-        operation: str,
+        operation: PositionOperation,
         reason: str,
         orders: tuple[str, ...],
     ) -> ExecutionReport:
@@ -324,13 +335,20 @@ class HedgedExecution:
         return ExecutionReport(position.id, operation, position.status, reason, orders=orders)
 
     def needs_reconcile(
-        self, position: PositionRecord, operation: str, detail: str, orders: tuple[str, ...]
+        self,
+        position: PositionRecord,
+        operation: PositionOperation,
+        detail: str,
+        orders: tuple[str, ...],
     ) -> ExecutionReport:
         logger.warning(
             "position %s needs reconciliation after %s: %s", position.id, operation, detail
         )
         position = self._positions.mark_status(
-            position.id, PositionStatus.NEEDS_RECONCILE, f"{operation}: {detail}"
+            position.id,
+            PositionStatus.NEEDS_RECONCILE,
+            f"{operation}: {detail}",
+            operation=operation,
         )
         return ExecutionReport(position.id, operation, position.status, detail, orders=orders)
 

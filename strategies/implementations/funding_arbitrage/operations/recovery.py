@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.clock import Clock
-from core.enums import PositionStatus
+from core.enums import PositionOperation, PositionStatus
 from strategies.components.base_components import OrderRecord, PositionManager, PositionRecord
 from strategies.implementations.funding_arbitrage.config import ExecutionConfig
 from strategies.implementations.funding_arbitrage.models import ExecutionReport, Leg
@@ -54,14 +54,16 @@ class PositionRecovery:
         if position.status is PositionStatus.OPENING:
             return self._resume_open(position, legs)
         if position.status is PositionStatus.CLOSING:
-            return self._execution.close(position, legs, self._last_reason(position, "closing"))
+            return self._execution.close(position, legs, _operation_reason(position))
         if position.status is PositionStatus.OPEN:
             position = self._positions.mark_status(
                 position.id, PositionStatus.NEEDS_RECONCILE, f"monitor: {why}"
             )
         if position.status is PositionStatus.NEEDS_RECONCILE:
             return self._reconcile(position, legs)
-        return ExecutionReport(position.id, "reconcile", position.status, "nothing to do")
+        return ExecutionReport(
+            position.id, PositionOperation.RECONCILE, position.status, "nothing to do"
+        )
 
     # ---------------------------------------------------------------- opening
 
@@ -76,7 +78,9 @@ class PositionRecovery:
             position = self._positions.mark_status(
                 position.id, PositionStatus.FAILED, "stopped before any order was sent"
             )
-            return ExecutionReport(position.id, "reconcile", position.status, "no order was sent")
+            return ExecutionReport(
+                position.id, PositionOperation.RECONCILE, position.status, "no order was sent"
+            )
         age = self._clock.now() - position.created_at
         fresh = age <= timedelta(seconds=self._config.max_leg_skew_seconds)
         if fresh:
@@ -105,24 +109,16 @@ class PositionRecovery:
                 doubtful.append(f"{record.client_order_id} ({record.status})")
         if doubtful:
             detail = f"still unknown: {', '.join(doubtful)}"
-            return ExecutionReport(position.id, "reconcile", position.status, detail)
-        if self._was_closing(position):
-            return self._execution.close(position, legs, self._last_reason(position, "closing"))
+            return ExecutionReport(
+                position.id, PositionOperation.RECONCILE, position.status, detail
+            )
+        if position.operation is PositionOperation.CLOSE:
+            return self._execution.close(position, legs, _operation_reason(position))
         return self._execution.equalize(
-            position, legs, "reconcile", self._last_reason(position, "needs_reconcile")
+            position, legs, PositionOperation.RECONCILE, _operation_reason(position)
         )
 
-    def _was_closing(self, position: PositionRecord) -> bool:
-        for event in reversed(self._positions.history(position.id)):
-            if event.payload.get("to") == PositionStatus.NEEDS_RECONCILE.value:
-                reason = str(event.payload.get("reason") or "")
-                came_from = event.payload.get("from")
-                return came_from == PositionStatus.CLOSING.value or reason.startswith("close:")
-        return False
 
-    def _last_reason(self, position: PositionRecord, status: str) -> str:
-        """The reason given when the position last entered `status` (from its history)."""
-        for event in reversed(self._positions.history(position.id)):
-            if event.payload.get("to") == status and event.payload.get("reason"):
-                return str(event.payload["reason"])
-        return f"resumed from {position.status}"
+def _operation_reason(position: PositionRecord) -> str:
+    """Why the interrupted operation was started (a close carries on with its reason)."""
+    return position.operation_reason or f"resumed from {position.status}"
