@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -26,12 +27,9 @@ from exchanges.base import ExchangeClient
 from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulStrategy
-from strategies.factory import (
-    build_strategy,
-    default_registry,
-    load_strategy_config,
-    postgres_components,
-)
+from strategies.components.kits import PostgresKit
+from strategies.components.transfer_port import TransferRequester, TransfersUnavailable
+from strategies.factory import build_strategy, default_registry, load_strategy_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,27 +122,26 @@ class Runtime:
             engine=self.engine,
         )
 
-    def build(self, name: str) -> BaseStrategy:  # type: ignore[type-arg]
+    def build(self, name: str) -> BaseStrategy[Any]:
         """A fresh strategy instance with its components, ready for one task."""
         config = self.config(name)
         exchanges = {va.venue: self.exchange(va.venue, va.account) for va in venue_accounts(config)}
-        # Only stateful strategies move money between venues; the grid must not depend on
-        # the transfers configuration being valid.
-        transfers = self.transfer_manager if self.is_stateful(name) else None
-        components = postgres_components(
-            self.engine, self.clock, exchanges, transfer_manager=transfers
+        # The kit builds the transfer manager only if the strategy asks for it: the grid must
+        # not depend on the transfers configuration being valid.
+        kit = PostgresKit(
+            self.engine, self.clock, exchanges, transfers=lambda: self.transfer_manager
         )
-        return build_strategy(config, components)
+        return build_strategy(config, kit)
 
     @cached_property
-    def transfer_manager(self) -> object | None:
-        """The fund-transfer manager, or None where transfers cannot run (live mode: no live
-        wallet or bridge adapters exist, so strategies only record their transfer needs).
+    def transfer_manager(self) -> TransferRequester:
+        """The fund-transfer manager; in live mode one that refuses (no live wallet or
+        bridge adapters exist, so strategies only record their transfer needs).
 
         Built without a step dispatcher: a transfer is stored due now and the beat
         `transfers-sweep` starts it, so strategies never import the task layer."""
         if self.settings.is_live:
-            return None
+            return TransfersUnavailable("live mode has no wallet or bridge adapters")
         from strategies.components.transfers import build_transfer_manager
 
         return build_transfer_manager(engine=self.engine, clock=self.clock, settings=self.settings)

@@ -1,8 +1,9 @@
 """Component interfaces that strategies depend on, and the domain types they exchange.
 
-Implementations (`strategies/implementations/**`) import only this module (plus the two
-category modules): the PostgreSQL and in-memory backends beside it are adapters that the
-factory injects. Nothing here imports SQLAlchemy, Celery or a venue library.
+Implementations (`strategies/implementations/**`) import this module and the other pure
+ones beside it (`kit`, `concurrency`, `transfer_port`), plus the two category modules: the
+PostgreSQL and in-memory backends are adapters that the kits (`kits.py`) provide. Nothing
+here imports SQLAlchemy, Celery or a venue library.
 
 - `PositionManager`: positions as `PositionRecord` values (Decimal money, UTC times).
 - `StateManager`: a strategy's free-form JSON state with optimistic versioning.
@@ -11,23 +12,24 @@ factory injects. Nothing here imports SQLAlchemy, Celery or a venue library.
   order is journaled before it is sent and a retry never places it twice.
 - `FundingRateSource`, `FundingPaymentStore` (defined in `funding_types`): funding rates
   to read, and the funding each position's legs were paid.
-- `StrategyComponents`: the container the factory fills and strategies read.
+- `StrategyAudit`: one strategy's view of the audit trail (by strategy or by position).
+
+The kit every backend comes from is `kit.ComponentKit`; each strategy category and
+implementation declares the typed bundle of components it needs and builds it from a kit.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from core.clock import Clock
 from core.enums import ACTIVE_POSITION_STATUSES, PositionOperation, PositionStatus
 from core.errors import ConfigError, PerpbotError
-from exchanges.base import ExchangeClient
 
 # Re-exported (the `X as X` form) so that implementations need only this module.
 from strategies.components.funding_types import FundingLegSummary as FundingLegSummary
@@ -328,51 +330,27 @@ class EventSink(Protocol):
         ...
 
 
-# ---------------------------------------------------------------- container
+class StrategyAudit:
+    """One strategy's audit trail: what it decided and did, about itself or a position.
 
-COMPONENT_NAMES = (
-    "position_manager",
-    "state_manager",
-    "event_sink",
-    "transfer_manager",
-    "order_executor",
-    "funding_rates",
-    "funding_payments",
-)
-
-
-@dataclass(frozen=True)
-class StrategyComponents:
-    """What the factory injects into a strategy. Strategies never build components.
-
-    `exchanges` maps a venue name (as used in strategy configs) to its client.
-    `transfer_manager` is a reserved slot for the fund-transfer component; its interface is
-    defined with the transfer work, so it is typed loosely here. `order_executor` sends
-    orders through the journal to the clients in `exchanges`. `funding_rates` reads the
-    collected funding rates; `funding_payments` keeps the funding each position's legs were
-    paid (both defined in `funding_types`).
+    Built once per strategy instance and handed to every helper that records something, so
+    no helper passes another a callback to write events with.
     """
 
-    clock: Clock
-    exchanges: Mapping[str, ExchangeClient] = field(default_factory=dict)
-    position_manager: PositionManager | None = None
-    state_manager: StateManager | None = None
-    event_sink: EventSink | None = None
-    transfer_manager: object | None = None
-    order_executor: OrderExecution | None = None
-    funding_rates: FundingRateSource | None = None
-    funding_payments: FundingPaymentStore | None = None
+    def __init__(self, sink: EventSink, strategy_name: str) -> None:
+        self._sink = sink
+        self._strategy = strategy_name
 
-    def __post_init__(self) -> None:
-        # A read-only copy: a strategy cannot swap a venue out from under another one.
-        object.__setattr__(self, "exchanges", MappingProxyType(dict(self.exchanges)))
+    def strategy(self, kind: str, payload: Mapping[str, Any] | None = None) -> None:
+        """An event about the strategy itself (`entity_type` "strategy")."""
+        self._sink.record(kind, "strategy", self._strategy, self._strategy, payload)
 
-    def exchange(self, venue: str) -> ExchangeClient:
-        """The client for `venue`, or `ComponentMissingError` listing the known venues."""
-        try:
-            return self.exchanges[venue]
-        except KeyError:
-            known = ", ".join(sorted(self.exchanges)) or "none"
-            raise ComponentMissingError(
-                f"no exchange client for venue {venue!r} (configured venues: {known})"
-            ) from None
+    def position(
+        self, kind: str, position_id: uuid.UUID, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        """An event about one position (`entity_type` "position", the position id)."""
+        self._sink.record(kind, "position", position_id, self._strategy, payload)
+
+    def recent(self, limit: int = 20) -> list[AuditEvent]:
+        """This strategy's newest events first."""
+        return self._sink.recent(limit, self._strategy)

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, Self
 
 from core.enums import PositionStatus
 from exchanges.base import ExchangeError
@@ -34,8 +34,9 @@ from strategies.components.base_components import (
     PositionNotFoundError,
     PositionRecord,
     PositionUpdate,
-    StrategyComponents,
 )
+from strategies.components.kit import ComponentKit
+from strategies.implementations.funding_arbitrage.components import FundingArbitrageComponents
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.market_data import MarketData
 from strategies.implementations.funding_arbitrage.models import (
@@ -68,25 +69,21 @@ UNFINISHED = (PositionStatus.OPENING, PositionStatus.CLOSING, PositionStatus.NEE
 TRADING_ACTIONS = (RebalanceAction.CLOSE, RebalanceAction.SWITCH, RebalanceAction.REDUCE)
 
 
-class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
+class FundingArbitrageStrategy(
+    StatefulStrategy[FundingArbitrageConfig, FundingArbitrageComponents]
+):
     """Built by the factory from a `funding_arbitrage` config; see the module docstring."""
 
     config_model = FundingArbitrageConfig
-    required_components: ClassVar[frozenset[str]] = frozenset(
-        {
-            "position_manager",
-            "state_manager",
-            "event_sink",
-            "order_executor",
-            "funding_rates",
-            "funding_payments",
-        }
-    )
 
-    def __init__(self, config: FundingArbitrageConfig, components: StrategyComponents) -> None:
+    @classmethod
+    def create(cls, config: FundingArbitrageConfig, kit: ComponentKit) -> Self:
+        return cls(config, FundingArbitrageComponents.from_kit(kit, config))
+
+    def __init__(
+        self, config: FundingArbitrageConfig, components: FundingArbitrageComponents
+    ) -> None:
         super().__init__(config, components)
-        assert components.order_executor is not None
-        assert components.funding_rates is not None and components.funding_payments is not None
         self.market = MarketData(config, self.exchange, components.funding_rates)
         self.tracker = ArbitragePositions(
             self.name,
@@ -95,9 +92,7 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             self.exchange,
             self._position_event,
         )
-        self.trader = LegTrader(
-            self.name, components.order_executor, self.exchange, config.execution
-        )
+        self.trader = LegTrader(self.name, components.orders, self.exchange, config.execution)
         self.execution = HedgedExecution(
             self.trader,
             self.position_manager,
@@ -129,12 +124,9 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
             self.exchange,
             self.update_state,
             self.record_event,
-            requester=components.transfer_manager,  # type: ignore[arg-type]
+            requester=components.transfers,
             strategy_name=self.name,
         )
-
-    def required_venues(self) -> Sequence[str]:
-        return self.config.venue_names
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -330,7 +322,7 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
     def _position_event(
         self, kind: str, position_id: uuid.UUID, payload: Mapping[str, Any]
     ) -> None:
-        self.record_event(kind, payload, entity_type="position", entity_id=position_id)
+        self.audit.position(kind, position_id, payload)
 
 
 def _venues(position: PositionRecord) -> set[str]:

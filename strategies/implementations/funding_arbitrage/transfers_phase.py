@@ -17,39 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from core.errors import PerpbotError
 from core.money import quantize_down
 from exchanges.base import Balance, ExchangeClient, ExchangeError
 from strategies.components.base_components import StateMutation, VersionedState
+from strategies.components.transfer_port import TransferRequester, TransfersUnavailableError
 from strategies.implementations.funding_arbitrage.config import VenueSettings
 from strategies.implementations.funding_arbitrage.margin import transfer_needs
 from strategies.implementations.funding_arbitrage.models import PhaseSkipped, TransferNeed
-from strategies.implementations.funding_arbitrage.operations.transfer_types import (
-    TransferRequestResult,
-)
 
 STATE_KEY = "transfer_requests"
 EventRecorder = Callable[[str, Mapping[str, Any] | None], None]
 # Transfer amounts carry at most 6 decimals (USDC); a need is rounded down to that.
 AMOUNT_STEP = Decimal("0.000001")
-
-
-class TransferRequester(Protocol):
-    """What this phase needs of `FundTransferManager`."""
-
-    def request_transfer(
-        self,
-        from_venue: str,
-        to_venue: str,
-        amount: Decimal,
-        *,
-        from_account: str = "main",
-        to_account: str = "main",
-        reason: str | None = None,
-        strategy_name: str | None = None,
-    ) -> TransferRequestResult: ...
 
 
 class TransferRequests:
@@ -59,8 +41,8 @@ class TransferRequests:
         exchange: Callable[[str], ExchangeClient],
         update_state: Callable[[StateMutation], VersionedState],
         record_event: EventRecorder,
-        requester: TransferRequester | None = None,
-        strategy_name: str | None = None,
+        requester: TransferRequester,
+        strategy_name: str,
     ) -> None:
         self._venues = venues
         self._exchange = exchange
@@ -113,15 +95,17 @@ class TransferRequests:
             )
         for key in resolved:
             self._event("transfer.need_resolved", {"key": key})
-        if self._requester is not None:
-            results += [self._request(need) for need in needs]
+        for need in needs:
+            requested = self._request(need)
+            if requested is not None:
+                results.append(requested)
         return [*results, *needs]
 
-    def _request(self, need: TransferNeed) -> object:
+    def _request(self, need: TransferNeed) -> object | None:
         accounts = {v.name: v.account or "main" for v in self._venues}
         amount = quantize_down(need.amount_usd, AMOUNT_STEP)
         try:
-            result = self._requester.request_transfer(  # type: ignore[union-attr]
+            result = self._requester.request_transfer(
                 need.from_venue,
                 need.to_venue,
                 amount,
@@ -130,6 +114,8 @@ class TransferRequests:
                 reason=need.reason,
                 strategy_name=self._strategy,
             )
+        except TransfersUnavailableError:  # no transfers here: the need stays recorded only
+            return None
         except PerpbotError as exc:  # refused (too small, not allowlisted...): nothing stored
             self._event("transfer.refused", {"key": _key(need), "error": str(exc)})
             return PhaseSkipped("transfers", f"{_key(need)}: {exc}")

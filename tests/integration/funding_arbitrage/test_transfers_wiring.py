@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.enums import TransferStatus
+from strategies.components.kits import PostgresKit
 from strategies.components.transfers import load_transfers_config
-from strategies.factory import build_strategy, load_strategy_config, postgres_components
+from strategies.factory import build_strategy, load_strategy_config
 from tests.integration.transfers.support import figures, inline_manager
 
 from .conftest import D, Market, base_config
@@ -22,10 +23,8 @@ VENUES = [
 def test_a_margin_need_starts_one_transfer_that_delivers_the_money(market: Market):
     two_symbols(market, hyperliquid_deposit=900)
     manager, dispatcher = inline_manager(market.engine, market.clock, load_transfers_config())
-    components = postgres_components(
-        market.engine, market.clock, market.venues, transfer_manager=manager
-    )
-    strategy = build_strategy(load_strategy_config(base_config(venues=VENUES)), components)
+    kit = PostgresKit(market.engine, market.clock, market.venues, transfers=lambda: manager)
+    strategy = build_strategy(load_strategy_config(base_config(venues=VENUES)), kit)
     before = figures(market.engine).total
 
     first = strategy.process_transfers(market.clock.now())

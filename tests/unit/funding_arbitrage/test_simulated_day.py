@@ -19,7 +19,8 @@ from sqlalchemy import Engine, text
 from core.clock import ManualClock
 from core.enums import PositionStatus
 from strategies.components.funding_rates import InMemoryFundingRateSource
-from strategies.factory import build_strategy, in_memory_components, load_strategy_config
+from strategies.components.kits import InMemoryKit
+from strategies.factory import build_strategy, load_strategy_config
 from strategies.implementations.funding_arbitrage.models import RebalanceAction, RebalanceOutcome
 from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
 from tests.support.isolation import ExternalServiceUsedError, no_external_services
@@ -97,8 +98,9 @@ def test_a_simulated_day_opens_collects_funding_switches_and_closes(isolated):
     clock = ManualClock(START)
     clients = venues(clock)
     rates = InMemoryFundingRateSource()
-    components = in_memory_components(clock, clients, funding_rates=rates)
-    strategy = build_strategy(load_strategy_config(CONFIG), components)
+    kit = InMemoryKit(clock, clients, funding_rates=rates)
+    assert not hasattr(kit, "engine")  # nothing in it could reach a database
+    strategy = build_strategy(load_strategy_config(CONFIG), kit)
     assert isinstance(strategy, FundingArbitrageStrategy)
     strategy.start()
     decided = []
