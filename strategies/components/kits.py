@@ -111,7 +111,7 @@ class PostgresKit(_Venues):
 
     @cached_property
     def _state(self) -> StateManager:
-        return PostgresStateManager(self._scope)
+        return PostgresStateManager(self._scope, self.clock)
 
     @cached_property
     def _events(self) -> EventSink:
@@ -195,7 +195,7 @@ class InMemoryKit(_Venues):
 
     @cached_property
     def _state(self) -> StateManager:
-        return InMemoryStateManager()
+        return InMemoryStateManager(self.clock)
 
     @cached_property
     def _orders(self) -> OrderExecution:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.clock import Clock
 from core.errors import ConcurrencyConflictError
 from db.repositories import StateRepository
 from strategies.components.base_components import (
@@ -149,12 +149,13 @@ def conflict_error(
 
 
 def update_with_retries(
-    manager: StateManager, strategy_name: str, mutate: StateMutation, retries: int
+    manager: StateManager, strategy_name: str, mutate: StateMutation, retries: int, clock: Clock
 ) -> VersionedState:
     """Optimistic read-modify-write: `mutate` may run more than once, so it must be pure.
 
-    Between attempts the writer backs off for a short random time so two writers that
-    collided do not collide again in lock-step.
+    Between attempts the writer backs off for a short random time on `clock` so two writers
+    that collided do not collide again in lock-step (under a scaled clock the back-off
+    shrinks with it; a collision is retried either way, at most `retries` times).
     """
     if retries < 0:
         raise ValueError(f"retries: must be >= 0, got {retries}")
@@ -175,7 +176,7 @@ def update_with_retries(
                     f"{exc}"
                 ) from exc
             # Jitter, not security: S311 does not apply.
-            time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # noqa: S311
+            clock.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # noqa: S311
             continue
         return VersionedState(_as_stored(new_data), version)
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
@@ -187,8 +188,9 @@ def update_with_retries(
 class PostgresStateManager:
     """`strategy_state` rows through `StateRepository`; one transaction per call."""
 
-    def __init__(self, session_scope: SessionScope) -> None:
+    def __init__(self, session_scope: SessionScope, clock: Clock) -> None:
         self._scope = session_scope
+        self._clock = clock
 
     def load(self, strategy_name: str) -> VersionedState:
         check_strategy_name(strategy_name)
@@ -206,7 +208,7 @@ class PostgresStateManager:
             return StateRepository(session).save(strategy_name, encoded, expected_version)
 
     def update(self, strategy_name: str, mutate: StateMutation, retries: int = 5) -> VersionedState:
-        return update_with_retries(self, strategy_name, mutate, retries)
+        return update_with_retries(self, strategy_name, mutate, retries, self._clock)
 
     def delete(self, strategy_name: str) -> None:
         check_strategy_name(strategy_name)
@@ -221,7 +223,8 @@ class InMemoryStateManager:
     no caller can change stored state by mutating a dict it holds.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._rows: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
@@ -247,7 +250,7 @@ class InMemoryStateManager:
             return expected_version + 1
 
     def update(self, strategy_name: str, mutate: StateMutation, retries: int = 5) -> VersionedState:
-        return update_with_retries(self, strategy_name, mutate, retries)
+        return update_with_retries(self, strategy_name, mutate, retries, self._clock)
 
     def delete(self, strategy_name: str) -> None:
         check_strategy_name(strategy_name)

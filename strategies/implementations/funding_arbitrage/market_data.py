@@ -13,15 +13,14 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from exchanges.base import ExchangeClient, ExchangeError, Instrument, TopOfBook
+from exchanges.base import Balance, ExchangeClient, ExchangeError, Instrument, TopOfBook
 from funding_service.fees import FeeSchedule
 from funding_service.opportunities import OpportunityFilter, Ranking
 from strategies.components.base_components import FundingRateSource, PositionRecord
 from strategies.implementations.funding_arbitrage.api_client import FundingServiceClient
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.entry import VenueAccount
-from strategies.implementations.funding_arbitrage.models import Leg
-from strategies.implementations.funding_arbitrage.operations.leg_orders import LegSpec
+from strategies.implementations.funding_arbitrage.models import Leg, LegSpec
 from strategies.implementations.funding_arbitrage.position_manager import leg_venue
 
 logger = logging.getLogger(__name__)
@@ -128,3 +127,6 @@ class MarketData:
 
     def book(self, venue: str, symbol: str) -> TopOfBook:
         return self._exchange(venue).top_of_book(symbol)
+
+    def balance(self, venue: str) -> Balance:
+        return self._exchange(venue).balance()

@@ -39,10 +39,10 @@ def postgres(backend: str, request: pytest.FixtureRequest) -> Engine | None:
 
 
 @pytest.fixture
-def state_manager(postgres: Engine | None) -> StateManager:
+def state_manager(postgres: Engine | None, clock: ManualClock) -> StateManager:
     if postgres is None:
-        return InMemoryStateManager()
-    return PostgresStateManager(engine_scope(postgres))
+        return InMemoryStateManager(clock)
+    return PostgresStateManager(engine_scope(postgres), clock)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.clock import SystemClock
 from db.engine import get_engine
 from strategies.components.sessions import engine_scope
 from strategies.components.state_manager import PostgresStateManager
@@ -22,7 +23,7 @@ def main(name: str, count: int, gate: Path) -> None:
     engine = get_engine()  # DATABASE_URL from the parent test run: its own connections
     with engine.connect():
         pass
-    manager = PostgresStateManager(engine_scope(engine))
+    manager = PostgresStateManager(engine_scope(engine), SystemClock())
     attempts = 0
 
     def increment(state: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from core.clock import SystemClock
 from core.settings import PROJECT_ROOT
 from strategies.components.sessions import engine_scope
 from strategies.components.state_manager import PostgresStateManager
@@ -42,7 +43,7 @@ def test_two_processes_incrementing_the_same_state_lose_no_update(clean_db, tmp_
         assert child.returncode == 0, err
 
     attempts = sum(int(out.strip().rsplit("=", 1)[1]) for out, _ in outputs)
-    state = PostgresStateManager(engine_scope(clean_db)).load("shared-counter")
+    state = PostgresStateManager(engine_scope(clean_db), SystemClock()).load("shared-counter")
     assert state.data == {"n": 2 * PER_PROCESS}
     assert state.version == 2 * PER_PROCESS
     # The writers really did collide (and retried): otherwise this proved nothing.

@@ -21,7 +21,8 @@ from core.enums import PositionStatus
 from strategies.components.funding_rates import InMemoryFundingRateSource
 from strategies.components.kits import InMemoryKit
 from strategies.factory import build_strategy, load_strategy_config
-from strategies.implementations.funding_arbitrage.models import RebalanceAction, RebalanceOutcome
+from strategies.implementations.funding_arbitrage.decisions import Close, Switch
+from strategies.implementations.funding_arbitrage.outcomes import RebalanceOutcome
 from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
 from tests.support.isolation import ExternalServiceUsedError, no_external_services
 from tests.support.sim_venue import MarketPoint, SimVenue
@@ -111,13 +112,13 @@ def test_a_simulated_day_opens_collects_funding_switches_and_closes(isolated):
         result = strategy.run_cycle(clock.now())
         assert result.ok, result.error
         decided += [
-            (hour, a.decision.action)
+            (hour, type(a.decision))
             for a in result.actions
             if isinstance(a, RebalanceOutcome) and a.decision.fired
         ]
     elapsed = time.perf_counter() - started
 
-    assert decided == [(6, RebalanceAction.SWITCH), (18, RebalanceAction.CLOSE)]
+    assert decided == [(6, Switch), (18, Close)]
     eth, sol = strategy.position_manager.find("arb")
     assert (eth.symbol, sol.symbol) == ("ETH", "SOL")
     assert eth.status is sol.status is PositionStatus.CLOSED

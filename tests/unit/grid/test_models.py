@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.clock import ManualClock
 from strategies.components.state_manager import InMemoryStateManager
 from strategies.implementations.grid.accounting import realize
 from strategies.implementations.grid.models import (
@@ -47,7 +48,7 @@ def _state() -> GridState:
 
 
 def test_the_state_survives_the_state_manager_exactly():
-    manager = InMemoryStateManager()
+    manager = InMemoryStateManager(ManualClock(NOW))
     manager.save(NAME, _state().to_state(), 0)
     assert GridState.from_state(manager.load(NAME).data) == _state()
 
