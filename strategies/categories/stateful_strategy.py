@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from core.clock import Clock, ensure_utc
@@ -31,21 +30,21 @@ from strategies.components.base_components import (
     StateManager,
     StateMutation,
     StrategyAudit,
+    VenueClients,
     VersionedState,
 )
 from strategies.components.kit import ComponentKit
 
 
-def configured_venues(kit: ComponentKit, config: StrategyConfig) -> Mapping[str, ExchangeClient]:
-    """The client of every venue the config trades on (`venue_accounts()`), by name (read
-    only: a strategy cannot swap a venue out from under another one)."""
-    clients = {}
+def configured_venues(kit: ComponentKit, config: StrategyConfig) -> VenueClients:
+    """The client of every venue the config trades on (`venue_accounts()`), by name."""
+    clients: dict[str, ExchangeClient] = {}
     for venue, _account in config.venue_accounts():
         try:
             clients[venue] = kit.exchange(venue)
         except ComponentMissingError as exc:
             raise ComponentMissingError(f"strategy {config.name}: {exc}") from None
-    return MappingProxyType(clients)
+    return VenueClients(config.name, clients)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +52,7 @@ class StatefulComponents:
     """What every stateful strategy gets."""
 
     clock: Clock
-    exchanges: Mapping[str, ExchangeClient]  # the configured venues' clients, by venue name
+    exchanges: VenueClients  # the configured venues' clients, by venue name
     positions: PositionManager
     state: StateManager
     audit: StrategyAudit
@@ -104,14 +103,7 @@ class StatefulStrategy(BaseStrategy[ConfigT], Generic[ConfigT, ComponentsT]):
 
     def exchange(self, venue: str) -> ExchangeClient:
         """The client for `venue`; `ComponentMissingError` lists the configured ones."""
-        try:
-            return self._components.exchanges[venue]
-        except KeyError:
-            known = ", ".join(sorted(self._components.exchanges)) or "none"
-            raise ComponentMissingError(
-                f"strategy {self.name}: no exchange client for venue {venue!r} "
-                f"(configured venues: {known})"
-            ) from None
+        return self._components.exchanges.client(venue)
 
     # -- shortcuts scoped to this strategy
 

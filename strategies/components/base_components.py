@@ -12,6 +12,7 @@ here imports SQLAlchemy, Celery or a venue library.
   order is journaled before it is sent and a retry never places it twice.
 - `FundingRateSource`, `FundingPaymentStore` (defined in `funding_types`): funding rates
   to read, and the funding each position's legs were paid.
+- `VenueClients`: the clients of one strategy's venues, looked up with a clear error.
 - `StrategyAudit`: one strategy's view of the audit trail (by strategy or by position).
 
 The kit every backend comes from is `kit.ComponentKit`; each strategy category and
@@ -21,7 +22,7 @@ implementation declares the typed bundle of components it needs and builds it fr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from core.enums import ACTIVE_POSITION_STATUSES, PositionOperation, PositionStatus
 from core.errors import ConfigError, PerpbotError
+from exchanges.base import ExchangeClient
 
 # Re-exported (the `X as X` form) so that implementations need only this module.
 from strategies.components.funding_types import FundingLegSummary as FundingLegSummary
@@ -328,6 +330,35 @@ class EventSink(Protocol):
     def recent(self, limit: int = 20, strategy_name: str | None = None) -> list[AuditEvent]:
         """The newest events first."""
         ...
+
+
+class VenueClients(Mapping[str, ExchangeClient]):
+    """The clients of the venues one strategy trades on, by venue name (read-only: a
+    strategy cannot swap a venue out from under another one)."""
+
+    def __init__(self, strategy_name: str, clients: Mapping[str, ExchangeClient]) -> None:
+        self._strategy = strategy_name
+        self._clients = dict(clients)
+
+    def __getitem__(self, venue: str) -> ExchangeClient:
+        return self._clients[venue]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._clients)
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def client(self, venue: str) -> ExchangeClient:
+        """The client for `venue`; `ComponentMissingError` lists the configured ones."""
+        try:
+            return self._clients[venue]
+        except KeyError:
+            known = ", ".join(sorted(self._clients)) or "none"
+            raise ComponentMissingError(
+                f"strategy {self._strategy}: no exchange client for venue {venue!r} "
+                f"(configured venues: {known})"
+            ) from None
 
 
 class StrategyAudit:

@@ -21,13 +21,12 @@ those of the one position with a leg there, from its creation until it is closed
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from exchanges.base import (
-    ExchangeClient,
     ExchangeError,
     FundingHistory,
     FundingPayment,
@@ -41,11 +40,11 @@ from strategies.components.base_components import (
     PositionRecord,
     PositionUpdate,
     StrategyAudit,
+    VenueClients,
 )
 from strategies.implementations.funding_arbitrage.models import Leg, LegState
 
 ZERO = Decimal(0)
-Exchanges = Callable[[str], ExchangeClient]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +92,14 @@ def position_venues(position: PositionRecord) -> set[str]:
 class VenuePositions:
     """Reads what the venues hold."""
 
-    def __init__(self, exchange: Exchanges) -> None:
-        self._exchange = exchange
+    def __init__(self, venues: VenueClients) -> None:
+        self._venues = venues
 
     def read(self, venues: Iterable[str]) -> dict[str, VenueSnapshot]:
         snapshots: dict[str, VenueSnapshot] = {}
         for venue in sorted(set(venues)):
             try:
-                held = {p.symbol: p for p in self._exchange(venue).positions() if p.qty != 0}
+                held = {p.symbol: p for p in self._venues.client(venue).positions() if p.qty != 0}
                 snapshots[venue] = VenueSnapshot(venue, held)
             except ExchangeError as exc:
                 snapshots[venue] = VenueSnapshot(venue, {}, f"{type(exc).__name__}: {exc}")
@@ -203,12 +202,12 @@ class FundingLedger:
         self,
         positions: PositionManager,
         payments: FundingPaymentStore,
-        exchange: Exchanges,
+        venues: VenueClients,
         audit: StrategyAudit,
     ) -> None:
         self._positions = positions
         self._payments = payments
-        self._exchange = exchange
+        self._venues = venues
         self._audit = audit
 
     def read(self, positions: Sequence[PositionRecord]) -> FundingPass:
@@ -221,7 +220,7 @@ class FundingLedger:
                 oldest[venue] = min(since, oldest.get(venue, since))
         fetched: dict[str, VenueFunding] = {}
         for venue in sorted(oldest):
-            client = self._exchange(venue)
+            client = self._venues.client(venue)
             if not isinstance(client, FundingHistory):
                 fetched[venue] = VenueFunding(
                     venue, {}, "the venue client cannot list funding payments"

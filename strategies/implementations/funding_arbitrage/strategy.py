@@ -91,15 +91,15 @@ class FundingArbitrageStrategy(
     ) -> None:
         super().__init__(config, components)
         c = components
-        market = MarketData(config, self.exchange, c.funding_rates)
-        funding = FundingLedger(c.positions, c.funding_payments, self.exchange, c.audit)
-        legs = LegOrders(self.name, c.orders, self.exchange, config.execution, c.clock)
+        market = MarketData(config, c.exchanges, c.funding_rates)
+        funding = FundingLedger(c.positions, c.funding_payments, c.exchanges, c.audit)
+        legs = LegOrders(self.name, c.orders, c.exchanges, config.execution, c.clock)
         hedged = HedgedPositions(
             legs, c.leg_runner, c.positions, funding, c.audit, config.execution, c.clock
         )
         recovery = PositionRecovery(hedged, legs, c.positions, c.clock, config.execution)
         self.reader = SnapshotReader(
-            self.name, c.positions, market, VenuePositions(self.exchange), funding
+            self.name, c.positions, market, VenuePositions(c.exchanges), funding
         )
         self.rebalancer = Rebalancer(
             build_rebalance_strategy(config.rebalance),

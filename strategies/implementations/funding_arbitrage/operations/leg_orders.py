@@ -32,8 +32,13 @@ from decimal import Decimal
 from core.clock import Clock
 from core.enums import OrderStatus, OrderType
 from core.money import quantize_down
-from exchanges.base import ExchangeClient, ExchangeError, TransientExchangeError
-from strategies.components.base_components import OrderExecution, OrderIntent, OrderRecord
+from exchanges.base import ExchangeError, TransientExchangeError
+from strategies.components.base_components import (
+    OrderExecution,
+    OrderIntent,
+    OrderRecord,
+    VenueClients,
+)
 from strategies.implementations.funding_arbitrage.config import ExecutionConfig
 from strategies.implementations.funding_arbitrage.models import Leg, LegSpec, qty_text
 from strategies.implementations.funding_arbitrage.operations.accounting import (
@@ -85,13 +90,13 @@ class LegOrders:
         self,
         strategy_name: str,
         orders: OrderExecution,
-        exchange: Callable[[str], ExchangeClient],
+        venues: VenueClients,
         execution: ExecutionConfig,
         clock: Clock,
     ) -> None:
         self._strategy = strategy_name
         self._orders = orders
-        self._exchange = exchange
+        self._venues = venues
         self._execution = execution
         self._clock = clock
 
@@ -119,7 +124,7 @@ class LegOrders:
 
     def _venue_held(self, spec: LegSpec) -> Decimal:
         """The venue's position on the leg's side (negative: the venue holds the other side)."""
-        for position in self._exchange(spec.venue).positions():
+        for position in self._venues.client(spec.venue).positions():
             if position.symbol == spec.symbol:
                 return position.qty * spec.leg.sign
         return Decimal(0)
@@ -127,7 +132,7 @@ class LegOrders:
     def mark(self, spec: LegSpec) -> Decimal | None:
         """The leg's mid price now, or None if its venue cannot say."""
         try:
-            return self._exchange(spec.venue).top_of_book(spec.symbol).mid
+            return self._venues.client(spec.venue).top_of_book(spec.symbol).mid
         except ExchangeError as exc:
             logger.warning("%s %s: no price: %s", spec.venue, spec.symbol, exc)
             return None
