@@ -56,10 +56,12 @@ class MalformedResponseError(ExchangeError):
 
 
 class Capability(StrEnum):
+    INSTRUMENTS = "instruments"
     FUNDING_RATES = "funding_rates"
     ORDER_BOOK = "order_book"
-    TRADING = "trading"
+    TRADING = "trading"  # placing orders
     CLIENT_ORDER_ID_LOOKUP = "client_order_id_lookup"
+    CANCEL_ORDER = "cancel_order"
     POSITIONS = "positions"
     BALANCE = "balance"
     WITHDRAW = "withdraw"
