@@ -19,6 +19,7 @@ from typing import Any
 
 import ccxt
 
+from core.enums import TERMINAL_ORDER_STATUSES
 from exchanges.base import (
     Capability,
     MalformedResponseError,
@@ -78,9 +79,11 @@ class CcxtOrders:
         except ccxt.BaseError as exc:
             raise translate_error(self.venue, "create_order", exc, side_effect=True) from exc
         except PARSE_FAILURES as exc:  # ccxt could not read the reply: the order may be placed
-            raise UnknownOutcomeError(
-                self.venue, f"create_order: {session.unreadable('reply', exc)}"
-            ) from exc
+            if not self._quirks.confirm_by_lookup:
+                raise UnknownOutcomeError(
+                    self.venue, f"create_order: {session.unreadable('reply', exc)}"
+                ) from exc
+            raw = {}  # its reply is not read there anyway
         return self._confirm(raw, request, ccxt_symbol)
 
     def _confirm(
@@ -195,6 +198,8 @@ class CcxtOrders:
         order = self.lookup(symbol, client_order_id)
         if order is None or order.venue_order_id is None:
             raise OrderRejectedError(self.venue, f"cancel: no {symbol} order {client_order_id}")
+        if order.status in TERMINAL_ORDER_STATUSES:
+            return order  # nothing left to cancel
         ccxt_symbol = session.market(symbol)["symbol"]
         venue_order_id = order.venue_order_id
 
