@@ -179,7 +179,7 @@ class CcxtOrders:
         ):
             return raw
         session = self._session
-        if not session.has("fetchMyTrades") or raw.get("id") is None:
+        if not self._quirks.fills_price_orders or raw.get("id") is None:
             return raw  # the parser refuses the order for its missing fields
         trades = session.read(
             "fetch_my_trades", lambda: session.exchange.fetch_my_trades(ccxt_symbol)

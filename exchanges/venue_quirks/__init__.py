@@ -121,6 +121,9 @@ class VenueQuirks:
     lookup: Lookup = Lookup.SCAN
     # The venue's reply to a new order is not trusted (not recorded): confirm by lookup.
     confirm_by_lookup: bool = False
+    # A filled order without its average price or fee takes them from the venue's fills
+    # (fetch_my_trades, recorded); elsewhere such an order is refused.
+    fills_price_orders: bool = False
     fees: FeeSource = FeeSource.MARKETS
     funding: FundingQuirks | None = None
     book_time: Observed = Observed.VENUE

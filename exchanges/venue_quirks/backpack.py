@@ -4,6 +4,8 @@
 - ccxt hard-codes a 1 h funding interval; the venue states each market's own
   (`fundingInterval`, milliseconds) in its market list, which is what counts.
 - The mark-price endpoint carries no time: a rate is observed when fetched.
+- Orders carry no fee (nor, when looked up, an average price): a filled order takes both
+  from the venue's fills of it (fetch_my_trades), in the settlement currency.
 - fetchBalance reads /capital (spot asset quantities), not the account's equity and free
   margin: refused.
 """
@@ -22,6 +24,7 @@ from exchanges.venue_quirks import (
 
 QUIRKS = VenueQuirks(
     venue="backpack",
+    fills_price_orders=True,
     client_ids=ClientIdFormat(ClientIdKind.INTEGER, max_value=2**32 - 1),
     funding=FundingQuirks(
         FundingSource.RATE,

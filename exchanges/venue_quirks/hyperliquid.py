@@ -10,6 +10,8 @@
   is complete (ccxt leaves its status None), in USDC (ccxt leaves the currency None).
 - The balance is refused: ccxt 4.5.90 first asks whether the account is unified
   (`userAbstraction`, not recorded) and reads a different balance for each answer.
+- Orders carry no fee (nor, when looked up, an average price): a filled order takes both
+  from the venue's fills of it (fetch_my_trades), in the settlement currency.
 - ccxt 4.5.90 derives a position's mark from `positionValue / |szi|`, which the recorded
   positions confirm (it reproduces their unrealized PnL).
 """
@@ -19,6 +21,7 @@ from exchanges.venue_quirks import NOT_RECORDED, ClientIdFormat, ClientIdKind, L
 
 QUIRKS = VenueQuirks(
     venue="hyperliquid",
+    fills_price_orders=True,
     client_ids=ClientIdFormat(ClientIdKind.HEX128),
     lookup=Lookup.FETCH_ORDER,
     listed_transfers_are_final=True,
