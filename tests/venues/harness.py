@@ -120,8 +120,8 @@ class Route:
 class ReplayVenue:
     venue: str
     # "snapshot": ccxt's stored markets for the venue, preloaded as ccxt's static tests do;
-    # "recorded": the venue's recorded market list, fetched through ccxt. Default: the
-    # snapshot where the venue's market list is not recorded.
+    # "recorded": the venue's recorded market list, fetched through ccxt; "none": no market
+    # list (ApeX records none). Default: the snapshot where the list is not recorded.
     markets: str | None = None
     routes: list[Route] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
@@ -137,7 +137,7 @@ class ReplayVenue:
             self.markets = "snapshot" if snapshot.exists() else "recorded"
         if self.markets == "snapshot":
             self.exchange.set_markets(list(json.loads(snapshot.read_text()).values()))
-        else:
+        elif self.markets == "recorded":
             self.serve("fetchMarkets", times=None)
             if "fetchCurrencies" in self.responses["methods"] and self.exchange.has.get(
                 "fetchCurrencies"
@@ -262,7 +262,8 @@ def recorded_request_mismatch(venue: str, method: str, description: str) -> str 
     case = next(c for c in recording["methods"][method] if c["description"] == description)
     replay = ReplayVenue(venue)
     exchange = offline_exchange(venue, recording)
-    exchange.set_markets(list(replay.exchange.load_markets().values()))
+    fix = quirks_for(venue).market_fix or (lambda market: market)  # as the adapter loads them
+    exchange.set_markets([fix(dict(m)) for m in replay.exchange.load_markets().values()])
     captured: list[Sent] = []
 
     def capture(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
