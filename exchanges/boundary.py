@@ -139,7 +139,10 @@ class Boundary:
         must lie after 2015 and not in the future."""
         if value is None:
             raise self.error(method, field, "is missing; refusing to take the clock's now")
-        ms = self.number(value, method, field)
+        try:
+            ms = to_decimal(value, field)
+        except ValueError as exc:
+            raise self.error(method, field, f"is not a time ({exc})") from None
         now = self.clock.now()
         try:
             when = datetime.fromtimestamp(float(ms) / 1000, UTC)

@@ -121,6 +121,13 @@ class CcxtExchangeClient:
             raise MalformedResponseError(
                 self.name, f"{funding.source.value}: no rate for {', '.join(missing) or 'any'}"
             )
+        for symbol in present:
+            if raw[symbol].get("symbol") != symbol:
+                raise MalformedResponseError(
+                    self.name,
+                    f"{funding.source.value}: field 'symbol' is "
+                    f"{raw[symbol].get('symbol')!r}, asked for {symbol}",
+                )
         intervals = self._intervals(present, raw)
         return [
             self._parser.funding_rate(wanted[s], raw[s], intervals[s], funding.source.value)

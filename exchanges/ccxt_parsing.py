@@ -164,7 +164,10 @@ class CcxtParser:
         assert funding is not None and funding.interval_field, "a history source names it"
         if not history:
             raise self.check.error(method, "history", "is empty: no settlement to read")
-        last = max(history, key=lambda e: self.check.number(e.get("timestamp"), method, "ts"))
+        times = [
+            self.check.time(e.get("timestamp"), method, "timestamp", market=False) for e in history
+        ]
+        settled, last = max(zip(times, history, strict=True), key=lambda pair: pair[0])
         settled = self.check.time(last.get("timestamp"), method, "timestamp")
         hours = self.check.number(
             (last.get("info") or {}).get(funding.interval_field), method, funding.interval_field

@@ -1,7 +1,8 @@
 """Collect funding rates from every configured venue into `funding_rates`.
 
-One venue failing (down, rate-limited, malformed answer) never stops the others: its failure
-is recorded as an event and reported, and the next run tries again. Storing is idempotent on
+One venue failing (down, rate-limited, malformed answer, a value the database cannot hold)
+never stops the others: its failure is recorded as an event and reported, and the next run
+tries again. Storing is idempotent on
 (venue, symbol, observed time), so a redelivered collection task stores nothing twice.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 
 from core.clock import Clock
 from db.repositories import EventRepository
@@ -56,8 +58,12 @@ class FundingCollector:
             if wrong:
                 self._record_failure(report, venue, f"adapter returned rates of {wrong[0].venue}")
                 continue
-            with unit_of_work(self._engine) as session:
-                report.stored[venue] = FundingRateRepository(session).add_many(rates)
+            try:
+                with unit_of_work(self._engine) as session:
+                    report.stored[venue] = FundingRateRepository(session).add_many(rates)
+            except DataError as exc:  # e.g. a value beyond Numeric(38, 18): this venue only
+                self._record_failure(report, venue, f"cannot store its rates: {exc.orig}")
+                continue
             report.fetched[venue] = len(rates)
         return report
 

@@ -161,15 +161,15 @@ class ReplayVenue:
         *,
         path: str | None = None,
         body: dict[str, Any] | None = None,
-        patch: Callable[[Any], Any] | None = None,
+        patch: Callable[[Any], None] | None = None,
         times: int | None = 1,
         http: str | None = None,
     ) -> Any:
         """Answer the next request(s) to `method`'s endpoint with its recorded answer
-        (`patch` edits a copy first); returns that answer."""
+        (`patch` edits a copy in place first); returns that answer."""
         answer = copy.deepcopy(self.case(method, description)["httpResponse"])
         if patch is not None:
-            answer = patch(answer) or answer
+            patch(answer)
         route = Route(method, self._path(method, path), self._body(method, body), answer)
         route.times, route.http = times, http
         self.routes.append(route)
