@@ -222,3 +222,12 @@ class FundingHistory(Protocol):
         """Funding settled on this account for `symbol` (None: every symbol, so a monitoring
         pass asks each venue once) with funding time after `since`, oldest first."""
         ...
+
+
+@runtime_checkable
+class VenueClientIds(Protocol):
+    """A venue client whose venue knows an order by its own form of our client order id
+    (hex, an integer, a shorter text), derived deterministically. A client without it (the
+    paper venue) sends ours as it is."""
+
+    def venue_client_id(self, client_order_id: str) -> str: ...

@@ -72,6 +72,10 @@ class CcxtExchangeClient:
     def capabilities(self) -> frozenset[Capability]:
         return self._session.capabilities()
 
+    def venue_client_id(self, client_order_id: str) -> str:
+        """Our client order id in this venue's form (see `VenueQuirks.client_ids`)."""
+        return self.quirks.client_ids.derive(client_order_id)
+
     # ---------------------------------------------------------------- market data
 
     def instruments(self) -> Sequence[Instrument]:

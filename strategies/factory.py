@@ -36,6 +36,7 @@ from strategies.components.funding_payments import (
 )
 from strategies.components.order_executor import OrderExecutor
 from strategies.components.order_journal import InMemoryOrderJournal, PostgresOrderJournal
+from strategies.components.order_types import venue_ids_of
 from strategies.components.position_manager import (
     InMemoryPositionManager,
     PostgresPositionManager,
@@ -276,7 +277,7 @@ def postgres_components(
         state_manager=PostgresStateManager(scope),
         event_sink=PostgresEventSink(scope, clock),
         transfer_manager=transfer_manager,
-        order_executor=OrderExecutor(PostgresOrderJournal(scope), venues),
+        order_executor=OrderExecutor(PostgresOrderJournal(scope, venue_ids_of(venues)), venues),
         funding_rates=PostgresFundingRateSource(engine),
         funding_payments=PostgresFundingPaymentStore(scope),
     )
@@ -301,7 +302,7 @@ def in_memory_components(
         state_manager=InMemoryStateManager(),
         event_sink=events,
         transfer_manager=transfer_manager,
-        order_executor=OrderExecutor(InMemoryOrderJournal(), venues),
+        order_executor=OrderExecutor(InMemoryOrderJournal(venue_ids_of(venues)), venues),
         funding_rates=funding_rates,
         funding_payments=InMemoryFundingPaymentStore(),
     )

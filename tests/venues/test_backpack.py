@@ -4,11 +4,15 @@ from decimal import Decimal
 
 import ccxt
 import pytest
+from sqlalchemy import select
 
 from core.enums import OrderSide, OrderStatus, OrderType
+from db.models import Order
 from exchanges.base import Capability, OrderRequest, TransferState, UnknownOutcomeError
 from strategies.components.order_executor import OrderExecutor
-from strategies.components.order_journal import InMemoryOrderJournal, OrderIntent
+from strategies.components.order_journal import OrderIntent, PostgresOrderJournal
+from strategies.components.order_types import venue_ids_of
+from strategies.components.sessions import savepoint_scope
 from tests.venues.common import ALL, assert_refused, at, refusal_calls
 from tests.venues.harness import recorded_request_mismatch
 
@@ -110,7 +114,7 @@ def test_a_fill_without_fee_in_the_reply_is_an_unknown_outcome_not_a_zero_fee(re
         backpack.place_order(market)
 
 
-def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(replay):
+def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(replay, db_session):
     venue, backpack = client(replay)
     vcid = backpack.quirks.client_ids.derive("pos-9-long-open")
     venue.serve("fetchOpenOrders")  # before sending: the venue does not know it
@@ -118,7 +122,10 @@ def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(re
     venue.fail("createOrder", ccxt.RequestTimeout("POST /api/v1/order timed out"), http="POST")
     venue.serve("fetchOpenOrders", patch=with_client_id(vcid), times=None)
     venue.serve("fetchOrders", times=None)
-    executor = OrderExecutor(InMemoryOrderJournal(), {"backpack": backpack})
+    venues = {"backpack": backpack}
+    executor = OrderExecutor(
+        PostgresOrderJournal(savepoint_scope(db_session), venue_ids_of(venues)), venues
+    )
     intent = OrderIntent(
         "pos-9-long-open",
         "arb",
@@ -132,6 +139,8 @@ def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(re
     )
     record = executor.submit(intent)
     assert (record.status, record.venue_order_id) == (OrderStatus.OPEN, "8284661092")
+    stored = db_session.scalars(select(Order.venue_client_order_id)).one()
+    assert stored == vcid == record.venue_client_order_id
     assert executor.submit(intent).status is OrderStatus.OPEN
     assert len([s for s in venue.sent if s.method == "POST"]) == 1
 

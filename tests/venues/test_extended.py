@@ -5,11 +5,15 @@ from decimal import Decimal
 
 import ccxt
 import pytest
+from sqlalchemy import select
 
 from core.enums import OrderSide, OrderStatus, OrderType
+from db.models import Order
 from exchanges.base import Capability, TransferState
 from strategies.components.order_executor import OrderExecutor
-from strategies.components.order_journal import InMemoryOrderJournal, OrderIntent
+from strategies.components.order_journal import OrderIntent, PostgresOrderJournal
+from strategies.components.order_types import venue_ids_of
+from strategies.components.sessions import savepoint_scope
 from tests.venues.common import ALL, assert_refused, at, refusal_calls
 from tests.venues.harness import recorded_request_mismatch
 
@@ -104,7 +108,7 @@ def sell_intent(cid="pos-5-short-open"):
     )
 
 
-def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(replay):
+def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(replay, db_session):
     venue, extended = client(replay)
     vcid = extended.quirks.client_ids.derive("pos-5-short-open")
     venue.fail("fetchOrder", ccxt.OrderNotFound("404 external id"), path=BY_EXTERNAL_ID)
@@ -117,7 +121,10 @@ def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(re
         patch=ours(vcid),
         times=None,
     )
-    executor = OrderExecutor(InMemoryOrderJournal(), {"extended": extended})
+    venues = {"extended": extended}
+    executor = OrderExecutor(
+        PostgresOrderJournal(savepoint_scope(db_session), venue_ids_of(venues)), venues
+    )
     record = executor.submit(sell_intent())
     # Filled: its average price and fee are the venue's own (averagePrice, payedFee).
     assert (record.status, record.filled_qty, record.avg_fill_price, record.fee_usd) == (
@@ -127,6 +134,7 @@ def test_an_order_whose_reply_is_lost_is_found_by_its_id_and_never_sent_twice(re
         D("0.000428885"),
     )
     assert executor.submit(sell_intent()) == record
+    assert db_session.scalars(select(Order.venue_client_order_id)).one() == vcid
     [sent] = [s for s in venue.sent if s.method == "POST"]
     body = sent.json
     assert (body["id"], body["side"], body["qty"], body["price"]) == (vcid, "SELL", "0.01", "85777")
