@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from cli import funding, strategies, transfers
+from cli import funding, strategies, transfers, venues
 from cli.common import console, one_line_errors
 from cli.demo import demo
 
@@ -21,6 +21,7 @@ services_app = typer.Typer(help="Find, start or stop PostgreSQL and Redis.", no_
 app.add_typer(services_app, name="services")
 app.add_typer(funding.app, name="funding")
 app.add_typer(transfers.app, name="transfer")
+app.add_typer(venues.app, name="venues")
 for _command in strategies.app.registered_commands:
     app.registered_commands.append(_command)
 app.command("demo")(demo)

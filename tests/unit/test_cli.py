@@ -27,6 +27,8 @@ COMMANDS = [
     ["funding"],
     ["funding", "top"],
     ["transfer"],
+    ["venues"],
+    ["venues", "check"],
 ]
 
 
