@@ -13,7 +13,7 @@ QUIRKS = VenueQuirks(
     client_ids=ClientIdFormat(ClientIdKind.TEXT, max_length=64),
     refused={
         Capability.INSTRUMENTS: "the recorded config lists no perpetual contracts",
-        Capability.FUNDING_RATES: "ccxt has no funding rate for ApeX",
+        Capability.FUNDING_RATES: f"its funding history is {NOT_RECORDED}",
         Capability.ORDER_BOOK: f"the order book is {NOT_RECORDED}",
         Capability.TRADING: "an order could not be looked up afterwards (no lookup recorded)",
         Capability.CLIENT_ORDER_ID_LOOKUP: f"order queries are {NOT_RECORDED}",
