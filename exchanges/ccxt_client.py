@@ -29,13 +29,12 @@ from exchanges.base import (
     VenueOrder,
 )
 from exchanges.ccxt_orders import CcxtOrders
-from exchanges.ccxt_parsing import CcxtParser, ccxt_interval_hours
+from exchanges.ccxt_parsing import CcxtParser
 from exchanges.ccxt_session import CcxtSession
 from exchanges.ccxt_venues import SETTLE_PREFERENCE
 from exchanges.venue_quirks import (
     FeeSource,
     FundingSource,
-    IntervalSource,
     MarkSource,
     VenueQuirks,
     quirks_for,
@@ -108,72 +107,26 @@ class CcxtExchangeClient:
         wanted = {self._session.market(b)["symbol"]: b for b in bases}
         if funding.source is FundingSource.HISTORY:
             return [self._settled_rate(symbol, base) for symbol, base in wanted.items()]
-        if funding.source is FundingSource.RATES:
-            raw = self._session.read(
-                "fetch_funding_rates", lambda: self.exchange.fetch_funding_rates(list(wanted))
-            )
-        else:
-            raw = {
-                s: self._session.read(
-                    "fetch_funding_rate", lambda s=s: self.exchange.fetch_funding_rate(s)
-                )
-                for s in wanted
-            }
-        present = [s for s in wanted if s in raw]
-        missing = [wanted[s] for s in wanted if s not in raw]
-        if (symbols is not None and missing) or not present:
-            raise MalformedResponseError(
-                self.name, f"{funding.source.value}: no rate for {', '.join(missing) or 'any'}"
-            )
-        for symbol in present:
-            if raw[symbol].get("symbol") != symbol:
-                raise MalformedResponseError(
-                    self.name,
-                    f"{funding.source.value}: field 'symbol' is "
-                    f"{raw[symbol].get('symbol')!r}, asked for {symbol}",
-                )
-        intervals = self._intervals(present, raw)
-        return [
-            self._parser.funding_rate(wanted[s], raw[s], intervals[s], funding.source.value)
-            for s in present
-        ]
+        return [self._current_rate(symbol, base) for symbol, base in wanted.items()]
 
-    def _intervals(
-        self, symbols: Sequence[str], raw: Mapping[str, Mapping[str, Any]]
-    ) -> dict[str, Decimal]:
-        """Each rate's interval, from where the venue states it; never assumed."""
+    def _current_rate(self, ccxt_symbol: str, base: str) -> FundingRate:
+        """The venue's current rate, with the interval its market list states."""
         funding = self.quirks.funding
-        assert funding is not None
-        check = self._parser.check
-        if funding.interval is IntervalSource.INTERVALS_ENDPOINT:
-            found = self._session.read(
-                "fetch_funding_intervals",
-                lambda: self.exchange.fetch_funding_intervals(list(symbols)),
+        assert funding is not None and funding.interval_field, "a current-rate source names it"
+        raw = self._session.read(
+            "fetch_funding_rate", lambda: self.exchange.fetch_funding_rate(ccxt_symbol)
+        )
+        if raw.get("symbol") != ccxt_symbol:
+            raise MalformedResponseError(
+                self.name,
+                f"fetch_funding_rate: field 'symbol' is {raw.get('symbol')!r}, "
+                f"asked for {ccxt_symbol}",
             )
-            texts = {s: (found.get(s) or {}).get("interval") for s in symbols}
-        elif funding.interval is IntervalSource.CCXT:
-            texts = {s: raw[s].get("interval") for s in symbols}
-        else:
-            markets = {m["symbol"]: m for m in self._session.perpetuals().values()}
-            return {
-                s: check.interval_from_ms(
-                    (markets[s].get("info") or {}).get(funding.interval_field),
-                    f"market {s}",
-                    str(funding.interval_field),
-                )
-                for s in symbols
-            }
-        result = {}
-        for symbol, text in texts.items():
-            hours = ccxt_interval_hours(text)
-            if hours is None:
-                raise check.error(
-                    funding.interval.value,
-                    f"{symbol}.interval",
-                    f"is {text!r}; refusing to assume a funding interval",
-                )
-            result[symbol] = check.interval_hours(hours, funding.interval.value, "interval")
-        return result
+        info = self._session.market(base).get("info") or {}
+        interval = self._parser.check.interval_from_ms(
+            info.get(funding.interval_field), f"market {ccxt_symbol}", funding.interval_field
+        )
+        return self._parser.funding_rate(base, raw, interval, "fetch_funding_rate")
 
     def _settled_rate(self, ccxt_symbol: str, base: str) -> FundingRate:
         history = self._session.read(
@@ -250,16 +203,10 @@ class CcxtExchangeClient:
     def withdraw(
         self, asset: str, amount: Decimal, address: str, chain: str, idempotency_key: str
     ) -> TransferReceipt:
-        """Withdraw once. ccxt takes no idempotency key: after an unknown outcome, reconcile
-        from the venue's withdrawal history before trying again."""
+        """Refused on every venue: no withdrawal is in the recorded traffic (see the support
+        matrix), and ccxt takes no idempotency key to resolve a lost reply with."""
         self._session.require(Capability.WITHDRAW)
-        raw = self._session.write(
-            "withdraw",
-            lambda: self.exchange.withdraw(asset, float(amount), address, None, {"network": chain}),
-        )
-        return self._parser.transfer(
-            {"amount": float(amount), "currency": asset, **raw}, idempotency_key
-        )
+        raise AssertionError("every venue's quirks refuse withdraw")
 
     def get_withdrawal(self, idempotency_key: str) -> TransferReceipt | None:
         raise CapabilityNotSupportedError(

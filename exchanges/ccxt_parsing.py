@@ -8,7 +8,6 @@ ccxt hands numbers over as floats; they become Decimal through their shortest re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -37,8 +36,6 @@ from exchanges.base import (
 from exchanges.boundary import Boundary
 from exchanges.venue_quirks import BalanceFigures, Observed, VenueQuirks
 
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
-_UNIT_HOURS = {"m": Decimal(1) / 60, "h": Decimal(1), "d": Decimal(24)}
 _ORDER_STATUS = {
     "canceled": OrderStatus.CANCELLED,
     "cancelled": OrderStatus.CANCELLED,
@@ -82,12 +79,6 @@ def translate_error(venue: str, operation: str, exc: Exception, *, side_effect: 
     if isinstance(exc, ccxt.ExchangeError) and side_effect:
         return OrderRejectedError(venue, message)
     return ExchangeError(venue, message)
-
-
-def ccxt_interval_hours(text: object) -> Decimal | None:
-    """ccxt's funding `interval` ("1h", "8h", "30m") in hours; None when absent or unreadable."""
-    match = _INTERVAL.match(text) if isinstance(text, str) else None
-    return None if match is None else Decimal(match.group(1)) * _UNIT_HOURS[match.group(2)]
 
 
 class CcxtParser:

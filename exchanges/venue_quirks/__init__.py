@@ -66,15 +66,12 @@ class Lookup(StrEnum):
 
 
 class FundingSource(StrEnum):
-    RATES = "fetch_funding_rates"
-    RATE = "fetch_funding_rate"
+    RATE = "fetch_funding_rate"  # the current rate, per market
     HISTORY = "fetch_funding_rate_history"  # the last settlement
 
 
 class IntervalSource(StrEnum):
-    CCXT = "ccxt"  # ccxt's `interval`
     MARKET_INFO_MS = "market_info_ms"  # the market's own field, in milliseconds
-    INTERVALS_ENDPOINT = "fetch_funding_intervals"
     HISTORY_INFO_HOURS = "history_info_hours"  # the settlement's own field, in hours
 
 
