@@ -122,3 +122,11 @@ def test_the_order_ccxt_builds_is_not_the_recorded_one_so_placing_is_refused():
     assert recorded_request_mismatch("hyperliquid", "createOrder", "swap limit order") == (
         ".action.brokerCode: sent None, recorded 1"
     )
+
+
+def test_ccxts_builder_fee_and_referrer_are_off_and_only_perpetuals_load():
+    from exchanges.ccxt_venues import make_ccxt_exchange
+
+    options = make_ccxt_exchange("hyperliquid").options
+    assert (options["builderFee"], options["refSet"]) == (False, True)
+    assert options["fetchMarkets"]["types"] == ["swap"]
