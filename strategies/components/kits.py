@@ -38,6 +38,7 @@ from strategies.components.funding_payments import (
 from strategies.components.funding_rates import InMemoryFundingRateSource
 from strategies.components.order_executor import OrderExecutor
 from strategies.components.order_journal import InMemoryOrderJournal, PostgresOrderJournal
+from strategies.components.order_types import venue_ids_of
 from strategies.components.position_manager import (
     InMemoryPositionManager,
     PostgresPositionManager,
@@ -120,7 +121,10 @@ class PostgresKit(_Venues):
 
     @cached_property
     def _orders(self) -> OrderExecution:
-        return OrderExecutor(PostgresOrderJournal(self._scope, self.clock), self.exchanges)
+        return OrderExecutor(
+            PostgresOrderJournal(self._scope, self.clock, venue_ids_of(self.exchanges)),
+            self.exchanges,
+        )
 
     @cached_property
     def _funding_rates(self) -> FundingRateSource:
@@ -202,7 +206,7 @@ class InMemoryKit(_Venues):
 
     @cached_property
     def _orders(self) -> OrderExecution:
-        return OrderExecutor(InMemoryOrderJournal(), self.exchanges)
+        return OrderExecutor(InMemoryOrderJournal(venue_ids_of(self.exchanges)), self.exchanges)
 
     @cached_property
     def _funding_payments(self) -> FundingPaymentStore:
