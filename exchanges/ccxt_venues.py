@@ -35,6 +35,8 @@ CAPABILITY_KEYS: dict[Capability, tuple[tuple[str, ...], ...]] = {
     Capability.WITHDRAW: (("withdraw",),),
     Capability.DEPOSIT_ADDRESS: (("fetchDepositAddress",),),
     Capability.TRANSFER_STATUS: (("fetchDeposits",),),
+    # No WITHDRAWAL_KEY_DEDUPE: ccxt's `withdraw` takes no idempotency key, so no ccxt venue
+    # declares it (a resend after an unknown outcome could withdraw twice).
 }
 # Venues whose ccxt `fetch_order` accepts `params={"clientOrderId": ...}`; elsewhere the
 # client id is found by scanning open and recent orders.
