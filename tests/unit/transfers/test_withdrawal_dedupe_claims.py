@@ -7,23 +7,12 @@ import pytest
 
 from core.errors import ConfigError
 from exchanges.base import Capability
-from exchanges.ccxt_client import CcxtExchangeClient
-from exchanges.ccxt_venues import make_ccxt_exchange
 from strategies.implementations.funding_arbitrage.operations.transfer_config import (
     TransferRoutingConfig,
 )
+from tests.unit.transfers.ccxt_directory import CcxtVenues
 
 CCXT_VENUES = ["hyperliquid", "paradex", "aster", "backpack", "lighter", "grvt", "apex", "dydx"]
-
-
-class CcxtVenues:
-    """A venue directory of real ccxt adapters; reading capabilities sends nothing."""
-
-    def venue(self, name: str, account: str) -> CcxtExchangeClient:
-        return CcxtExchangeClient(name, make_ccxt_exchange(name))
-
-    def capabilities(self, name: str) -> frozenset[Capability]:
-        return self.venue(name, "main").capabilities()
 
 
 def _routing(idempotent: bool) -> TransferRoutingConfig:
