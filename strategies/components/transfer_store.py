@@ -194,7 +194,7 @@ def _in_flight(session: Session, new: NewTransfer) -> TransferRecord | None:
 
     Before the namespaces the operator's default key and that of a strategy named `operator`
     were the same string: such a transfer found under the operator's key but requested by
-    someone else is refused rather than returned (it settles within minutes)."""
+    someone else is refused rather than returned, until it settles."""
     repository = TransferRepository(session)
     row = repository.in_flight(new.dedupe_key)
     if row is not None and row["strategy_name"] != new.strategy_name:
