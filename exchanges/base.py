@@ -67,6 +67,10 @@ class Capability(StrEnum):
     WITHDRAW = "withdraw"
     DEPOSIT_ADDRESS = "deposit_address"
     TRANSFER_STATUS = "transfer_status"
+    # `withdraw` takes the idempotency key and the venue keeps one withdrawal per key, so a
+    # resend under the same key after an unknown outcome cannot withdraw twice. Declared only
+    # where that is proven: the paper venue (ccxt's `withdraw` takes no key).
+    WITHDRAWAL_KEY_DEDUPE = "withdrawal_key_dedupe"
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,9 @@ class CcxtSession:
         return _supported(self.exchange.has.get(key))
 
     def ccxt_can(self, capability: Capability) -> bool:
-        return any(all(self.has(k) for k in group) for group in CAPABILITY_KEYS[capability])
+        # A capability with no ccxt keys (withdrawal dedupe by key) is one ccxt never has.
+        groups = CAPABILITY_KEYS.get(capability, ())
+        return any(all(self.has(k) for k in group) for group in groups)
 
     def capabilities(self) -> frozenset[Capability]:
         return frozenset(

@@ -40,6 +40,13 @@ CAPABILITY_KEYS: dict[Capability, tuple[tuple[str, ...], ...]] = {
     Capability.DEPOSIT_ADDRESS: (("fetchDepositAddress",),),
     Capability.TRANSFER_STATUS: (("fetchDeposits",),),
 }
+# Capabilities no ccxt venue has, whatever `exchange.has` says, and why.
+CCXT_NEVER: dict[Capability, str] = {
+    Capability.WITHDRAWAL_KEY_DEDUPE: (
+        "ccxt's withdraw takes no idempotency key, so a resend after an unknown outcome "
+        "could withdraw twice"
+    ),
+}
 
 
 def select_perpetuals(markets: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:

@@ -8,7 +8,7 @@ import ccxt
 
 from exchanges.base import Capability
 from exchanges.ccxt_client import CcxtExchangeClient
-from exchanges.ccxt_venues import CAPABILITY_KEYS, make_ccxt_exchange
+from exchanges.ccxt_venues import CAPABILITY_KEYS, CCXT_NEVER, make_ccxt_exchange
 from exchanges.venue_quirks import all_quirks
 
 VENUE_ORDER = (
@@ -34,6 +34,8 @@ def reason(venue: str, capability: Capability) -> str:
     refused = all_quirks()[venue].reason(capability)
     if refused is not None:
         return refused
+    if capability in CCXT_NEVER:
+        return CCXT_NEVER[capability]
     needs = " or ".join(" + ".join(group) for group in CAPABILITY_KEYS[capability])
     return f"ccxt {ccxt.__version__} has none (needs {needs})"
 

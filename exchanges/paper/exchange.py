@@ -137,6 +137,8 @@ class PaperExchange:
     # ---------------------------------------------------------------- market data
 
     def capabilities(self) -> frozenset[Capability]:
+        # All of them, WITHDRAWAL_KEY_DEDUPE included: `transfers.request_withdrawal` stores
+        # one withdrawal per key and answers a repeat with it.
         return frozenset(Capability)
 
     def instruments(self) -> Sequence[Instrument]:
