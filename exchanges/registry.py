@@ -1,6 +1,7 @@
 """Build the `ExchangeClient` for a venue: paper by default, ccxt only when truly live.
 
-Live means `PERPBOT_MODE=live` *and* `PERPBOT_LIVE_CONFIRM=true` (`Settings.is_live`) *and*
+Live means `PERPBOT_MODE=live` *and* `PERPBOT_LIVE_CONFIRM` set to its exact phrase
+(`Settings.is_live`, both from the process environment only) *and*
 the venue's credentials in the environment (`PERPBOT_<VENUE>_PRIVATE_KEY`, ...). Live mode
 without the credentials ccxt needs for a venue is an error naming the missing variables, never
 a silent fall-back to paper. Credentials are never logged.
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 
 from core.clock import Clock, clock_from_settings
 from core.errors import ConfigError
-from core.settings import Settings, get_settings
+from core.settings import LIVE_CONFIRM_PHRASE, Settings, get_settings
 from exchanges.base import ExchangeClient
 from exchanges.ccxt_client import CcxtExchangeClient
 from exchanges.ccxt_venues import (
@@ -68,7 +69,8 @@ def build_exchange(
         return _live_client(venue, profile.ccxt_id, config, clock, environ, ccxt_factory)
     if settings.mode == "live":
         log.warning(
-            "PERPBOT_MODE=live without PERPBOT_LIVE_CONFIRM=true: %s runs on the paper venue",
+            "PERPBOT_MODE=live without PERPBOT_LIVE_CONFIRM=%r: %s runs on the paper venue",
+            LIVE_CONFIRM_PHRASE,
             venue,
         )
     if engine is None:

@@ -12,7 +12,9 @@ app = Celery(
 )
 app.config_from_object("celeryconfig")
 
-# Worker signal handlers: restore a dead worker's in-flight messages within seconds.
-import tasks.reclaim  # noqa: E402, F401
+# Worker signal handlers: restore a dead worker's in-flight messages within seconds; refuse
+# to start a worker or beat on a database of the other mode (paper/live).
+import tasks.reclaim  # noqa: E402
+import tasks.startup  # noqa: E402, F401
 
 __all__ = ["app"]

@@ -8,13 +8,8 @@ import uuid
 import pytest
 from sqlalchemy.engine import make_url
 
-from core.services import (
-    ensure_database,
-    start_embedded_postgres,
-    start_embedded_redis,
-    stop_embedded_postgres,
-    stop_embedded_redis,
-)
+from core.embedded_redis import start_embedded_redis, stop_embedded_redis
+from core.services import ensure_database, start_embedded_postgres, stop_embedded_postgres
 from core.settings import PROJECT_ROOT
 from db.migrate import upgrade
 from tests.support.workers import celery_worker

@@ -2,7 +2,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_DATABASE_URL, get_settings, load_settings, redact_url
+from core.settings import (
+    DEFAULT_DATABASE_URL,
+    LIVE_CONFIRM_PHRASE,
+    get_settings,
+    load_settings,
+    redact_url,
+)
 
 
 def test_malformed_database_url_names_the_variable(monkeypatch):
@@ -98,7 +104,7 @@ def test_soft_limit_must_be_below_hard_limit(monkeypatch):
 def test_live_needs_mode_and_explicit_confirmation(monkeypatch):
     monkeypatch.setenv("PERPBOT_MODE", "live")
     assert load_settings().is_live is False
-    monkeypatch.setenv("PERPBOT_LIVE_CONFIRM", "true")
+    monkeypatch.setenv("PERPBOT_LIVE_CONFIRM", LIVE_CONFIRM_PHRASE)
     assert load_settings().is_live is True
 
 

@@ -19,6 +19,7 @@ from exchanges.base import ExchangeError
 from funding_service.opportunities import Opportunity
 from strategies.components.base_components import (
     ActivePositionExistsError,
+    NewExposureRefusedError,
     NewPosition,
     PositionManager,
 )
@@ -111,7 +112,7 @@ class Opener:
                     entry_divergence=opportunity.divergence_hourly,
                 )
             )
-        except ActivePositionExistsError as exc:
+        except (ActivePositionExistsError, NewExposureRefusedError) as exc:
             return [self._refuse(opportunity, str(exc))]
         self._position_event(
             "open.decided",
