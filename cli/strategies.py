@@ -84,9 +84,11 @@ def pause(
     reason: str | None = typer.Option(None, "--reason"),
     wait: bool = typer.Option(False, "--wait"),
 ) -> None:
-    """No new exposure for NAME: its open and cycle phases are skipped (beat's and manual
-    ones), the others close, reduce and monitor but open nothing; resting orders that would
-    add exposure (a grid's opens) are cancelled."""
+    """No new exposure for NAME until it is resumed.
+
+    Its open and cycle phases are skipped (beat's and manual ones); the others close,
+    reduce and monitor but open nothing; resting orders that would add exposure (a grid's
+    opens) are cancelled."""
     _known(name)
     _enqueue("perpbot.strategy.pause", (name,), {"reason": reason}, wait)
 

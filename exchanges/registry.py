@@ -30,7 +30,7 @@ from exchanges.ccxt_venues import (
     missing_credentials,
 )
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from exchanges.venues import venue_profile
+from exchanges.venues import VENUES, venue_profile
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,22 @@ class VenueConfig(BaseModel):
     account: str = Field("main", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     paper: PaperVenueConfig = PaperVenueConfig()
     timeout_ms: int = Field(10_000, ge=1_000, le=120_000)
+
+
+def is_live_variable(name: str) -> bool:
+    """A variable that can make a process trade live: the confirmation, or anything
+    `PERPBOT_<VENUE>_...` for a known venue (its credentials, whatever fields it needs)."""
+    if name.upper() == "PERPBOT_LIVE_CONFIRM":
+        return True
+    return name.upper().startswith(tuple(credential_env_name(venue, "") for venue in VENUES))
+
+
+def paper_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` for a process that must trade on paper only whatever its parent holds (the
+    demo's processes, the test suite's): `PERPBOT_MODE=paper`, no confirmation, no credentials."""
+    paper = {name: value for name, value in environ.items() if not is_live_variable(name)}
+    paper["PERPBOT_MODE"] = "paper"
+    return paper
 
 
 def build_exchange(
