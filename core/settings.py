@@ -223,7 +223,9 @@ class Settings(BaseSettings):
     @field_validator("live_confirm")
     @classmethod
     def _live_confirm(cls, value: str | None) -> str | None:
-        if value is None or value == LIVE_CONFIRM_PHRASE:
+        if not value:  # unset, or set empty (as compose passes an unset variable on)
+            return None
+        if value == LIVE_CONFIRM_PHRASE:
             return value
         shown = value if len(value) <= 20 else f"{value[:20]}..."
         raise ValueError(

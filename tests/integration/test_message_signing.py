@@ -1,6 +1,7 @@
 """Celery message signing (`PERPBOT_SIGNING_*`): a worker that signs runs only messages signed
 by a certificate in its store; an unsigned, an altered and an outsider's message, sent
-straight to the broker with kombu as anyone who reaches Redis could, never run."""
+straight to the broker with kombu as anyone who reaches Redis could, never run, and an
+unsigned remote-control shutdown does not stop it."""
 
 from __future__ import annotations
 
@@ -150,7 +151,9 @@ def test_a_signing_worker_refuses_unsigned_altered_and_untrusted_messages(pki, t
         return base64.b64encode(signed.replace(keys["altered"].encode(), b"altered-elsewhere"))
 
     log = tmp_path / "worker.log"
-    with celery_worker(queues="default", env=env, log_path=log):
+    with celery_worker(queues="default", env=env, log_path=log) as worker:
+        # An unsigned remote-control shutdown, as `celery control shutdown` without the key.
+        app.control.broadcast("shutdown")
         _publish(keys["unsigned"], None)
         _publish(keys["altered"], altered)
         _publish(keys["untrusted"], theirs.serialize)
@@ -161,6 +164,7 @@ def test_a_signing_worker_refuses_unsigned_altered_and_untrusted_messages(pki, t
             timeout=60,
             message=lambda: f"the signed message never ran; worker log:\n{log.read_text()[-3000:]}",
         )
+        assert worker.poll() is None  # the shutdown was refused too
 
     assert not any(_done(clean_db, keys[name]) for name in ("unsigned", "altered", "untrusted"))
     assert not _done(clean_db, "altered-elsewhere")
@@ -168,6 +172,7 @@ def test_a_signing_worker_refuses_unsigned_altered_and_untrusted_messages(pki, t
     assert _refused(records, keys["unsigned"], "Refusing to deserialize untrusted content")
     assert _refused(records, keys["altered"], "Can't decode message body: DecodeError(Security")
     assert _refused(records, keys["untrusted"], "Unknown certificate")
+    assert _refused(records, '"method": "shutdown"', "Refusing to deserialize untrusted content")
 
 
 def _refused(records: list[str], key: str, why: str) -> bool:

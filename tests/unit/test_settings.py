@@ -131,6 +131,8 @@ def test_a_boolean_is_not_a_live_confirmation_and_the_error_says_the_phrase(monk
 def test_the_deployment_mode_is_live_only_when_confirmed(monkeypatch):
     monkeypatch.setenv("PERPBOT_MODE", "live")
     assert load_settings().deployment_mode == "paper"  # unconfirmed live trades on paper
+    monkeypatch.setenv("PERPBOT_LIVE_CONFIRM", "")  # an empty variable is no confirmation
+    assert load_settings().deployment_mode == "paper"
     monkeypatch.setenv("PERPBOT_LIVE_CONFIRM", LIVE_CONFIRM_PHRASE)
     assert load_settings().deployment_mode == "live"
 
