@@ -233,6 +233,12 @@ class Settings(BaseSettings):
             f"(got {shown!r}; a 1, y, on or true is not a confirmation)"
         )
 
+    @field_validator("flower_password", "signing_key_password", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        # An unset compose variable arrives as an empty string: no password, not "".
+        return None if value == "" else value
+
     @field_validator("signing_key", "signing_cert", "signing_cert_store")
     @classmethod
     def _signing_path(cls, value: Path | None) -> Path | None:

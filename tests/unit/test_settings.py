@@ -192,3 +192,10 @@ def test_a_dotenv_file_is_git_ignored():
     for name in (".env", ".env.live"):
         ignored = subprocess.run(["git", "check-ignore", "-q", name], cwd=PROJECT_ROOT)
         assert ignored.returncode == 0, name
+
+
+def test_an_empty_password_variable_is_no_password(monkeypatch):
+    monkeypatch.setenv("FLOWER_PASSWORD", "")
+    monkeypatch.setenv("PERPBOT_SIGNING_KEY_PASSWORD", "")
+    settings = load_settings()
+    assert settings.flower_password is None and settings.signing_key_password is None
