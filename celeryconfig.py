@@ -17,6 +17,20 @@ result_backend = _settings.celery_result_backend
 task_serializer = "json"
 result_serializer = "json"
 accept_content = ["json"]
+if _settings.signs_messages:
+    # Message signing (PERPBOT_SIGNING_*): every task and control message is JSON signed
+    # with this process's key (Celery's `auth` serializer), and only messages signed by a
+    # certificate in the store are accepted; unsigned or altered ones are refused. Results
+    # and events stay plain JSON. `tasks/__init__.py` calls `app.setup_security()`.
+    task_serializer = "auth"
+    accept_content = ["auth"]
+    result_accept_content = ["json"]
+    security_key = str(_settings.signing_key)
+    security_certificate = str(_settings.signing_cert)
+    security_cert_store = str(_settings.signing_cert_store)
+    security_digest = "sha256"
+    if _settings.signing_key_password is not None:
+        security_key_password = _settings.signing_key_password.get_secret_value().encode()
 timezone = "UTC"
 enable_utc = True
 

@@ -13,6 +13,7 @@ import typer
 from cli import data, funding, strategies, transfers, venues
 from cli.common import console, one_line_errors
 from cli.demo import demo
+from cli.flower import flower
 
 app = typer.Typer(
     help="Run and operate perpbot strategies.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -26,45 +27,7 @@ app.add_typer(venues.app, name="venues")
 for _command in strategies.app.registered_commands:
     app.registered_commands.append(_command)
 app.command("demo")(demo)
-
-
-@app.command()
-@one_line_errors
-def flower(
-    port: int = typer.Option(5555, "--port", help="Port on 127.0.0.1."),
-) -> None:
-    """Start Flower (the Celery dashboard) with basic auth; prints the URL and credentials.
-
-    Credentials come from FLOWER_USER / FLOWER_PASSWORD; without a password one is generated
-    for this run and printed.
-    """
-    import os
-    import secrets
-    import subprocess
-    from pathlib import Path
-
-    from core.settings import get_settings
-
-    settings = get_settings()
-    password = settings.flower_password or secrets.token_urlsafe(12)
-    console.print(
-        f"Flower: http://127.0.0.1:{port}  user: {settings.flower_user}  password: {password}",
-        highlight=False,
-    )
-    celery = str(Path(sys.executable).with_name("celery"))
-    subprocess.run(
-        [
-            celery,
-            "-A",
-            "tasks",
-            "flower",
-            f"--port={port}",
-            "--address=127.0.0.1",
-            f"--basic-auth={settings.flower_user}:{password}",
-        ],
-        env=os.environ.copy(),
-        check=False,
-    )
+app.command("flower")(flower)
 
 
 @services_app.command("up")

@@ -16,10 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -30,10 +28,10 @@ from pathlib import Path
 import typer
 
 from cli.common import console, one_line_errors
+from cli.flower import CELERY, flower_command, flower_environment, flower_password
 from core.settings import PROJECT_ROOT
 
 DEMO_CONFIGS = PROJECT_ROOT / "configs" / "demo"
-CELERY = str(Path(sys.executable).with_name("celery"))
 
 
 @dataclass
@@ -52,12 +50,11 @@ class DemoPlan:
     flower_url: str | None
     flower_user: str
     flower_password: str
+    flower_password_shown: str  # a configured password is never printed
     processes: list[Managed] = field(default_factory=list)
 
 
-def _demo_env(
-    database_url: str, redis_url: str, speed: float, origin: datetime, flower_password: str
-) -> dict[str, str]:
+def _demo_env(database_url: str, redis_url: str, speed: float, origin: datetime) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -69,17 +66,27 @@ def _demo_env(
         "PERPBOT_CLOCK_REAL_START": repr(time.time()),
         "PERPBOT_FUNDING_COLLECT_SECONDS": "2",
         "PERPBOT_TRANSFERS_SWEEP_SECONDS": "5",
-        "FLOWER_USER": "perpbot",
-        "FLOWER_PASSWORD": flower_password,
     }
 
 
+def _children_env(plan: DemoPlan) -> dict[str, str]:
+    """The demo's processes trade on paper whatever this shell holds (no live switch, no
+    venue credentials)."""
+    from exchanges.registry import paper_environment
+
+    return paper_environment({**os.environ, **plan.env})
+
+
 def _apply_env(env: dict[str, str]) -> None:
-    """Point this process (the dashboard, the seeding) at the demo too."""
+    """Point this process (the dashboard, the seeding) at the demo too, on paper only."""
     from core.settings import get_settings
+    from exchanges.registry import paper_environment
     from strategies.runtime import reset_runtime
 
-    os.environ.update(env)
+    paper = paper_environment({**os.environ, **env})
+    for name in [n for n in os.environ if n not in paper]:
+        del os.environ[name]
+    os.environ.update(paper)
     get_settings.cache_clear()
     reset_runtime()
 
@@ -94,19 +101,39 @@ def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     services = ensure_services()
     database_url = make_url(services.postgres.url).set(database=database)
     database_url = database_url.render_as_string(hide_password=False)
+    _refuse_a_live_database(database_url)
     drop_database(database_url)
     ensure_database(database_url)
-    upgrade(database_url)
+    upgrade(database_url, mode="paper")
 
     origin = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    password = os.environ.get("FLOWER_PASSWORD") or secrets.token_urlsafe(12)
-    env = _demo_env(database_url, services.redis.url, speed, origin, password)
+    password, shown = flower_password(os.environ.get("FLOWER_PASSWORD"))
+    env = _demo_env(database_url, services.redis.url, speed, origin)
     _apply_env(env)
     run_dir = PROJECT_ROOT / ".run" / "demo"
     run_dir.mkdir(parents=True, exist_ok=True)
     _seed_market(seed, origin, hours=seconds * speed / 3600 + 48)
     _fund_accounts(overrides=SHORT_ACCOUNTS)
-    return DemoPlan(database_url, services.redis.url, run_dir, env, None, "perpbot", password)
+    user = os.environ.get("FLOWER_USER", "perpbot")
+    return DemoPlan(database_url, services.redis.url, run_dir, env, None, user, password, shown)
+
+
+def _refuse_a_live_database(database_url: str) -> None:
+    """The demo is paper: a database that records live trading is never dropped nor used."""
+    from sqlalchemy import create_engine, pool
+    from sqlalchemy.exc import OperationalError
+
+    from db.deployment import recorded_mode, refuse_other_mode
+
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            if recorded_mode(connection) not in (None, "paper"):
+                refuse_other_mode(connection, "paper", "the demo")
+    except OperationalError:
+        return  # no such database yet (the server itself answered ensure_services)
+    finally:
+        engine.dispose()
 
 
 def _seed_market(seed: int, origin: datetime, hours: float) -> None:
@@ -157,13 +184,13 @@ def _fund_accounts(
     console.print(f"funded {len(pairs)} paper accounts (USDC): {funded}")
 
 
-def _start(plan: DemoPlan, name: str, args: list[str]) -> None:
+def _start(plan: DemoPlan, name: str, command: list[str], env: dict[str, str]) -> None:
     log = plan.run_dir / f"{name}.log"
     with log.open("wb") as handle:
         proc = subprocess.Popen(
-            [CELERY, "-A", "tasks", *args],
+            command,
             cwd=PROJECT_ROOT,
-            env={**os.environ, **plan.env},
+            env=env,
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -172,10 +199,14 @@ def _start(plan: DemoPlan, name: str, args: list[str]) -> None:
 
 
 def start_processes(plan: DemoPlan, flower_port: int | None) -> None:
+    env = _children_env(plan)
     _start(
         plan,
         "worker",
         [
+            CELERY,
+            "-A",
+            "tasks",
             "worker",
             "-Q",
             "default,market,strategy,transfers",
@@ -188,20 +219,14 @@ def start_processes(plan: DemoPlan, flower_port: int | None) -> None:
             "-l",
             "INFO",
         ],
+        env,
     )
-    _start(plan, "beat", ["beat", "-s", str(plan.run_dir / "beat-schedule"), "-l", "INFO"])
+    beat = [CELERY, "-A", "tasks", "beat", "-s", str(plan.run_dir / "beat-schedule"), "-l", "INFO"]
+    _start(plan, "beat", beat, env)
     if flower_port is not None:
-        _start(
-            plan,
-            "flower",
-            [
-                "flower",
-                f"--port={flower_port}",
-                "--address=127.0.0.1",
-                f"--basic-auth={plan.flower_user}:{plan.flower_password}",
-            ],
-        )
-        plan.flower_url = f"http://127.0.0.1:{flower_port}"
+        flower_env = flower_environment(plan.flower_user, plan.flower_password, env)
+        _start(plan, "flower", flower_command(flower_port), flower_env)
+        plan.flower_url = f"http://127.0.0.1:{flower_port} (read-only)"
 
 
 def stop_processes(plan: DemoPlan, timeout: float = 20.0) -> None:
@@ -275,7 +300,7 @@ def _watch(plan: DemoPlan, seconds: int) -> None:
     deadline = time.monotonic() + seconds
     header = (
         f"perpbot demo on paper venues — {seconds}s; Flower: {plan.flower_url or 'off'} "
-        f"(user {plan.flower_user}, password {plan.flower_password}); logs: {plan.run_dir}"
+        f"(user {plan.flower_user}, password {plan.flower_password_shown}); logs: {plan.run_dir}"
     )
     console.print(header, highlight=False)
 

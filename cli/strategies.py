@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from cli.common import EXIT_BAD_INPUT, console, fail, one_line_errors
+
+if TYPE_CHECKING:
+    from strategies.runtime import Runtime
 
 app = typer.Typer()
 
@@ -24,9 +28,17 @@ def _enqueue(task: str, args: tuple[object, ...], kwargs: dict[str, object], wai
 
 
 def _known(name: str) -> None:
+    """`name` is a configured strategy, and the database is of this command's mode."""
+    from db.deployment import check_deployment_mode
+    from db.engine import engine_for
     from strategies.runtime import get_runtime
 
-    get_runtime().config(name)  # ConfigError naming the strategy if unknown
+    runtime = get_runtime()
+    runtime.config(name)  # ConfigError naming the strategy if unknown
+    settings = runtime.settings
+    check_deployment_mode(
+        engine_for(settings.database_url), settings.deployment_mode, "this command"
+    )
 
 
 def _position_id(value: str) -> str:
@@ -72,7 +84,11 @@ def pause(
     reason: str | None = typer.Option(None, "--reason"),
     wait: bool = typer.Option(False, "--wait"),
 ) -> None:
-    """Stop beat's ticks for NAME (manual operations still run)."""
+    """No new exposure for NAME until it is resumed.
+
+    Its open and cycle phases are skipped (beat's and manual ones); the others close,
+    reduce and monitor but open nothing; resting orders that would add exposure (a grid's
+    opens) are cancelled."""
     _known(name)
     _enqueue("perpbot.strategy.pause", (name,), {"reason": reason}, wait)
 
@@ -84,7 +100,7 @@ def resume(
     reason: str | None = typer.Option(None, "--reason"),
     wait: bool = typer.Option(False, "--wait"),
 ) -> None:
-    """Let beat tick NAME again."""
+    """Let NAME take new exposure again (its next open/cycle phase runs)."""
     _known(name)
     _enqueue("perpbot.strategy.resume", (name,), {"reason": reason}, wait)
 
@@ -99,7 +115,8 @@ def run(
     """Run one strategy in this process, no broker: the simple single-machine way.
 
     Each cycle collects funding rates for the strategy's venues, then runs the strategy's
-    whole cycle (all phases for a stateful strategy).
+    whole cycle (all phases for a stateful strategy). While the strategy is paused a cycle
+    opens nothing, so it is skipped (say so, and carry on until it is resumed).
     """
     from funding_service.collector import FundingCollector
     from strategies.factory import load_strategy_config
@@ -108,8 +125,9 @@ def run(
     if not config.exists():
         raise fail(f"{config}: no such strategy config file", EXIT_BAD_INPUT)
     strategy_config = load_strategy_config(config)
-    runtime = Runtime(configs={strategy_config.name: strategy_config})
-    strategy = runtime.build(strategy_config.name)
+    name = strategy_config.name
+    runtime = Runtime(configs={name: strategy_config})
+    strategy = runtime.build(name, no_new_exposure=runtime.exposure_block(name))
     clients = {va.venue: runtime.exchange(va.venue) for va in venue_accounts(strategy_config)}
     collector = FundingCollector(clients, runtime.clock, runtime.engine)
     strategy.start()
@@ -117,17 +135,26 @@ def run(
     try:
         while cycles == 0 or done < cycles:
             collector.collect()
-            result = strategy.run_cycle(runtime.clock.now())
             done += 1
-            summary = result.to_json() if hasattr(result, "to_json") else result
-            status = "ok" if summary.get("ok", True) else f"error: {summary.get('error')}"
-            console.print(f"cycle {done} at {summary.get('at', '')}: {status}", highlight=False)
+            console.print(f"cycle {done} {_one_cycle(runtime, name)}", highlight=False)
             if cycles == 0 or done < cycles:
                 time.sleep(interval)
     except KeyboardInterrupt:
         console.print("interrupted")
     finally:
         strategy.stop()
+
+
+def _one_cycle(runtime: Runtime, name: str) -> str:
+    """One whole cycle of `name` unless it may take no new exposure; what happened, in words."""
+    now = runtime.clock.now()
+    blocked = runtime.exposure_block(name)
+    if blocked is not None:
+        return f"at {now.isoformat()}: skipped: no new exposure: {blocked}"
+    result = runtime.build(name).run_cycle(now)
+    summary = result.to_json() if hasattr(result, "to_json") else result
+    status = "ok" if summary.get("ok", True) else f"error: {summary.get('error')}"
+    return f"at {summary.get('at', '')}: {status}"
 
 
 @app.command()

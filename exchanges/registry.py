@@ -1,6 +1,7 @@
 """Build the `ExchangeClient` for a venue: paper by default, ccxt only when truly live.
 
-Live means `PERPBOT_MODE=live` *and* `PERPBOT_LIVE_CONFIRM=true` (`Settings.is_live`) *and*
+Live means `PERPBOT_MODE=live` *and* `PERPBOT_LIVE_CONFIRM` set to its exact phrase
+(`Settings.is_live`, both from the process environment only) *and*
 the venue's credentials in the environment (`PERPBOT_<VENUE>_PRIVATE_KEY`, ...). Live mode
 without the credentials ccxt needs for a venue is an error naming the missing variables, never
 a silent fall-back to paper. Credentials are never logged.
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 
 from core.clock import Clock, clock_from_settings
 from core.errors import ConfigError
-from core.settings import Settings, get_settings
+from core.settings import LIVE_CONFIRM_PHRASE, Settings, get_settings
 from exchanges.base import ExchangeClient
 from exchanges.ccxt_client import CcxtExchangeClient
 from exchanges.ccxt_venues import (
@@ -29,7 +30,7 @@ from exchanges.ccxt_venues import (
     missing_credentials,
 )
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from exchanges.venues import venue_profile
+from exchanges.venues import VENUES, venue_profile
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,22 @@ class VenueConfig(BaseModel):
     account: str = Field("main", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     paper: PaperVenueConfig = PaperVenueConfig()
     timeout_ms: int = Field(10_000, ge=1_000, le=120_000)
+
+
+def is_live_variable(name: str) -> bool:
+    """A variable that can make a process trade live: the confirmation, or anything
+    `PERPBOT_<VENUE>_...` for a known venue (its credentials, whatever fields it needs)."""
+    if name.upper() == "PERPBOT_LIVE_CONFIRM":
+        return True
+    return name.upper().startswith(tuple(credential_env_name(venue, "") for venue in VENUES))
+
+
+def paper_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` for a process that must trade on paper only whatever its parent holds (the
+    demo's processes, the test suite's): `PERPBOT_MODE=paper`, no confirmation, no credentials."""
+    paper = {name: value for name, value in environ.items() if not is_live_variable(name)}
+    paper["PERPBOT_MODE"] = "paper"
+    return paper
 
 
 def build_exchange(
@@ -68,7 +85,8 @@ def build_exchange(
         return _live_client(venue, profile.ccxt_id, config, clock, environ, ccxt_factory)
     if settings.mode == "live":
         log.warning(
-            "PERPBOT_MODE=live without PERPBOT_LIVE_CONFIRM=true: %s runs on the paper venue",
+            "PERPBOT_MODE=live without PERPBOT_LIVE_CONFIRM=%r: %s runs on the paper venue",
+            LIVE_CONFIRM_PHRASE,
             venue,
         )
     if engine is None:

@@ -9,6 +9,11 @@ get it injected, tasks and the CLI ask the runtime for it. How its steps are enq
 injected (`step_dispatcher`, Celery's from `tasks/transfer_dispatch.py`), so nothing here
 imports the task layer.
 
+A strategy that may take no new exposure (paused; later, halted) is built guarded: its venue
+clients send only reduce-only orders and its position manager opens nothing, so whatever
+phase runs can close, reduce, monitor and reconcile but never open (`build(no_new_exposure=)`;
+why it may not is `exposure_block(name)`).
+
 Strategy configs are YAML files: `PERPBOT_STRATEGIES` names a directory (every `*.yaml` in
 it, one strategy per file) or a single file; the default is `configs/strategies/`.
 """
@@ -16,19 +21,23 @@ it, one strategy per file) or a single file; the default is `configs/strategies/
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from core.clock import Clock, clock_from_settings
 from core.errors import ConfigError
 from core.settings import Settings, get_settings
+from db.deployment import check_deployment_mode
 from db.engine import engine_for
+from db.repositories.runs import ControlRepository
 from exchanges.base import ExchangeClient
+from exchanges.reduce_only import reduce_only
 from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulStrategy
@@ -39,6 +48,11 @@ from strategies.components.transfers_unavailable import (
     UnavailableTransferManager,
 )
 from strategies.factory import build_strategy, default_registry, load_strategy_config
+
+# Phases whose purpose is opening positions: a stateful strategy's `open`, and a whole
+# `cycle` (which opens, for every strategy). While a strategy may take no new exposure they
+# do not run at all; every other phase runs guarded (see `Runtime.build`).
+OPENING_PHASES = frozenset({"open", "cycle"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +99,25 @@ class Runtime:
         clock: Clock | None = None,
         configs: dict[str, StrategyConfig] | None = None,
         step_dispatcher: StepDispatcher | None = None,
+        clients: Mapping[VenueAccount, ExchangeClient] | None = None,
     ) -> None:
+        """Every part defaults to the one the settings describe; `clients` gives venue
+        clients made elsewhere (a test's or a backtest's), the others are built on use."""
         self.settings = settings or get_settings()
         self._engine = engine
         self._clock = clock
         self._configs = configs
         self._step_dispatcher = step_dispatcher
-        self._clients: dict[VenueAccount, ExchangeClient] = {}
+        self._clients: dict[VenueAccount, ExchangeClient] = dict(clients or {})
         self._lock = threading.Lock()
 
     @cached_property
     def engine(self) -> Engine:
-        return self._engine or engine_for(self.settings.database_url)
+        """The database, once checked to belong to this process's mode (paper or live):
+        nothing trades through a runtime on a database of the other mode."""
+        engine = self._engine or engine_for(self.settings.database_url)
+        check_deployment_mode(engine, self.settings.deployment_mode)
+        return engine
 
     @cached_property
     def clock(self) -> Clock:
@@ -133,14 +154,28 @@ class Runtime:
             engine=self.engine,
         )
 
-    def build(self, name: str) -> BaseStrategy[Any]:
-        """A fresh strategy instance with its components, ready for one task."""
+    def exposure_block(self, name: str) -> str | None:
+        """Why strategy `name` may take no new exposure now (it is paused), or None."""
+        with Session(self.engine) as session:
+            return ControlRepository(session).exposure_block(name)
+
+    def build(self, name: str, no_new_exposure: str | None = None) -> BaseStrategy[Any]:
+        """A fresh strategy instance with its components, ready for one task.
+
+        With `no_new_exposure` (the reason, from `exposure_block`) its venue clients refuse
+        every order that is not reduce-only and its position manager refuses to open one."""
         config = self.config(name)
         exchanges = {va.venue: self.exchange(va.venue, va.account) for va in venue_accounts(config)}
+        if no_new_exposure is not None:
+            exchanges = {v: reduce_only(c, no_new_exposure) for v, c in exchanges.items()}
         # The kit builds the transfer manager only if the strategy asks for it: the grid must
         # not depend on the transfers configuration being valid.
         kit = PostgresKit(
-            self.engine, self.clock, exchanges, transfers=lambda: self.transfer_manager
+            self.engine,
+            self.clock,
+            exchanges,
+            transfers=lambda: self.transfer_manager,
+            no_new_exposure=no_new_exposure,
         )
         return build_strategy(config, kit)
 

@@ -2,8 +2,14 @@
 
 Every task — beat-fired or manual — runs its phase under the strategy's advisory lock; a
 task that finds the lock taken is recorded as skipped and returns at once (it is not queued
-behind the holder). A paused strategy skips beat ticks; manual operations still run.
-Phases are idempotent (client order ids, state versions), so a redelivered message is safe.
+behind the holder). Phases are idempotent (client order ids, state versions), so a
+redelivered message is safe.
+
+Pause means no new exposure, whatever the trigger: while a strategy may take none
+(`Runtime.exposure_block`: paused; later, halted), `open` and `cycle` are skipped, and every
+other phase (monitor, rebalance, transfers, close) runs with the strategy built guarded —
+reduce-only venue clients, a position manager that opens nothing — so a rebalance closes or
+reduces but a SWITCH never opens its new pair.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from celery.utils.log import get_task_logger
 from db.locks import strategy_lock
 from db.repositories.runs import ControlRepository, TaskRunRepository
 from db.uow import unit_of_work
-from strategies.runtime import Runtime
+from strategies.runtime import OPENING_PHASES, Runtime
 from tasks import app
 from tasks.transfer_dispatch import task_runtime
 
@@ -59,14 +65,15 @@ def run_phase(
     with strategy_lock(runtime.engine, strategy_name) as held:
         if not held:
             return _skip(runtime, record, "another phase of this strategy is running")
-        if trigger == "beat" and _paused(runtime.engine, strategy_name):
-            return _skip(runtime, record, "strategy is paused")
+        blocked = runtime.exposure_block(strategy_name)
+        if blocked is not None and phase in OPENING_PHASES:
+            return _skip(runtime, record, f"no new exposure: {blocked}")
         with unit_of_work(runtime.engine) as session:
             run_id = TaskRunRepository(session).start(
                 **record, at=runtime.clock.now(), reason=reason
             )
         try:
-            strategy = runtime.build(strategy_name)
+            strategy = runtime.build(strategy_name, no_new_exposure=blocked)
             result = _jsonable(call(strategy, runtime.clock.now()))
         except Exception as exc:
             logger.exception("%s %s failed", strategy_name, phase)
@@ -75,11 +82,6 @@ def run_phase(
             raise
         _finish(runtime, run_id, "failed" if result.get("error") else "succeeded", result)
         return {"strategy": strategy_name, "phase": phase, "skipped": False, **result}
-
-
-def _paused(engine: Any, strategy_name: str) -> bool:
-    with unit_of_work(engine) as session:
-        return ControlRepository(session).is_paused(strategy_name)
 
 
 def _finish(runtime: Runtime, run_id: Any, status: str, result: dict[str, Any]) -> None:
@@ -164,21 +166,41 @@ def close_position(
     )
 
 
+# Pause winds the strategy down under its lock; a phase holds the lock at most its hard time
+# limit, so retrying this often, that long, always finds it free in the end.
+WIND_DOWN_RETRY_SECONDS = 2
+
+
 @app.task(name="perpbot.strategy.pause", bind=True, acks_late=True, queue="strategy")
 def pause(self: Task, strategy_name: str, reason: str | None = None) -> dict[str, Any]:
-    """Stop beat ticks of a strategy (manual operations still run). Idempotent."""
-    return _set_paused(strategy_name, True, reason)
+    """No new exposure for a strategy until `resume`: its phases that open are skipped, the
+    others run guarded. Recorded at once (a phase already running finishes as it started);
+    then, under the strategy's lock, the strategy is wound down as a stop does, which
+    cancels resting orders that would add exposure (a grid's opens; take-profits stay).
+    Idempotent."""
+    runtime = task_runtime()
+    if not self.request.retries:
+        _set_paused(runtime, strategy_name, True, reason)
+    with strategy_lock(runtime.engine, strategy_name) as held:
+        if not held:
+            limit = runtime.settings.task_time_limit // WIND_DOWN_RETRY_SECONDS + 1
+            raise self.retry(countdown=WIND_DOWN_RETRY_SECONDS, max_retries=limit)
+        blocked = runtime.exposure_block(strategy_name)
+        if blocked is not None:  # not resumed meanwhile
+            runtime.build(strategy_name, no_new_exposure=blocked).stop()
+    return {"strategy": strategy_name, "paused": True}
 
 
 @app.task(name="perpbot.strategy.resume", bind=True, acks_late=True, queue="strategy")
 def resume(self: Task, strategy_name: str, reason: str | None = None) -> dict[str, Any]:
-    return _set_paused(strategy_name, False, reason)
+    """Let a paused strategy take new exposure again (its next open/cycle phase runs)."""
+    _set_paused(task_runtime(), strategy_name, False, reason)
+    return {"strategy": strategy_name, "paused": False}
 
 
-def _set_paused(strategy_name: str, paused: bool, reason: str | None) -> dict[str, Any]:
+def _set_paused(runtime: Runtime, strategy_name: str, paused: bool, reason: str | None) -> None:
     from db.repositories import EventRepository
 
-    runtime = task_runtime()
     runtime.config(strategy_name)
     with unit_of_work(runtime.engine) as session:
         ControlRepository(session).set_paused(strategy_name, paused, reason)
@@ -190,4 +212,3 @@ def _set_paused(strategy_name: str, paused: bool, reason: str | None) -> dict[st
             occurred_at=runtime.clock.now(),
             reason=reason,
         )
-    return {"strategy": strategy_name, "paused": paused}

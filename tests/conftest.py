@@ -1,9 +1,11 @@
 """Test harness: real PostgreSQL and Redis, a throwaway database per test run.
 
-At start-up the servers are found or started (`core.services`), a database
-`perpbot_test_<id>` is created and migrated, and every process the tests start (Celery
-workers included) is pointed at it through the environment. Broker keys get a per-run prefix,
-so several test runs can share one Redis. The database is dropped at the end.
+At start-up the environment is made paper-only (`tests/support/environment.py`: no live
+confirmation, no venue credentials), the servers are found or started (`core.services`), a
+database `perpbot_test_<id>` is created and migrated (a paper database), and every process the
+tests start (Celery workers included) is pointed at it through the environment. Broker keys
+get a per-run prefix, so several test runs can share one Redis. The database is dropped at
+the end.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ _state: dict[str, str] = {}
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # pragma: no cover - xdist is not used
         return
+    from tests.support.environment import force_paper
+
+    force_paper(os.environ)  # whatever the caller's shell holds: paper, no credentials
     from core.services import ensure_services
 
     services = ensure_services(announce=False)
@@ -112,13 +117,16 @@ def db_session(engine: Engine) -> Iterator[Session]:
 
 ALL_TABLES_SQL = """
 SELECT string_agg(format('%I', tablename), ', ')
-FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'
+FROM pg_tables WHERE schemaname = 'public'
+  AND tablename NOT IN ('alembic_version', 'deployment')
 """
 
 
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
-    """For tests whose data must be committed (other processes read it): truncate after."""
+    """For tests whose data must be committed (other processes read it): truncate after.
+
+    The schema's own rows stay: its revision and the mode it records (paper)."""
     yield engine
     with engine.begin() as connection:
         tables = connection.execute(text(ALL_TABLES_SQL)).scalar_one()

@@ -9,6 +9,7 @@ from db.models.bridges import (
     PaperWallet,
     PaperWalletEntry,
 )
+from db.models.deployment import Deployment
 from db.models.events import Event
 from db.models.funding import FundingPayment, FundingRate
 from db.models.orders import Order
@@ -30,6 +31,7 @@ from db.models.transfers import FundTransfer
 
 __all__ = [
     "Base",
+    "Deployment",
     "Event",
     "FundTransfer",
     "FundingPayment",

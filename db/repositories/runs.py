@@ -79,12 +79,15 @@ class ControlRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def is_paused(self, strategy_name: str) -> bool:
-        return bool(
-            self._session.scalar(
-                select(StrategyControl.paused).where(StrategyControl.strategy_name == strategy_name)
-            )
-        )
+    def exposure_block(self, strategy_name: str) -> str | None:
+        """Why the strategy may take no new exposure now, or None: the one question the
+        exposure guard asks (`tasks/strategy_tasks.py`, the runtime). Today: it is paused. A
+        halt (circuit breakers) answers here too, so every guarded path honours it."""
+        control = self._session.get(StrategyControl, strategy_name)
+        if control is None or not control.paused:
+            return None
+        because = f": {control.reason}" if control.reason else ""
+        return f"strategy {strategy_name} is paused{because}"
 
     def set_paused(self, strategy_name: str, paused: bool, reason: str | None) -> None:
         self._session.execute(

@@ -67,6 +67,13 @@ class ActivePositionExistsError(PositionError):
         self.existing_id = existing_id
 
 
+class NewExposureRefusedError(PositionError):
+    """A new position refused: the strategy may take no new exposure (paused; later: halted).
+
+    Raised by the guarded position manager the runtime gives a strategy in that state
+    (`strategies/components/exposure_guard.py`); a strategy reports it as a refusal."""
+
+
 class PositionTransitionError(PositionError):
     """The requested status change is not allowed from the position's current status."""
 

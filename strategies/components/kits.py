@@ -31,6 +31,7 @@ from strategies.components.base_components import (
 )
 from strategies.components.concurrency import LegRunner, SequentialLegRunner, ThreadedLegRunner
 from strategies.components.event_sink import InMemoryEventSink, PostgresEventSink
+from strategies.components.exposure_guard import NoNewPositions
 from strategies.components.funding_payments import (
     InMemoryFundingPaymentStore,
     PostgresFundingPaymentStore,
@@ -87,6 +88,8 @@ class PostgresKit(_Venues):
 
     `transfers` builds the fund-transfer manager when a strategy first asks for it (the
     runtime passes its own, built once per process); without it the kit's manager refuses.
+    With `no_new_exposure` (why: paused) the position manager opens nothing
+    (`exposure_guard.NoNewPositions`).
     """
 
     def __init__(
@@ -97,11 +100,13 @@ class PostgresKit(_Venues):
         *,
         transfers: Callable[[], TransferManager] | None = None,
         leg_runner: LegRunner | None = None,
+        no_new_exposure: str | None = None,
     ) -> None:
         super().__init__(clock, exchanges)
         self.engine = engine
         self._transfers = transfers
         self._leg_runner = leg_runner
+        self._no_new_exposure = no_new_exposure
 
     @cached_property
     def _scope(self) -> SessionScope:
@@ -109,7 +114,10 @@ class PostgresKit(_Venues):
 
     @cached_property
     def _positions(self) -> PositionManager:
-        return PostgresPositionManager(self._scope, self.clock)
+        positions = PostgresPositionManager(self._scope, self.clock)
+        if self._no_new_exposure is None:
+            return positions
+        return NoNewPositions(positions, self._no_new_exposure)
 
     @cached_property
     def _state(self) -> StateManager:

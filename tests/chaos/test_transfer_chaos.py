@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 import celeryconfig
 from core.clock import SystemClock
-from core.services import start_embedded_redis, stop_embedded_redis
+from core.embedded_redis import start_embedded_redis, stop_embedded_redis
 from exchanges.bridges.accounting import money_figures
 from exchanges.paper import PaperVenueConfig
 from strategies.components.transfer_states import (

@@ -1,7 +1,6 @@
 """`trading_bot.py demo`: a short run ends on its own with positions and funding, no leftovers."""
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from core.services import drop_database
 from core.settings import PROJECT_ROOT
 from db.models import FundingPayment, Order, StrategyPosition
+from tests.support.environment import paper_env
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def _celery_processes_with(marker: str) -> list[psutil.Process]:
 
 def test_short_demo_opens_positions_collects_funding_and_cleans_up(database_url):
     name = f"perpbot_demo_test_{uuid.uuid4().hex[:6]}"
-    env = {**os.environ, "DEMO_SECONDS": "45", "COLUMNS": "160"}
+    env = paper_env({"DEMO_SECONDS": "45", "COLUMNS": "160"})
     env.pop("DATABASE_URL")  # the demo finds the server itself and makes its own database
     try:
         result = subprocess.run(

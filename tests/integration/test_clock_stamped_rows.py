@@ -43,13 +43,16 @@ BOOKKEEPING = {
     ("paper_ledger", "created_at"),
     ("paper_funding_settlements", "created_at"),
     ("strategy_controls", "updated_at"),
+    ("deployment", "recorded_at"),
 }
 
 
 @pytest.fixture
 def empty_db(clean_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """No rows left by earlier tests (the scan below reads whole tables); the demo configs."""
-    names = ", ".join(t.name for t in db.models.Base.metadata.sorted_tables)
+    """No rows left by earlier tests (the scan below reads whole tables); the demo configs.
+    The mode the database records stays: without it nothing may trade on it."""
+    tables = db.models.Base.metadata.sorted_tables
+    names = ", ".join(t.name for t in tables if t.name != db.models.Deployment.__tablename__)
     with clean_db.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     monkeypatch.setenv("PERPBOT_STRATEGIES", str(PROJECT_ROOT / "configs" / "demo"))

@@ -5,16 +5,13 @@ import shutil
 import socket
 import uuid
 
+import psutil
 import pytest
+import redis
 from sqlalchemy.engine import make_url
 
-from core.services import (
-    ensure_database,
-    start_embedded_postgres,
-    start_embedded_redis,
-    stop_embedded_postgres,
-    stop_embedded_redis,
-)
+from core.embedded_redis import start_embedded_redis, stop_embedded_redis
+from core.services import ensure_database, start_embedded_postgres, stop_embedded_postgres
 from core.settings import PROJECT_ROOT
 from db.migrate import upgrade
 from tests.support.workers import celery_worker
@@ -41,19 +38,35 @@ def embedded():
         # A second call finds the running servers instead of starting new ones.
         assert start_embedded_postgres(run_dir, port=pg_port) == server
         assert start_embedded_redis(run_dir, port=redis_port) == redis_url
-        yield make_url(server).set(database="perpbot").render_as_string(False), redis_url
+        yield make_url(server).set(database="perpbot").render_as_string(False), redis_url, run_dir
     finally:
         stop_embedded_redis(run_dir, port=redis_port)
         stop_embedded_postgres(run_dir)
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+def test_embedded_redis_has_a_password_only_its_owner_can_read(embedded):
+    _, redis_url, run_dir = embedded
+    password = redis.Redis.from_url(redis_url).connection_pool.connection_kwargs["password"]
+    assert password and len(password) >= 32
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis.from_url(redis_url.replace(f":{password}@", "")).ping()
+    for name in ("password", "redis.conf"):
+        assert (run_dir / "redis" / name).stat().st_mode & 0o777 == 0o600, name
+    servers = [p for p in psutil.process_iter(["cmdline"]) if "redis-server" in str(p.cmdline())]
+    assert servers and all(password not in " ".join(p.cmdline()) for p in servers)
+
+
 def test_embedded_servers_migrate_and_run_a_celery_task(embedded):
-    database_url, redis_url = embedded
+    database_url, redis_url, _ = embedded
     ensure_database(database_url)
     upgrade(database_url)
     env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
     with celery_worker(env=env):
+        # The worker's reclaimer keeps its heartbeat in the password-protected Redis.
+        broker = redis.Redis.from_url(redis_url)
+        prefix = os.environ["PERPBOT_BROKER_PREFIX"]
+        assert list(broker.scan_iter(match=f"{prefix}perpbot:alive:*"))
         from celery import Celery
 
         client = Celery(broker=redis_url, backend=redis_url)

@@ -1,7 +1,6 @@
 """Alembic migrations on an empty database, and agreement between models and migrations."""
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,7 @@ import db.models
 from core.services import drop_database, ensure_database
 from core.settings import PROJECT_ROOT
 from db.migrate import downgrade, upgrade
+from tests.support.environment import paper_env
 
 EXPECTED_TABLES = {
     "strategy_positions",
@@ -79,7 +79,7 @@ def test_migrate_command_takes_a_plain_postgresql_url_and_creates_the_database(
     plain = make_url(server_url).set(drivername="postgresql", database=name)
     plain = plain.render_as_string(hide_password=False)
     assert plain.startswith("postgresql://")
-    env = {**os.environ, "DATABASE_URL": plain, "PERPBOT_RUN_DIR": str(tmp_path)}
+    env = paper_env({"DATABASE_URL": plain, "PERPBOT_RUN_DIR": str(tmp_path)})
     normalized = plain.replace("postgresql://", "postgresql+psycopg://", 1)
     try:
         result = subprocess.run(

@@ -63,3 +63,21 @@ def test_second_call_reuses_what_the_first_found(tmp_path):
     env = (tmp_path / "services.env").read_text()
     assert f"DATABASE_URL={first.postgres.url}" in env
     assert f"REDIS_URL={first.redis.url}" in env
+
+
+def test_a_dotenv_database_url_is_the_operators_choice_too(monkeypatch, tmp_path):
+    # Set in .env (not the environment): it is used, or refused, never silently replaced.
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"DATABASE_URL=postgresql://u:pw@127.0.0.1:{_free_port()}/x\n")
+    with pytest.raises(
+        ServiceUnavailableError, match=r"DATABASE_URL is set to .*u:\*\*\*@"
+    ) as info:
+        ensure_postgres(tmp_path, announce=False)
+    assert ":pw@" not in str(info.value)
+
+
+def test_the_run_files_are_readable_by_their_owner_only(tmp_path):
+    ensure_services(tmp_path, announce=False)
+    for name in ("services.env", "services.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name

@@ -1,11 +1,11 @@
 """Advisory locks: one holder per strategy, released on exit and on process death."""
 
-import os
 import signal
 import subprocess
 import sys
 
 from db.locks import strategy_lock
+from tests.support.environment import paper_env
 from tests.support.waiting import wait_until
 
 
@@ -41,7 +41,7 @@ def test_lock_is_released_when_the_holding_process_dies(engine, database_url):
         ],
         stdout=subprocess.PIPE,
         text=True,
-        env=os.environ.copy(),
+        env=paper_env(),
     )
     try:
         assert holder.stdout.readline().strip() == "True"

@@ -34,4 +34,19 @@ def record_run(key: str, sleep_seconds: float = 0.0) -> dict[str, object]:
     return {"key": key, "done_count": int(count)}
 
 
-__all__ = ["app", "record_run"]
+@app.task(name="perpbot.test.venue_client")
+def venue_client(venue: str) -> dict[str, object]:
+    """What this worker would trade `venue` with: its mode, the client it builds, and any
+    variable in its environment that could make it live."""
+    from core.settings import get_settings
+    from exchanges.registry import is_live_variable
+    from strategies.runtime import get_runtime
+
+    return {
+        "mode": get_settings().deployment_mode,
+        "client": type(get_runtime().exchange(venue)).__name__,
+        "live_variables": sorted(name for name in os.environ if is_live_variable(name)),
+    }
+
+
+__all__ = ["app", "record_run", "venue_client"]

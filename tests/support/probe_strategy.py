@@ -1,6 +1,8 @@
 """A stateful strategy for orchestration tests: each phase records itself and sleeps.
 
 It trades nothing; it lets tests see when phases of which strategy ran and for how long.
+With `opens: true` every phase also tries to open a position (a row only, no orders) and
+records what happened, so tests can see which phases may add exposure.
 """
 
 from __future__ import annotations
@@ -8,12 +10,14 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from strategies.base_strategy import CycleResult, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulComponents, StatefulStrategy
+from strategies.components.base_components import NewExposureRefusedError, NewPosition
 from strategies.components.kit import ComponentKit
 from strategies.factory import default_registry
 
@@ -29,6 +33,7 @@ class ProbeConfig(StrategyConfig):
     type: Literal["probe"] = "probe"
     enabled: bool = True
     phase_seconds: float = 0.5
+    opens: bool = False
     intervals: ProbeIntervals = ProbeIntervals()
 
 
@@ -40,9 +45,26 @@ class ProbeStrategy(StatefulStrategy[ProbeConfig, StatefulComponents]):
         return cls(config, StatefulComponents.from_kit(kit, config))
 
     def _phase(self, phase: str, now: datetime, **payload: object) -> CycleResult:
+        if self.config.opens:
+            payload["opened"] = self._try_to_open()
         self.record_event(f"probe.{phase}", {"at": now.isoformat(), **payload})
         time.sleep(self.config.phase_seconds)
         return CycleResult(strategy_name=self.name, at=now, actions=(phase,))
+
+    def _try_to_open(self) -> str:
+        try:
+            position = self.position_manager.open(
+                NewPosition(
+                    strategy_name=self.name,
+                    symbol="PROBE",
+                    long_dex="probe-long",
+                    short_dex=f"probe-{uuid.uuid4().hex[:8]}",
+                    size_usd=Decimal(1),
+                )
+            )
+        except NewExposureRefusedError as exc:
+            return f"refused: {exc}"
+        return f"opened {position.id}"
 
     def monitor(self, now: datetime) -> CycleResult:
         return self._phase("monitor", now)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.settings import PROJECT_ROOT
+from tests.support.environment import paper_env
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 
@@ -28,7 +29,7 @@ def celery_worker(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `celery worker` as a child process until the block ends; wait until it is ready."""
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
-    full_env = {**os.environ, **(env or {})}
+    full_env = paper_env(env)
     log_path = log_path or Path(f"/tmp/perpbot-worker-{uuid.uuid4().hex[:8]}.log")
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -110,7 +111,7 @@ def celery_beat(
     schedule_dir: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `celery beat` (with perpbot's scheduler) as a child process until the block ends."""
-    full_env = {**os.environ, **(env or {})}
+    full_env = paper_env(env)
     schedule_dir = schedule_dir or Path(f"/tmp/perpbot-beat-{uuid.uuid4().hex[:8]}")
     schedule_dir.mkdir(parents=True, exist_ok=True)
     log_path = schedule_dir / "beat.log"

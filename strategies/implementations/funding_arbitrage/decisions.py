@@ -197,6 +197,7 @@ class RefusalRule(StrEnum):
     COOLDOWN = "execution.failed_open_cooldown_seconds"
     VENUE_DATA = "venue.data_unavailable"
     POSITION_EXISTS = "position.active_exists"
+    NO_NEW_EXPOSURE = "strategy.no_new_exposure"  # paused (later: halted by a breaker)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from core.errors import PerpbotError
 from funding_service.opportunities import Opportunity
 from strategies.components.base_components import (
     ActivePositionExistsError,
+    NewExposureRefusedError,
     NewPosition,
     PositionManager,
     PositionRecord,
@@ -226,6 +227,8 @@ class ArbitrageExecutor:
             )
         except ActivePositionExistsError as exc:
             return self.refuse(OpenRefused.of(opportunity, RefusalRule.POSITION_EXISTS, str(exc)))
+        except NewExposureRefusedError as exc:  # paused (or halted): nothing opens
+            return self.refuse(OpenRefused.of(opportunity, RefusalRule.NO_NEW_EXPOSURE, str(exc)))
         self._audit.position(
             "open.decided",
             position.id,

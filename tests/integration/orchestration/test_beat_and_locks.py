@@ -126,24 +126,6 @@ def test_redelivered_and_duplicate_ticks_never_overlap(probe_configs, clean_db):
         assert later.started_at >= earlier.finished_at
 
 
-def test_paused_strategy_skips_beat_ticks_but_not_manual_ones(probe_configs, clean_db):
-    with celery_worker(concurrency=1):
-        app.send_task("perpbot.strategy.pause", args=("beta",), kwargs={"reason": "test"}).get(30)
-        beat_tick = app.send_task("perpbot.strategy.monitor", args=("beta",)).get(timeout=30)
-        manual = app.send_task(
-            "perpbot.strategy.monitor", args=("beta",), kwargs={"trigger": "manual"}
-        ).get(timeout=30)
-        app.send_task("perpbot.strategy.resume", args=("beta",)).get(timeout=30)
-        resumed = app.send_task("perpbot.strategy.monitor", args=("beta",)).get(timeout=30)
-    assert beat_tick == {
-        "strategy": "beta",
-        "phase": "monitor",
-        "skipped": True,
-        "reason": "strategy is paused",
-    }
-    assert manual["skipped"] is False and resumed["skipped"] is False
-
-
 def test_unknown_strategy_fails_with_its_name(probe_configs, clean_db):
     with celery_worker(concurrency=1):
         result = app.send_task("perpbot.strategy.monitor", args=("nope",))

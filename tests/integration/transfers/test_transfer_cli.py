@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from core.clock import SystemClock
 from core.enums import TransferStatus as S
-from core.settings import get_settings
+from core.settings import LIVE_CONFIRM_PHRASE, get_settings
 from db.models import FundTransfer
 from strategies.runtime import reset_runtime
 from strategies.transfer_wiring import build_transfer_manager
@@ -135,7 +135,7 @@ def test_retry_resolve_and_cancel_from_the_command_line(clean_db):
 
 def test_in_live_mode_the_cli_refuses_transfers_and_stores_nothing(clean_db, monkeypatch):
     monkeypatch.setenv("PERPBOT_MODE", "live")
-    monkeypatch.setenv("PERPBOT_LIVE_CONFIRM", "true")
+    monkeypatch.setenv("PERPBOT_LIVE_CONFIRM", LIVE_CONFIRM_PHRASE)
     get_settings.cache_clear()
     reset_runtime()
     refused = runner.invoke(

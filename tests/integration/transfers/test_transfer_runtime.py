@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from core.clock import ManualClock
 from core.enums import TransferStatus as S
 from core.errors import ConfigError
-from core.settings import load_settings
+from core.settings import LIVE_CONFIRM_PHRASE, load_settings
 from strategies.components.transfer_types import (
     TransferError,
     TransferRefusedError,
@@ -27,7 +27,7 @@ from tests.integration.transfers.support import InlineDispatcher
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 PAPER = load_settings(PERPBOT_MODE="paper")
-LIVE = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=True)
+LIVE = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=LIVE_CONFIRM_PHRASE)
 
 
 def runtime(engine: Engine, **kwargs) -> Runtime:

@@ -10,15 +10,15 @@ from sqlalchemy import create_engine
 
 from core.clock import ManualClock
 from core.errors import ConfigError
-from core.settings import load_settings
+from core.settings import LIVE_CONFIRM_PHRASE, load_settings
 from exchanges.ccxt_client import CcxtExchangeClient
 from exchanges.ccxt_venues import make_ccxt_exchange
 from exchanges.paper import PaperExchange, PaperVenueConfig
 from exchanges.registry import VenueConfig, build_exchange
 
 PAPER = load_settings(PERPBOT_MODE="paper")
-LIVE = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=True)
-UNCONFIRMED = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=False)
+LIVE = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=LIVE_CONFIRM_PHRASE)
+UNCONFIRMED = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=None)
 ENGINE = create_engine("postgresql+psycopg://nobody@localhost:1/never")  # never connected
 SECRET = "0x" + "5e" * 32
 CLOCK = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
