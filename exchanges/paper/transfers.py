@@ -19,7 +19,7 @@ from core.enums import MovementState
 from db.models.paper import LedgerKind, PaperAccount, PaperTransfer, TransferDirection
 from exchanges.base import MovementReceipt, OrderRejectedError
 from exchanges.paper.book import available_margin, post
-from exchanges.paper.margin import money
+from exchanges.simulation.margin import money
 
 COLLATERAL_ASSET = "USDC"
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from core.errors import ConfigError
 from exchanges.paper import FaultConfig, PaperVenueConfig
-from exchanges.paper.market import Tick, funding_events, is_funding_time, next_funding_time
+from exchanges.simulation.market import Tick, funding_events, is_funding_time, next_funding_time
 from exchanges.venues import VENUES, check_interval_hours, symbol_spec, venue_profile
 
 D = Decimal
