@@ -14,12 +14,11 @@ from datetime import datetime
 
 from exchanges.base import FundingPayment, MovementReceipt
 from exchanges.simulation.margin import ZERO
-from exchanges.simulation.market import MarketSource
+from exchanges.simulation.market import FundingEvent, MarketSource
 from exchanges.simulation.replay import advance
 from exchanges.simulation.state import (
     AccountState,
     Fill,
-    Journal,
     LedgerEntry,
     OrderState,
     Settlement,
@@ -54,7 +53,8 @@ class InMemoryVenueState:
         self.orders: dict[str, OrderState] = {}  # by client order id, every order ever
         self.fills: list[Fill] = []
         self.ledger: list[LedgerEntry] = []
-        self.settlements: list[Settlement] = []
+        self.settlements: list[Settlement] = []  # funding times that paid someone
+        self.unpaid_funding: list[FundingEvent] = []  # settled with no position to pay
         self.deposits: dict[str, tuple[int, MovementReceipt]] = {}
         self._accounts: dict[str, AccountState] = {}
         self._payments: dict[int, _Payments] = {}
@@ -93,16 +93,17 @@ class InMemoryVenueState:
     def commit(self) -> None:
         """Move the journal of the step just done into the history."""
         journal = self.book.journal
-        self.book.journal = Journal()
         for order in journal.new_orders:
             self.orders[order.client_order_id] = order
         self.fills += journal.fills
         self.ledger += journal.ledger
         self.settlements += journal.settlements
+        self.unpaid_funding += journal.unpaid
         for paid in journal.payments:
             self._payments.setdefault(paid.account, _Payments()).add(paid.payment)
             key = (paid.account, paid.payment.symbol)
             self._symbol_payments.setdefault(key, _Payments()).add(paid.payment)
+        journal.clear()
 
     def payments(self, account: int, symbol: str | None, since: datetime) -> list[FundingPayment]:
         found = (

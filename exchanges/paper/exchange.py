@@ -162,7 +162,7 @@ class PaperExchange:
         with self._market_session("funding_rates") as market:
             wanted = list(symbols) if symbols is not None else list(market.symbols())
             ticks = market.latest(wanted, now)
-        return [views.funding_rate_view(self.name, ticks[s], now) for s in wanted if s in ticks]
+        return views.funding_rate_views(self.name, [ticks[s] for s in wanted if s in ticks], now)
 
     def top_of_book(self, symbol: str) -> TopOfBook:
         if self.quotes is not None:

@@ -83,6 +83,7 @@ class ScenarioMarket:
                 symbol, prior.get(symbol), by_symbol.get(symbol, []), after, until
             )
         ]
+        funding.sort(key=lambda e: (e.funding_time, e.symbol))
         wanted = set(symbols)
         return MarketWindow([t for t in ticks if t.symbol in wanted], funding)
 

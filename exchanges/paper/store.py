@@ -20,7 +20,8 @@ from db.models.paper import (
     PaperOrder,
     PaperPosition,
 )
-from exchanges.simulation.state import AccountState, Holding, OrderState, VenueBook
+from exchanges.simulation.margin import ZERO
+from exchanges.simulation.state import AccountState, Holding, OrderState, Settlement, VenueBook
 
 _ORDER_FIELDS = (
     "status",
@@ -148,7 +149,7 @@ class RowBook:
                     for e in journal.ledger
                 ],
             )
-        if journal.settlements:
+        if journal.settlements or journal.unpaid:
             self._insert_settlements()
 
     def _insert_settlements(self) -> None:
@@ -156,7 +157,11 @@ class RowBook:
         `processed_through` already make a second settlement impossible; should a row exist
         anyway, the transaction is refused rather than paying that funding twice."""
         venue = self.book.venue
-        settlements = self.book.journal.settlements
+        journal = self.book.journal
+        settlements = journal.settlements + [
+            Settlement(e.symbol, e.funding_time, e.rate, e.interval_hours, e.mark_price, 0, ZERO)
+            for e in journal.unpaid
+        ]
         inserted = self.session.execute(
             insert(PaperFundingSettlement)
             .values(

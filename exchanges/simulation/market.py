@@ -54,7 +54,7 @@ class FundingEvent:
 @dataclass(frozen=True, slots=True)
 class MarketWindow:
     """What happened in a market in `(after, until]`: ticks of the symbols asked for and
-    funding events of every symbol, each in time order."""
+    funding events of every symbol, each in (time, symbol) order."""
 
     ticks: Sequence[Tick]
     funding: Sequence[FundingEvent]
@@ -84,19 +84,25 @@ class MarketSource(Protocol):
         ...
 
 
+def _floor_hours(moment: datetime) -> int:
+    return (moment - _EPOCH) // HOUR
+
+
+def _ceil_hours(moment: datetime) -> int:
+    return -((_EPOCH - moment) // HOUR)
+
+
 def is_funding_time(moment: datetime, interval_hours: Decimal) -> bool:
-    seconds = (moment - _EPOCH).total_seconds()
-    if seconds % 3600:
+    if (moment - _EPOCH) % HOUR:
         return False
-    return int(seconds // 3600) % int(interval_hours) == 0
+    return _floor_hours(moment) % int(interval_hours) == 0
 
 
 def next_funding_time(after: datetime, interval_hours: Decimal) -> datetime:
     """The first funding time strictly after `after` for a market with this interval."""
-    hour = after.replace(minute=0, second=0, microsecond=0) + HOUR
-    while not is_funding_time(hour, interval_hours):
-        hour += HOUR
-    return hour
+    hours = _floor_hours(after) + 1
+    hours += -hours % int(interval_hours)
+    return _EPOCH + HOUR * hours
 
 
 def funding_events(
@@ -106,16 +112,26 @@ def funding_events(
 
     `prior` is the latest tick at or before `after`; `window` the market's ticks in the
     interval, in time order. A funding time before the first tick has no rate and is skipped.
+    Each tick is in force from its time until the next tick's, so the funding times it
+    settles are the multiples of its interval in that span (found directly, hour by hour
+    never: a year of a market costs its funding times, not its hours).
     """
-    current = prior
-    index = 0
-    hour = after.replace(minute=0, second=0, microsecond=0) + HOUR
-    while hour <= until:
-        while index < len(window) and window[index].ts <= hour:
-            current = window[index]
-            index += 1
-        if current is not None and is_funding_time(hour, current.interval_hours):
-            yield FundingEvent(
-                symbol, hour, current.funding_rate, current.interval_hours, current.mark_price
-            )
-        hour += HOUR
+    current, begin = prior, _floor_hours(after) + 1  # whole hours > after
+    for tick in window:
+        end = _ceil_hours(tick.ts)  # the next tick is in force from its own time on
+        if current is not None:
+            yield from _settled_by(symbol, current, begin, end)
+        current, begin = tick, max(begin, end)
+    if current is not None:
+        yield from _settled_by(symbol, current, begin, _floor_hours(until) + 1)
+
+
+def _settled_by(symbol: str, tick: Tick, begin: int, end: int) -> Iterator[FundingEvent]:
+    """Funding events of `tick` at the whole hours in [begin, end) on its interval's grid."""
+    step = int(tick.interval_hours)
+    hour = begin + (-begin % step)
+    while hour < end:
+        yield FundingEvent(
+            symbol, _EPOCH + HOUR * hour, tick.funding_rate, tick.interval_hours, tick.mark_price
+        )
+        hour += step

@@ -37,8 +37,6 @@ from exchanges.simulation.state import (
 )
 from exchanges.venues import SymbolSpec
 
-_FUNDING, _TICK = 0, 1
-
 
 def advance(
     book: VenueBook,
@@ -47,16 +45,16 @@ def advance(
     report: VenueAdvance,
 ) -> None:
     """Replay `window` (its ticks of the book's active symbols, its funding) on `book`."""
-    events: list[tuple[datetime, int, str, Tick | FundingEvent]] = [
-        (tick.ts, _TICK, tick.symbol, tick) for tick in window.ticks
-    ]
-    events += [(event.funding_time, _FUNDING, event.symbol, event) for event in window.funding]
-    events.sort(key=lambda item: (item[0], item[1], item[2]))
-    for _, kind, _, payload in events:
-        if kind == _TICK:
-            _on_tick(book, payload, spec_for, report)  # type: ignore[arg-type]
-        else:
-            _settle_funding(book, payload, report)  # type: ignore[arg-type]
+    ticks, funding = window.ticks, window.funding
+    i, n = 0, len(ticks)
+    # Both lists are in (time, symbol) order; at equal times funding comes first.
+    for event in funding:
+        while i < n and ticks[i].ts < event.funding_time:
+            _on_tick(book, ticks[i], spec_for, report)
+            i += 1
+        _settle_funding(book, event, report)
+    for tick in ticks[i:]:
+        _on_tick(book, tick, spec_for, report)
 
 
 def _on_tick(
@@ -141,10 +139,14 @@ def _liquidate(
 
 def _settle_funding(book: VenueBook, event: FundingEvent, report: VenueAdvance) -> None:
     report.funding_settlements += 1
+    positions = book.held_in(event.symbol)
+    if not positions:
+        book.journal.unpaid.append(event)
+        return
     reference = f"{event.symbol}@{event.funding_time.isoformat()}"
     paid = 0
     net = ZERO
-    for holding in book.held_in(event.symbol):
+    for holding in positions:
         # Positive rate: longs pay shorts. Paid on the notional at the mark.
         amount = money(-holding.qty * event.mark_price * event.rate)
         account = book.accounts[holding.account]

@@ -19,6 +19,7 @@ from decimal import Decimal
 from core.enums import LedgerKind, Liquidity, OrderSide, OrderStatus, OrderType
 from exchanges.base import FundingPayment
 from exchanges.simulation.margin import ZERO, PositionState, money
+from exchanges.simulation.market import FundingEvent
 
 OPEN_ORDER_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 _ORDER_IDS = uuid.UUID("0b5e7c1a-2f44-4f5e-9a57-3c1d0e8b6a21")
@@ -141,10 +142,23 @@ class Journal:
 
     fills: list[Fill] = field(default_factory=list)
     ledger: list[LedgerEntry] = field(default_factory=list)
-    settlements: list[Settlement] = field(default_factory=list)
+    settlements: list[Settlement] = field(default_factory=list)  # that paid someone
+    unpaid: list[FundingEvent] = field(default_factory=list)  # settled with nobody to pay
     payments: list[FundingPaid] = field(default_factory=list)
     new_orders: list[OrderState] = field(default_factory=list)
     new_holdings: list[Holding] = field(default_factory=list)
+
+    def clear(self) -> None:
+        for records in (
+            self.fills,
+            self.ledger,
+            self.settlements,
+            self.unpaid,
+            self.payments,
+            self.new_orders,
+            self.new_holdings,
+        ):
+            records.clear()
 
 
 @dataclass
@@ -206,7 +220,8 @@ class VenueBook:
 
     def held_in(self, symbol: str) -> list[Holding]:
         """Open positions of every account in `symbol`."""
-        return [h for h in self._by_symbol.get(symbol, {}).values() if h.qty != 0]
+        held = self._by_symbol.get(symbol)
+        return [h for h in held.values() if h.qty != 0] if held else []
 
     def resting(self, symbol: str) -> list[OrderState]:
         """Open orders in `symbol`, in matching order."""

@@ -78,16 +78,27 @@ def balance_view(
     )
 
 
-def funding_rate_view(venue: str, tick: Tick, now: datetime) -> FundingRate:
-    return FundingRate(
-        venue=venue,
-        symbol=tick.symbol,
-        rate=tick.funding_rate,
-        interval_hours=tick.interval_hours,
-        next_funding_time=next_funding_time(now, tick.interval_hours),
-        mark_price=tick.mark_price,
-        timestamp=tick.ts,
-    )
+def funding_rate_views(venue: str, ticks: Sequence[Tick], now: datetime) -> list[FundingRate]:
+    """The quoted funding of each tick in force at `now`, with its next funding time."""
+    next_times: dict[Decimal, datetime] = {}
+    rates = []
+    for tick in ticks:
+        interval = tick.interval_hours
+        next_time = next_times.get(interval)
+        if next_time is None:
+            next_time = next_times[interval] = next_funding_time(now, interval)
+        rates.append(
+            FundingRate(
+                venue=venue,
+                symbol=tick.symbol,
+                rate=tick.funding_rate,
+                interval_hours=interval,
+                next_funding_time=next_time,
+                mark_price=tick.mark_price,
+                timestamp=tick.ts,
+            )
+        )
+    return rates
 
 
 def modelled_book(

@@ -208,6 +208,7 @@ def memory_rows(states: dict[str, InMemoryVenueState]) -> dict[str, list[tuple]]
         settlements += [
             (venue, *fields(s, SETTLEMENT), *fields(s, SETTLED)) for s in state.settlements
         ]
+        settlements += [(venue, *fields(e, SETTLEMENT), 0, 0) for e in state.unpaid_funding]
     return _sorted(ledger=ledger, fills=fills, holdings=holdings, settlements=settlements)
 
 
