@@ -88,7 +88,11 @@ class Settings(BaseSettings):
     result_backend: str | None = Field(None, validation_alias=AliasChoices("CELERY_RESULT_BACKEND"))
     # Prefix for every broker key: lets several test runs share one Redis safely.
     broker_key_prefix: str = Field("", validation_alias=AliasChoices("PERPBOT_BROKER_PREFIX"))
-    mode: Literal["paper", "live"] = Field("paper", validation_alias=AliasChoices("PERPBOT_MODE"))
+    # paper: simulated venues on a scenario; dry-run: simulated venues on the real venues'
+    # market data (read-only); live: real venues (also needs PERPBOT_LIVE_CONFIRM).
+    mode: Literal["paper", "dry-run", "live"] = Field(
+        "paper", validation_alias=AliasChoices("PERPBOT_MODE")
+    )
     # Live trading needs this second, explicit switch as well as mode=live.
     live_confirm: bool = Field(False, validation_alias=AliasChoices("PERPBOT_LIVE_CONFIRM"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -154,6 +158,10 @@ class Settings(BaseSettings):
     @property
     def is_live(self) -> bool:
         return self.mode == "live" and self.live_confirm
+
+    @property
+    def is_dry_run(self) -> bool:
+        return self.mode == "dry-run"
 
 
 # Field name -> the environment variable a user sets, for error messages.
