@@ -193,6 +193,9 @@ class LiveMarket:
         return self._tape.latest(symbols, at)
 
     def window(self, symbols: Sequence[str], after: datetime, until: datetime) -> MarketWindow:
+        # The symbols a venue asks ticks for are the ones in play (any process's positions
+        # and resting orders): observe them on every later refresh.
+        self._quotes.watch(symbols)
         return self._tape.window(symbols, after, until)
 
     def book(self, symbol: str) -> TopOfBook:

@@ -105,18 +105,22 @@ class PaperExchange:
             observed = self.quotes.observe(observe)
         try:
             with self._sessions.begin() as session:
-                tape = ScenarioMarket(session, self.name)
-                tape.record(observed)
-                market = tape if self.quotes is None else LiveMarket(tape, self.quotes)
+                market = self._market(session, observed)
                 advance = advance_venue(session, self.name, ensure_utc(self._clock.now()), market)
-                if self.quotes is not None:
-                    self.quotes.watch(advance.active_symbols)
                 yield _Call(session, advance.until, market)
         except DBAPIError as exc:
             reason = f"{operation}: database error ({type(exc.orig).__name__})"
             if mutating and exc.connection_invalidated:
                 raise UnknownOutcomeError(self.name, reason) from exc
             raise TransientExchangeError(self.name, reason) from exc
+
+    def _market(self, session: Session, observed: Sequence[Tick]) -> MarketSource:
+        """The venue's market in this transaction; dry-run's new observations go on its tape."""
+        tape = ScenarioMarket(session, self.name)
+        if self.quotes is None:
+            return tape
+        tape.record(observed)
+        return LiveMarket(tape, self.quotes)
 
     @contextmanager
     def _market_session(self, operation: str) -> Iterator[ScenarioMarket]:
@@ -385,7 +389,4 @@ class PaperExchange:
         target = ensure_utc(now) if now is not None else ensure_utc(self._clock.now())
         observed = self.quotes.observe([]) if self.quotes is not None else []
         with self._sessions.begin() as session:
-            tape = ScenarioMarket(session, self.name)
-            tape.record(observed)
-            market = tape if self.quotes is None else LiveMarket(tape, self.quotes)
-            return advance_venue(session, self.name, target, market)
+            return advance_venue(session, self.name, target, self._market(session, observed))

@@ -46,17 +46,22 @@ def funding_reads(recorded: RecordedVenue) -> int:
 def dry_run(clean_db):
     """(venue, recorded traffic, clock) on Hyperliquid's recordings, seconds after the book."""
 
-    def build(config: PaperVenueConfig = NO_IMPACT, overrides=None, deposit: int = 10_000):
-        clock = ManualClock(BOOK_TIME + timedelta(seconds=4))
+    def build(config=NO_IMPACT, overrides=None, deposit=10_000, clock=None, account="main"):
+        clock = clock or ManualClock(BOOK_TIME + timedelta(seconds=4))
         recorded = RecordedVenue("hyperliquid", overrides)
         reader = CcxtExchangeClient(
             "hyperliquid", recorded.attach(make_ccxt_exchange("hyperliquid", {})), clock=clock
         )
         quotes = LiveQuotes(reader, clock, refresh_seconds=5, max_age_seconds=60)
         venue = PaperExchange(
-            "hyperliquid", engine=clean_db, clock=clock, config=config, quotes=quotes
+            "hyperliquid",
+            engine=clean_db,
+            clock=clock,
+            account=account,
+            config=config,
+            quotes=quotes,
         )
-        venue.credit_deposit("seed", "USDC", D(deposit), "arbitrum")
+        venue.credit_deposit(f"seed-{account}", "USDC", D(deposit), "arbitrum")
         return venue, recorded, clock
 
     return build
@@ -150,3 +155,17 @@ def test_funding_is_settled_on_the_rate_and_mark_observed_before_it(dry_run, cle
     assert [p.funding_time.hour for p in paid] == [9, 10]
     assert {p.amount for p in paid} == {money(-2 * D("3850.5") * D("0.0000184"))}
     assert ledger_by_kind(clean_db, "hyperliquid")["funding"] == 2 * paid[0].amount
+
+
+def test_a_new_process_observes_the_symbols_other_processes_hold(dry_run, clean_db):
+    trader, _, clock = dry_run(account="arb")
+    trader.place_order(buy("held", "1"))
+    restarted, recorded, _ = dry_run(clock=clock)  # its own reads, the same venue tables
+    clock.advance(timedelta(seconds=1))
+    restarted.balance()  # advances the venue: ETH is in play, so it is watched from now on
+    assert funding_reads(recorded) == 0  # it had nothing to price yet
+    clock.advance(timedelta(seconds=6))
+    restarted.balance()
+    with Session(clean_db) as session:
+        latest = session.scalar(select(func.max(PaperMarketTick.ts)))
+    assert latest == clock.now()
