@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from cli import funding, strategies, transfers
+from cli import data, funding, strategies, transfers
 from cli.common import console, one_line_errors
 from cli.demo import demo
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 services_app = typer.Typer(help="Find, start or stop PostgreSQL and Redis.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 app.add_typer(funding.app, name="funding")
+app.add_typer(data.app, name="data")
 app.add_typer(transfers.app, name="transfer")
 for _command in strategies.app.registered_commands:
     app.registered_commands.append(_command)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from bench import scratch_database
-from core.market import FundingRate
+from core.market import FundingKind, FundingRate
 from funding_service.fees import FeeSchedule, VenueFees
 from funding_service.opportunities import OpportunityFilter, rank_opportunities
 
@@ -46,6 +47,8 @@ def make_rates(symbols: int, venues: int, seed: int = 7, dense: bool = False) ->
                     next_funding_time=None,
                     mark_price=Decimal("100"),
                     timestamp=NOW - timedelta(seconds=rnd.randint(0, 60)),
+                    margin_asset="USDC",
+                    kind=FundingKind.PREDICTED,
                 )
             )
     return out
@@ -109,15 +112,7 @@ def run() -> dict[str, Any]:
         rates = make_rates(500, 12)
         # Older observations too, so the latest-rate query has history to skip.
         history = [
-            FundingRate(
-                r.venue,
-                r.symbol,
-                r.rate,
-                r.interval_hours,
-                None,
-                r.mark_price,
-                r.timestamp - timedelta(minutes=m),
-            )
+            replace(r, next_funding_time=None, timestamp=r.timestamp - timedelta(minutes=m))
             for m in (5, 10, 15)
             for r in rates
         ]

@@ -37,7 +37,7 @@ def top(
     runtime = get_runtime()
     now = runtime.clock.now()
     source = PostgresFundingRateSource(runtime.engine)
-    rates = source.latest_rates(now - FundingServiceClient.LOOKBACK)
+    rates = source.latest_rates(now - FundingServiceClient.LOOKBACK, kind=FundingServiceClient.KIND)
     venues = sorted({r.venue for r in rates})
     if not venues:
         raise fail(

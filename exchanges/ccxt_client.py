@@ -153,7 +153,9 @@ class CcxtExchangeClient:
             return [self._rate_from_history(symbol, base) for symbol, base in wanted.items()]
         hints = self._interval_hints(raw, wanted)
         return [
-            self._parser.funding_rate(base, raw[symbol], hints.get(symbol))
+            self._parser.funding_rate(
+                base, self._market(base)["settle"], raw[symbol], hints.get(symbol)
+            )
             for symbol, base in wanted.items()
             if symbol in raw
         ]
@@ -181,7 +183,8 @@ class CcxtExchangeClient:
             "fetch_funding_rate_history",
             lambda: self.exchange.fetch_funding_rate_history(ccxt_symbol, limit=3),
         )
-        return self._parser.settled_funding_rate(base, ccxt_symbol, history)
+        settle = self._market(base)["settle"]
+        return self._parser.settled_funding_rate(base, settle, ccxt_symbol, history)
 
     def top_of_book(self, symbol: str) -> TopOfBook:
         self._require(Capability.ORDER_BOOK)

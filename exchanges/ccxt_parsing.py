@@ -18,7 +18,7 @@ import ccxt
 
 from core.clock import Clock
 from core.enums import MovementState, OrderSide, OrderStatus, OrderType
-from core.market import FundingRate, Instrument
+from core.market import FundingKind, FundingRate, Instrument
 from core.money import to_decimal
 from exchanges.base import (
     Balance,
@@ -152,9 +152,14 @@ class CcxtParser:
         return replace(instrument, max_leverage=max_leverage) if max_leverage else instrument
 
     def funding_rate(
-        self, base: str, raw: Mapping[str, Any], interval_hint: Decimal | None = None
+        self,
+        base: str,
+        settle: str,
+        raw: Mapping[str, Any],
+        interval_hint: Decimal | None = None,
     ) -> FundingRate:
-        """A funding rate with its interval from the venue's data, never a guessed 8 h."""
+        """The current (predicted) funding rate of the perpetual settling in `settle`, with
+        its interval from the venue's data, never a guessed 8 h."""
         what = f"funding rate {raw.get('symbol') or base}"
         rate = self.number(raw, "fundingRate", what)
         hours = (
@@ -179,13 +184,17 @@ class CcxtParser:
             next_funding_time=next_time,
             mark_price=self.optional(raw, "markPrice", what),
             timestamp=from_ms(raw.get("timestamp")) or self.clock.now(),
+            margin_asset=settle,
+            kind=FundingKind.PREDICTED,
         )
 
     def settled_funding_rate(
-        self, base: str, ccxt_symbol: str, history: Sequence[Mapping[str, Any]]
+        self, base: str, settle: str, ccxt_symbol: str, history: Sequence[Mapping[str, Any]]
     ) -> FundingRate:
         """The latest settled rate from a funding history, its interval measured between the
-        last two settlements (for venues whose ccxt class has no current-rate call)."""
+        last two settlements (for venues whose ccxt class has no current-rate call). It
+        stands in for the current quote, so it is returned as one (PREDICTED): the
+        collector stores every venue's quote as the same kind."""
         entries = sorted(history, key=lambda e: e.get("timestamp") or 0)
         if len(entries) < 2:
             raise MalformedResponseError(
@@ -199,7 +208,7 @@ class CcxtParser:
             raise self.malformed(
                 f"funding history of {ccxt_symbol}", "timestamp", "gives no interval"
             )
-        rate = self.funding_rate(base, last, hours)
+        rate = self.funding_rate(base, settle, last, hours)
         settled = from_ms(last.get("timestamp"))
         next_time = None if settled is None else settled + timedelta(hours=float(hours))
         return replace(rate, next_funding_time=next_time, mark_price=None)

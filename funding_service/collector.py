@@ -1,8 +1,13 @@
 """Collect funding rates from every configured venue into `funding_rates`.
 
+What it stores are the venues' current quotes (`FundingKind.PREDICTED`), each labelled with
+the margin asset of the perpetual the venue adapter trades; an adapter returning any other
+kind is a failure of that venue (realised history comes in through `data import`/`fetch`).
+
 One venue failing (down, rate-limited, malformed answer) never stops the others: its failure
 is recorded as an event and reported, and the next run tries again. Storing is idempotent on
-(venue, symbol, observed time), so a redelivered collection task stores nothing twice.
+(kind, venue, symbol, margin asset, observed time), so a redelivered collection task stores
+nothing twice.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from core.clock import Clock
+from core.market import FundingKind
 from db.repositories import EventRepository
 from db.repositories.funding_rates import FundingRateRepository
 from db.uow import unit_of_work
@@ -55,6 +61,12 @@ class FundingCollector:
             wrong = [r for r in rates if r.venue != venue]
             if wrong:
                 self._record_failure(report, venue, f"adapter returned rates of {wrong[0].venue}")
+                continue
+            not_quotes = [r for r in rates if r.kind is not FundingKind.PREDICTED]
+            if not_quotes:
+                self._record_failure(
+                    report, venue, f"adapter returned {not_quotes[0].kind} rates, not quotes"
+                )
                 continue
             with unit_of_work(self._engine) as session:
                 report.stored[venue] = FundingRateRepository(session).add_many(rates)

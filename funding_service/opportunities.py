@@ -18,6 +18,10 @@ An opportunity is kept when:
 It is ranked by expected net per unit notional over the horizon (ties: lower breakeven first,
 then symbol and venues, so the order never depends on input order).
 
+The ranking reads the venues' predicted (current) quotes only: a realised settlement handed
+to it is an error, never silently ranked as if it were today's rate. Per (symbol, venue) it
+keeps the newest quote, which is the perpetual the venue adapter trades.
+
 It runs every minute over hundreds of symbols and a dozen venues (tens of thousands of venue
 pairs), so it works in two steps:
 1. a vectorized screen in float64 over a (symbol, long venue, short venue) array keeps every
@@ -36,7 +40,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from core.market import HOURS_PER_YEAR, FundingRate
+from core.market import HOURS_PER_YEAR, FundingKind, FundingRate
 from core.money import ZERO
 from funding_service.fees import FeeSchedule, round_trip_cost_rate
 
@@ -252,6 +256,11 @@ def _usable_rates(
     others were left out (deliberate exclusions are not reported)."""
     newest: dict[str, dict[str, FundingRate]] = {}
     for rate in rates:
+        if rate.kind is not FundingKind.PREDICTED:
+            raise ValueError(
+                f"the ranking reads predicted quotes; got a {rate.kind} rate of "
+                f"{rate.venue} {rate.symbol}-{rate.margin_asset}"
+            )
         if rate.symbol in flt.excluded_symbols or rate.venue in flt.excluded_venues:
             continue
         if (flt.symbols is not None and rate.symbol not in flt.symbols) or (

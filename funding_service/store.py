@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from core.market import FundingRate
+from core.market import FundingKind, FundingRate
 from db.repositories.funding_rates import FundingRateRepository
 from db.uow import unit_of_work
 
@@ -26,12 +26,14 @@ class PostgresFundingRateSource:
         since: datetime,
         venues: Sequence[str] | None = None,
         symbols: Sequence[str] | None = None,
+        *,
+        kind: FundingKind,
     ) -> list[FundingRate]:
         with unit_of_work(self._engine) as session:
-            return FundingRateRepository(session).latest(since, venues, symbols)
+            return FundingRateRepository(session).latest(since, venues, symbols, kind=kind)
 
     def rate_history(
-        self, venue: str, symbol: str, since: datetime, until: datetime
+        self, venue: str, symbol: str, since: datetime, until: datetime, *, kind: FundingKind
     ) -> list[FundingRate]:
         with unit_of_work(self._engine) as session:
-            return FundingRateRepository(session).history(venue, symbol, since, until)
+            return FundingRateRepository(session).history(venue, symbol, since, until, kind=kind)

@@ -9,16 +9,30 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.market import FundingKind
 from db.base import Base
 from db.models._columns import created_at
 
+_KINDS = ", ".join(f"'{kind.value}'" for kind in FundingKind)
+
 
 class FundingRate(Base):
+    """One funding rate of one instrument (venue, base symbol, margin asset), of one kind.
+
+    `kind` says what the row is (`core.market.FundingKind`): a predicted quote observed at
+    `observed_at`, or a realised settlement paid at `observed_at`, the end of its accrual
+    window `[observed_at - interval_hours, observed_at)`. Either way `observed_at` is the
+    first moment the row was known; readers ask for one kind and never get the other.
+    """
+
     __tablename__ = "funding_rates"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     venue: Mapped[str] = mapped_column(String(20))
     symbol: Mapped[str] = mapped_column(String(20))
+    # What the perpetual settles in: USDT- and USDC-margined perpetuals are separate series.
+    margin_asset: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(10))
     # The rate per funding interval as the venue quotes it; never assume 8 hours.
     rate: Mapped[Decimal]
     interval_hours: Mapped[Decimal]
@@ -30,8 +44,19 @@ class FundingRate(Base):
 
     __table_args__ = (
         CheckConstraint("interval_hours > 0", name="interval_positive"),
-        # Collection is idempotent: the same observation stored twice is one row.
-        Index("uq_funding_rates_observation", "venue", "symbol", "observed_at", unique=True),
+        CheckConstraint(f"kind IN ({_KINDS})", name="kind_known"),
+        CheckConstraint("margin_asset <> ''", name="margin_asset_set"),
+        # Collection and import are idempotent: one row per series and time. Kind first, so
+        # every reader (which names one kind) walks only its own rows.
+        Index(
+            "uq_funding_rates_series_time",
+            "kind",
+            "venue",
+            "symbol",
+            "margin_asset",
+            "observed_at",
+            unique=True,
+        ),
         Index("ix_funding_rates_symbol_observed", "symbol", "observed_at"),
     )
 

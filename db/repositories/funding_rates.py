@@ -1,15 +1,20 @@
-"""`funding_rates`: idempotent inserts and the queries the ranking needs."""
+"""`funding_rates`: idempotent inserts and the queries the ranking needs.
+
+Every reader names the kind it wants (`core.market.FundingKind`): the ranking reads predicted
+quotes, a backtest reads realised settlements, and neither ever sees the other.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from core.market import FundingRate
+from core.market import FundingKind, FundingRate, SeriesKey
 from db.models import FundingRate as FundingRateRow
 
 # Plain columns, not ORM entities: the ranking reads thousands of rows every minute and
@@ -23,11 +28,47 @@ _COLUMNS = (
     FundingRateRow.mark_price,
     FundingRateRow.observed_at,
     FundingRateRow.open_interest_usd,
+    FundingRateRow.margin_asset,
+    FundingRateRow.kind,
 )
+
+# One statement per chunk of rows, each column sent as one array: fast for a year of history
+# and within any driver's limit on bound parameters.
+_INSERT = text(
+    """
+    INSERT INTO funding_rates (venue, symbol, margin_asset, kind, rate, interval_hours,
+                               next_funding_time, mark_price, open_interest_usd, observed_at)
+    SELECT * FROM unnest(
+        CAST(:venue AS varchar[]), CAST(:symbol AS varchar[]), CAST(:margin_asset AS varchar[]),
+        CAST(:kind AS varchar[]), CAST(:rate AS numeric[]), CAST(:interval_hours AS numeric[]),
+        CAST(:next_funding_time AS timestamptz[]), CAST(:mark_price AS numeric[]),
+        CAST(:open_interest_usd AS numeric[]), CAST(:observed_at AS timestamptz[]))
+    ON CONFLICT (kind, venue, symbol, margin_asset, observed_at) DO NOTHING
+    RETURNING venue, symbol, margin_asset
+    """
+)
+CHUNK_ROWS = 20_000
 
 
 def _to_domain(row: tuple) -> FundingRate:  # type: ignore[type-arg]
-    return FundingRate(*row)
+    *values, margin_asset, kind = row
+    return FundingRate(*values, margin_asset=margin_asset, kind=FundingKind(kind))
+
+
+def rate_columns(rates: Sequence[FundingRate]) -> dict[str, list[object]]:
+    """The rates as one list per column (the array parameters of a bulk statement)."""
+    return {
+        "venue": [r.venue for r in rates],
+        "symbol": [r.symbol for r in rates],
+        "margin_asset": [r.margin_asset for r in rates],
+        "kind": [r.kind.value for r in rates],
+        "rate": [r.rate for r in rates],
+        "interval_hours": [r.interval_hours for r in rates],
+        "next_funding_time": [r.next_funding_time for r in rates],
+        "mark_price": [r.mark_price for r in rates],
+        "open_interest_usd": [r.open_interest_usd for r in rates],
+        "observed_at": [r.timestamp for r in rates],
+    }
 
 
 class FundingRateRepository:
@@ -35,48 +76,45 @@ class FundingRateRepository:
         self._session = session
 
     def add_many(self, rates: Iterable[FundingRate]) -> int:
-        """Store observations; one already stored (venue, symbol, time) is skipped.
+        """Store rates; one already stored (kind, venue, symbol, margin, time) is skipped.
 
         Returns how many rows were new.
         """
-        values = [
-            {
-                "venue": r.venue,
-                "symbol": r.symbol,
-                "rate": r.rate,
-                "interval_hours": r.interval_hours,
-                "next_funding_time": r.next_funding_time,
-                "mark_price": r.mark_price,
-                "open_interest_usd": r.open_interest_usd,
-                "observed_at": r.timestamp,
-            }
-            for r in rates
-        ]
-        if not values:
-            return 0
-        # Rows as parameter sets, not one VALUES list: SQLAlchemy batches them into
-        # statements under PostgreSQL's 65,535 bound parameters (psycopg 3 binds server-side).
-        result = self._session.execute(
-            insert(FundingRateRow)
-            .on_conflict_do_nothing(index_elements=["venue", "symbol", "observed_at"])
-            .returning(FundingRateRow.id),
-            values,
-        )
-        return len(result.all())
+        return sum(self.add_by_series(rates).values())
+
+    def add_by_series(self, rates: Iterable[FundingRate]) -> Counter[SeriesKey]:
+        """Store rates like `add_many`; returns how many were new per series."""
+        batch = list(rates)
+        new: Counter[SeriesKey] = Counter()
+        for start in range(0, len(batch), CHUNK_ROWS):
+            chunk = batch[start : start + CHUNK_ROWS]
+            for venue, symbol, margin in self._session.execute(_INSERT, rate_columns(chunk)):
+                new[SeriesKey(venue, symbol, margin)] += 1
+        return new
 
     def latest(
         self,
         since: datetime,
         venues: Sequence[str] | None = None,
         symbols: Sequence[str] | None = None,
+        *,
+        kind: FundingKind,
     ) -> list[FundingRate]:
-        """The newest observation per (venue, symbol) among those made since `since`."""
+        """The newest rate of `kind` per (venue, symbol, margin asset) among those known
+        since `since`."""
         query = (
             select(*_COLUMNS)
-            .where(FundingRateRow.observed_at >= since)
-            .ext(distinct_on(FundingRateRow.venue, FundingRateRow.symbol))
+            .where(FundingRateRow.kind == kind.value, FundingRateRow.observed_at >= since)
+            .ext(
+                distinct_on(
+                    FundingRateRow.venue, FundingRateRow.symbol, FundingRateRow.margin_asset
+                )
+            )
             .order_by(
-                FundingRateRow.venue, FundingRateRow.symbol, FundingRateRow.observed_at.desc()
+                FundingRateRow.venue,
+                FundingRateRow.symbol,
+                FundingRateRow.margin_asset,
+                FundingRateRow.observed_at.desc(),
             )
         )
         if venues is not None:
@@ -86,23 +124,39 @@ class FundingRateRepository:
         return [_to_domain(row) for row in self._session.execute(query)]
 
     def history(
-        self, venue: str, symbol: str, since: datetime, until: datetime
+        self,
+        venue: str,
+        symbol: str,
+        since: datetime,
+        until: datetime,
+        *,
+        kind: FundingKind,
+        margin_asset: str | None = None,
     ) -> list[FundingRate]:
+        """Rates of `kind` known in [since, until], oldest first. A realised settlement is
+        known from its settlement time, so nothing paid after `until` is returned (a reader
+        asking "as of t" passes until=t). `margin_asset` None: every margin asset."""
         query = (
             select(*_COLUMNS)
             .where(
+                FundingRateRow.kind == kind.value,
                 FundingRateRow.venue == venue,
                 FundingRateRow.symbol == symbol,
                 FundingRateRow.observed_at >= since,
                 FundingRateRow.observed_at <= until,
             )
-            .order_by(FundingRateRow.observed_at)
+            .order_by(FundingRateRow.observed_at, FundingRateRow.margin_asset)
         )
+        if margin_asset is not None:
+            query = query.where(FundingRateRow.margin_asset == margin_asset)
         return [_to_domain(row) for row in self._session.execute(query)]
 
-    def delete_older_than(self, cutoff: datetime) -> int:
-        """Retention: drop observations older than `cutoff`; returns how many."""
+    def delete_older_than(self, cutoff: datetime, *, kind: FundingKind) -> int:
+        """Retention: drop rows of `kind` older than `cutoff`; returns how many. Pruning
+        quotes never touches imported history (it is another kind)."""
         result = self._session.execute(
-            delete(FundingRateRow).where(FundingRateRow.observed_at < cutoff)
+            delete(FundingRateRow).where(
+                FundingRateRow.kind == kind.value, FundingRateRow.observed_at < cutoff
+            )
         )
         return int(result.rowcount or 0)

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.enums import OrderSide
-from core.market import FundingRate, Instrument, TopOfBook
+from core.market import FundingKind, FundingRate, Instrument, TopOfBook
 from exchanges.base import Balance, Position, VenueOrder
 from exchanges.simulation.margin import (
     ZERO,
@@ -96,6 +96,8 @@ def funding_rate_views(venue: str, ticks: Sequence[Tick], now: datetime) -> list
                 next_funding_time=next_time,
                 mark_price=tick.mark_price,
                 timestamp=tick.ts,
+                margin_asset=COLLATERAL,
+                kind=FundingKind.PREDICTED,  # the quote in force, not a settlement
             )
         )
     return rates

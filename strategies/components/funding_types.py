@@ -15,25 +15,30 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from core.market import FundingRate
+from core.market import FundingKind, FundingRate
 
 
 @runtime_checkable
 class FundingRateSource(Protocol):
-    """Stored funding-rate observations (collected from the venues by the funding service)."""
+    """Stored funding rates: predicted quotes (collected from the venues by the funding
+    service) and realised settlements (imported history). Every read names its kind."""
 
     def latest_rates(
         self,
         since: datetime,
         venues: Sequence[str] | None = None,
         symbols: Sequence[str] | None = None,
+        *,
+        kind: FundingKind,
     ) -> list[FundingRate]:
-        """The newest observation per (venue, symbol) made since `since`."""
+        """The newest rate of `kind` per (venue, symbol, margin asset) known since `since`."""
         ...
 
     def rate_history(
-        self, venue: str, symbol: str, since: datetime, until: datetime
-    ) -> list[FundingRate]: ...
+        self, venue: str, symbol: str, since: datetime, until: datetime, *, kind: FundingKind
+    ) -> list[FundingRate]:
+        """Rates of `kind` known in [since, until] (no settlement paid after `until`)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,3 +95,37 @@ def test_migrate_command_takes_a_plain_postgresql_url_and_creates_the_database(
         assert f"DATABASE_URL={normalized}\n" in (tmp_path / "services.env").read_text()
     finally:
         drop_database(normalized)
+def test_0006_labels_stored_quotes_and_its_downgrade_drops_history(empty_database):
+    from sqlalchemy import text
+
+    upgrade(empty_database, "0005_clock_times")
+    engine = create_engine(empty_database, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO funding_rates (venue, symbol, rate, interval_hours, observed_at)"
+                    " VALUES ('paradex', 'BTC', 0.0004, 8, '2026-01-01T00:00:00Z')"
+                )
+            )
+        upgrade(empty_database, "0006_funding_history")
+        with engine.begin() as connection:
+            labelled = connection.execute(
+                text("SELECT kind, margin_asset FROM funding_rates")
+            ).all()
+            assert labelled == [("predicted", "USDC")]
+            # The same time and symbol, another margin and kind: separate rows now.
+            connection.execute(
+                text(
+                    "INSERT INTO funding_rates (venue, symbol, margin_asset, kind, rate,"
+                    " interval_hours, observed_at) VALUES"
+                    " ('paradex', 'BTC', 'USDT', 'predicted', 0.0001, 8, '2026-01-01T00:00:00Z'),"
+                    " ('paradex', 'BTC', 'USDC', 'realised', 0.0003, 8, '2026-01-01T00:00:00Z')"
+                )
+            )
+        downgrade(empty_database, "0005_clock_times")
+        with engine.begin() as connection:
+            kept = connection.execute(text("SELECT rate FROM funding_rates")).scalars().all()
+        assert [float(r) for r in kept] == [0.0004]  # history and the colliding quote dropped
+    finally:
+        engine.dispose()

@@ -35,6 +35,8 @@ def test_money_keeps_every_digit_and_times_stay_utc(db_session):
     rate = FundingRate(
         venue="lighter",
         symbol="ETH",
+        margin_asset="USDC",
+        kind="predicted",
         rate=Decimal("0.000012500000000001"),
         interval_hours=Decimal(1),
         mark_price=Decimal("3456.123456789012345678"),

@@ -26,6 +26,12 @@ COMMANDS = [
     ["services", "down"],
     ["funding"],
     ["funding", "top"],
+    ["data"],
+    ["data", "import"],
+    ["data", "fetch"],
+    ["data", "list"],
+    ["data", "screen"],
+    ["data", "trim"],
     ["transfer"],
 ]
 

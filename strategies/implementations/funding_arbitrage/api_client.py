@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from core.market import FundingRate
+from core.market import FundingKind, FundingRate
 from funding_service.fees import FeeSchedule
 from funding_service.opportunities import (
     Opportunity,
@@ -44,6 +44,8 @@ class FundingServiceClient:
     # How far back "latest" looks: rates older than the filter's max age are still found so
     # that they can be reported as stale instead of silently missing.
     LOOKBACK = timedelta(hours=24)
+    # Live decisions read the venues' current quotes, never realised history.
+    KIND = FundingKind.PREDICTED
 
     def __init__(self, source: FundingRateSource, fees: FeeSchedule) -> None:
         self._source = source
@@ -59,7 +61,7 @@ class FundingServiceClient:
         venues: Sequence[str] | None = None,
         symbols: Sequence[str] | None = None,
     ) -> list[FundingRate]:
-        return self._source.latest_rates(now - self.LOOKBACK, venues, symbols)
+        return self._source.latest_rates(now - self.LOOKBACK, venues, symbols, kind=self.KIND)
 
     def rank(self, now: datetime, flt: OpportunityFilter, limit: int | None = None) -> Ranking:
         venues = sorted(flt.venues) if flt.venues is not None else None
@@ -91,8 +93,8 @@ class FundingServiceClient:
         self, symbol: str, long_venue: str, short_venue: str, since: datetime, until: datetime
     ) -> list[DivergencePoint]:
         """Divergence over time, pairing each long observation with the newest short one."""
-        longs = self._source.rate_history(long_venue, symbol, since, until)
-        shorts = self._source.rate_history(short_venue, symbol, since, until)
+        longs = self._source.rate_history(long_venue, symbol, since, until, kind=self.KIND)
+        shorts = self._source.rate_history(short_venue, symbol, since, until, kind=self.KIND)
         points: list[DivergencePoint] = []
         j = -1
         for long_rate in longs:

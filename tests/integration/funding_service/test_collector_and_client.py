@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import ManualClock
-from core.market import FundingRate
+from core.market import FundingKind, FundingRate
 from db.models import Event
 from db.models import FundingRate as FundingRateRow
 from exchanges.base import MalformedResponseError, TransientExchangeError
@@ -35,7 +35,17 @@ class RecordedVenue:
 
 
 def fr(venue, symbol, rate, interval, at):
-    return FundingRate(venue, symbol, D(rate), D(interval), None, D(100), at)
+    return FundingRate(
+        venue,
+        symbol,
+        D(rate),
+        D(interval),
+        None,
+        D(100),
+        at,
+        margin_asset="USDC",
+        kind=FundingKind.PREDICTED,
+    )
 
 
 def test_one_failing_venue_does_not_stop_the_others(clean_db):
@@ -120,3 +130,14 @@ def test_a_batch_beyond_the_bound_parameter_limit_is_stored_whole(clean_db):
         assert FundingRateRepository(session).add_many(rates[:10]) == 0  # already stored
     with Session(clean_db) as s:
         assert s.scalar(select(func.count()).select_from(FundingRateRow)) == 9000
+def test_an_adapter_returning_settlements_instead_of_quotes_is_a_failure(clean_db):
+    from dataclasses import replace
+
+    settled = replace(fr("aster", "BTC", "0.0001", 8, T0), kind=FundingKind.REALISED)
+    clients = {
+        "aster": RecordedVenue("aster", [settled]),
+        "lighter": RecordedVenue("lighter", [fr("lighter", "SOL", "0.00002", 1, T0)]),
+    }
+    report = FundingCollector(clients, ManualClock(T0), clean_db).collect()
+    assert report.stored == {"lighter": 1}
+    assert report.failures["aster"] == "adapter returned realised rates, not quotes"

@@ -215,3 +215,16 @@ def test_the_adapter_does_not_show_credentials():
     )
     assert "secret" not in repr(adapter)
     assert isinstance(ccxt.hyperliquid().has, dict)
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol", "margin"),
+    [("hyperliquid", "ETH", "USDC"), ("aster", "BTC", "USDT"), ("dydx", "BTC", "USDC")],
+)
+def test_rates_are_quotes_labelled_with_the_settle_asset_of_the_traded_market(
+    venue, symbol, margin
+):
+    from core.market import FundingKind
+
+    [funding] = client(venue)[0].funding_rates([symbol])
+    assert (funding.margin_asset, funding.kind) == (margin, FundingKind.PREDICTED)

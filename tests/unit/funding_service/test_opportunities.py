@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.market import FundingRate, Instrument, TopOfBook
+from core.market import FundingKind, FundingRate, Instrument, TopOfBook
 from funding_service.fees import (
     FeeSchedule,
     VenueFees,
@@ -45,6 +45,8 @@ def rate(venue, symbol, per_interval, interval_hours, age=timedelta(0), oi=None)
         mark_price=D(100),
         timestamp=NOW - age,
         open_interest_usd=oi,
+        margin_asset="USDC",
+        kind=FundingKind.PREDICTED,
     )
 
 
