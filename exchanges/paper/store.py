@@ -33,6 +33,9 @@ _ORDER_FIELDS = (
     "updated_at",
 )
 _HOLDING_FIELDS = ("qty", "entry_price", "margin", "realized_pnl", "funding_pnl", "updated_at")
+# Plain table inserts, sent as one executemany each (no ORM bookkeeping for rows never read).
+_FILLS = PaperFill.__table__.insert()
+_LEDGER = PaperLedgerEntry.__table__.insert()
 
 
 def order_state(row: PaperOrder) -> OrderState:
@@ -116,7 +119,7 @@ class RowBook:
         session.flush()  # orders before the fills that reference them
         if journal.fills:
             session.execute(
-                insert(PaperFill),
+                _FILLS,
                 [
                     {
                         "venue": venue,
@@ -135,7 +138,7 @@ class RowBook:
             )
         if journal.ledger:
             session.execute(
-                insert(PaperLedgerEntry),
+                _LEDGER,
                 [
                     {
                         "venue": venue,
