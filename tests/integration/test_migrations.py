@@ -95,6 +95,8 @@ def test_migrate_command_takes_a_plain_postgresql_url_and_creates_the_database(
         assert f"DATABASE_URL={normalized}\n" in (tmp_path / "services.env").read_text()
     finally:
         drop_database(normalized)
+
+
 def test_0006_labels_stored_quotes_and_its_downgrade_drops_history(empty_database):
     from sqlalchemy import text
 

@@ -130,6 +130,8 @@ def test_a_batch_beyond_the_bound_parameter_limit_is_stored_whole(clean_db):
         assert FundingRateRepository(session).add_many(rates[:10]) == 0  # already stored
     with Session(clean_db) as s:
         assert s.scalar(select(func.count()).select_from(FundingRateRow)) == 9000
+
+
 def test_an_adapter_returning_settlements_instead_of_quotes_is_a_failure(clean_db):
     from dataclasses import replace
 
