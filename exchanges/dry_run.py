@@ -24,7 +24,11 @@ from typing import Protocol
 
 from core.clock import Clock
 from core.market import FundingRate, Instrument, TopOfBook
-from exchanges.base import ExchangeError, MalformedResponseError, TransientExchangeError
+from exchanges.base import (
+    CapabilityNotSupportedError,
+    MalformedResponseError,
+    TransientExchangeError,
+)
 from exchanges.simulation.market import MarketSource, MarketWindow, Tick
 from exchanges.venues import SymbolSpec, check_interval_hours
 
@@ -81,7 +85,9 @@ class LiveQuotes:
     def _fresh(self, read_at: float) -> bool:
         return self._clock.monotonic() - read_at < self._refresh
 
-    def _failure(self, what: str, exc: ExchangeError) -> TransientExchangeError:
+    def _unreadable(self, what: str, exc: TransientExchangeError) -> TransientExchangeError:
+        """A read that failed for now. (Other typed errors of the adapter — a malformed
+        answer, a capability the venue lacks — are not caught: they stand as raised.)"""
         return TransientExchangeError(
             self.venue, f"dry-run cannot read {what} from the venue, so nothing is priced: {exc}"
         )
@@ -94,15 +100,15 @@ class LiveQuotes:
             return cached[1]
         try:
             listed = {i.symbol: i for i in self._reader.instruments()}
-        except ExchangeError as exc:
-            raise self._failure("instruments", exc) from exc
+        except TransientExchangeError as exc:
+            raise self._unreadable("instruments", exc) from exc
         self._instruments = (self._clock.monotonic(), listed)
         return listed
 
     def spec(self, symbol: str) -> SymbolSpec:
         instrument = self.instruments().get(symbol)
         if instrument is None:
-            raise MalformedResponseError(self.venue, f"dry-run: the venue lists no {symbol}")
+            raise CapabilityNotSupportedError(self.venue, f"dry-run: the venue lists no {symbol}")
         return SymbolSpec(
             instrument.min_qty, instrument.qty_step, instrument.tick_size, instrument.max_leverage
         )
@@ -114,8 +120,8 @@ class LiveQuotes:
             return
         try:
             rates = {r.symbol: r for r in self._reader.funding_rates(stale)}
-        except ExchangeError as exc:
-            raise self._failure("funding rates", exc) from exc
+        except TransientExchangeError as exc:
+            raise self._unreadable("funding rates", exc) from exc
         missing = [s for s in stale if s not in rates]
         if missing:
             raise TransientExchangeError(
@@ -163,8 +169,8 @@ class LiveQuotes:
         if cached is None or not self._fresh(cached[0]):
             try:
                 book = self._reader.top_of_book(symbol)
-            except ExchangeError as exc:
-                raise self._failure(f"the {symbol} order book", exc) from exc
+            except TransientExchangeError as exc:
+                raise self._unreadable(f"the {symbol} order book", exc) from exc
             cached = (self._clock.monotonic(), book)
             self._books[symbol] = cached
         book = cached[1]

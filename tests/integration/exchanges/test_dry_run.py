@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.clock import ManualClock
 from core.enums import OrderSide, OrderStatus, OrderType
 from db.models.paper import PaperMarketTick, PaperOrder
-from exchanges.base import OrderRequest, TransientExchangeError
+from exchanges.base import MalformedResponseError, OrderRequest, TransientExchangeError
 from exchanges.ccxt_client import CcxtExchangeClient
 from exchanges.ccxt_venues import make_ccxt_exchange
 from exchanges.dry_run import LiveQuotes
@@ -169,3 +169,13 @@ def test_a_new_process_observes_the_symbols_other_processes_hold(dry_run, clean_
     with Session(clean_db) as session:
         latest = session.scalar(select(func.max(PaperMarketTick.ts)))
     assert latest == clock.now()
+
+
+def test_an_answer_that_cannot_be_trusted_stands_as_the_adapter_types_it(dry_run):
+    empty = {"coin": "ETH", "time": 1733215021512, "levels": [[], []]}
+    book = [{"request": {"method": "POST", "path": "/info", "json": {"type": "l2Book"}}}]
+    book[0]["response"] = empty
+    venue, _, _ = dry_run(overrides=book)
+    with pytest.raises(MalformedResponseError, match="order book of ETH has an empty side"):
+        venue.place_order(buy("no-book", "0.1"))
+    assert venue.get_order("ETH", "no-book") is None
