@@ -2,10 +2,13 @@
 
 Three venues (Hyperliquid hourly funding, Aster and Paradex every 8 hours), 18 symbols, one
 year of hourly marks. Each simulated hour, on every venue, the calls a funding-arbitrage
-cycle makes: `funding_rates()` for every symbol, `positions()`, `balance()` and
-`funding_payments()` since the last hour; once a day two positions are closed and two opened
-with market orders. Four positions stay open on each venue, so every hour settles funding
-on them. The data is built before the clock starts; the figure is the simulated year.
+cycle makes of a venue (its rates come from the funding service, not from here):
+`positions()`, `balance()`, `funding_payments()` since the last hour and the book of two
+symbols; once a day two positions are closed and two opened with market orders. Four
+positions stay open on each venue, so every hour settles funding on them. The data is built
+before the clock starts. Three runs of the year: the venue's own simulation alone (`settle()`
+each hour: funding, fills, liquidations), the cycle's calls, and the cycle's calls plus
+`funding_rates()` of all 18 symbols, for a caller that reads rates from the venue.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ HOURS = 365 * 24
 VENUES = {"hyperliquid": 1, "aster": 8, "paradex": 8}
 SYMBOLS = ["BTC", "ETH", "SOL"] + [f"ALT{i:02d}" for i in range(15)]
 PRICES = {"BTC": 60_000, "ETH": 3_000, "SOL": 150}
-TARGET_SECONDS = 3.0
+TARGET_SECONDS = 2.0  # the simulation itself; each read is a few tens of microseconds more
 
 
 def _ticks(venue: str, interval: int) -> list[Tick]:
@@ -45,15 +48,20 @@ def _ticks(venue: str, interval: int) -> list[Tick]:
     return ticks
 
 
+WHAT = {
+    "settle": "settle() each venue-hour (the simulation alone)",
+    "cycle": "positions, balance, funding payments, 2 books each venue-hour",
+    "cycle+rates": "the same and funding_rates() of 18 symbols",
+}
+
+
 def _order(cid: str, symbol: str, side: OrderSide) -> OrderRequest:
     qty = Decimal("0.01") if symbol in ("BTC", "ETH") else Decimal(1)
     return OrderRequest(cid, symbol, side, OrderType.MARKET, qty)
 
 
-def run() -> dict[str, Any]:
-    began = time.perf_counter()
-    markets = {v: SeriesMarket.from_ticks(v, _ticks(v, i)) for v, i in VENUES.items()}
-    built = time.perf_counter() - began
+def _year(markets: dict[str, SeriesMarket], calls_of: str) -> tuple[float, float, int]:
+    """(wall s, CPU s, calls) of one simulated year on fresh venues over `markets`."""
     clock = ManualClock(START)
     venues = {v: InMemoryVenue(InMemoryVenueState(v, m), clock=clock) for v, m in markets.items()}
     for venue in venues.values():
@@ -66,11 +74,19 @@ def run() -> dict[str, Any]:
         since = clock.now()
         clock.set(START + timedelta(hours=hour))
         for venue in venues.values():
-            venue.funding_rates()
+            if calls_of == "settle":
+                venue.settle()
+                calls += 1
+                continue
             venue.positions()
             venue.balance()
             venue.funding_payments(None, since)
-            calls += 4
+            venue.top_of_book(SYMBOLS[hour % 18])
+            venue.top_of_book(SYMBOLS[(hour + 7) % 18])
+            calls += 5
+            if calls_of == "cycle+rates":
+                venue.funding_rates()
+                calls += 1
             if hour % 24 == 0:
                 day = hour // 24
                 for k in (0, 1):
@@ -79,12 +95,16 @@ def run() -> dict[str, Any]:
                     venue.place_order(_order(f"close-{day}-{k}", old, OrderSide.SELL))
                     venue.place_order(_order(f"open-{day}-{k}", new, OrderSide.BUY))
                     calls += 2
-    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-    payments = sum(len(v.funding_payments(None, START)) for v in venues.values())
-    settlements = sum(
-        len(v.state.settlements) + len(v.state.unpaid_funding) for v in venues.values()
-    )
-    steps = HOURS * len(venues)
+    return time.perf_counter() - began, time.process_time() - cpu, calls
+
+
+def run() -> dict[str, Any]:
+    began = time.perf_counter()
+    markets = {v: SeriesMarket.from_ticks(v, _ticks(v, i)) for v, i in VENUES.items()}
+    built = time.perf_counter() - began
+    runs = {name: _year(markets, name) for name in ("settle", "cycle", "cycle+rates")}
+    steps = HOURS * len(VENUES)
+    simulation_cpu = runs["settle"][1]
     return {
         "name": "memory_venue",
         "title": "In-memory venue: one simulated year, 18 symbols on 3 venues",
@@ -93,16 +113,20 @@ def run() -> dict[str, Any]:
                 "what": "build the markets (parse, sort, funding calendar)",
                 "seconds": round(built, 2),
             },
-            {"what": "the simulated year", "seconds": round(seconds, 2)},
-            {"what": "the simulated year, CPU time of this process", "seconds": round(cpu, 2)},
-            {"what": "per venue-hour (advance + 4 reads)", "us": round(seconds / steps * 1e6, 1)},
-            {"what": "per call", "us": round(seconds / calls * 1e6, 1)},
-            {"what": "funding settlements / payments", "count": f"{settlements} / {payments}"},
+            *(
+                {
+                    "what": f"the year: {WHAT[name]}",
+                    "seconds": round(wall, 2),
+                    "cpu_s": round(cpu, 2),
+                    "us_per_venue_hour": round(cpu / steps * 1e6, 1),
+                    "calls": calls,
+                }
+                for name, (wall, cpu, calls) in runs.items()
+            ),
         ],
-        "target": f"the simulated year under {TARGET_SECONDS} s (a backtest's budget is 10 s)",
-        "met": seconds < TARGET_SECONDS,
+        "target": f"the simulation of the year under {TARGET_SECONDS} s of CPU",
+        "met": simulation_cpu < TARGET_SECONDS,
         "notes": [
-            f"{calls} venue calls, {steps} venue-hours",
-            "on a shared machine the CPU time is the steadier figure",
+            f"{steps} venue-hours; CPU time is the steadier figure on a shared machine",
         ],
     }

@@ -83,9 +83,8 @@ class InMemoryVenueState:
         if now <= start:
             return VenueAdvance(self.venue, start, start)
         report = VenueAdvance(self.venue, start, now)
-        report.active_symbols = self.book.active_symbols()
-        window = self.market.window(report.active_symbols, start, now)
-        advance(self.book, window, self.market.spec, report)
+        active = self.book.active_symbols()
+        advance(self.book, self.market.window(active, start, now), active, self.market.spec, report)
         self.commit()
         self.processed_through = now
         return report

@@ -37,7 +37,7 @@ from exchanges.base import (
 from exchanges.memory.state import InMemoryVenueState
 from exchanges.simulation import views
 from exchanges.simulation.config import PaperVenueConfig
-from exchanges.simulation.margin import ZERO
+from exchanges.simulation.margin import ZERO, unrealized_pnl
 from exchanges.simulation.market import Tick
 from exchanges.simulation.orders import Terms, accept_order, cancel_order, validate
 from exchanges.simulation.state import AccountState, VenueAdvance
@@ -227,10 +227,12 @@ class InMemoryVenue:
         now = self._advance()
         account = self._own()
         if account is None:
-            return views.balance_view(self.name, ZERO, (ZERO, ZERO), [])
-        positions = self._open_positions(account.key, now)
+            return views.balance_view(self.name, ZERO, (ZERO, ZERO), ZERO)
+        held = self.state.book.holdings_of(account.key)
+        marks = self.state.market.latest([h.symbol for h in held], now)
+        upnl = sum((unrealized_pnl(h.state, marks[h.symbol].mark_price) for h in held), ZERO)
         committed = self.state.book.committed(account.key)
-        return views.balance_view(self.name, account.collateral, committed, positions)
+        return views.balance_view(self.name, account.collateral, committed, upnl)
 
     # ---------------------------------------------------------------- transfers
 

@@ -47,6 +47,7 @@ from exchanges.paper.simulation import advance_venue
 from exchanges.paper.store import RowBook, holding_state, order_state
 from exchanges.simulation import views
 from exchanges.simulation.config import PaperVenueConfig
+from exchanges.simulation.margin import ZERO
 from exchanges.simulation.market import MarketSource, Tick
 from exchanges.simulation.orders import Terms, accept_order, cancel_order, validate
 from exchanges.simulation.state import VenueAdvance
@@ -296,10 +297,11 @@ class PaperExchange:
         with self._transaction("balance", mutating=False, observe=[]) as call:
             account = book.account_row(call.session, self.name, self.account)
             if account is None:
-                return views.balance_view(self.name, Decimal(0), (Decimal(0), Decimal(0)), [])
+                return views.balance_view(self.name, ZERO, (ZERO, ZERO), ZERO)
             positions = self._open_positions(call, account.id)
             committed = committed_margin(call.session, account.id)
-            return views.balance_view(self.name, account.collateral, committed, positions)
+            upnl = sum((p.unrealized_pnl for p in positions), ZERO)
+            return views.balance_view(self.name, account.collateral, committed, upnl)
 
     # ---------------------------------------------------------------- transfers
 

@@ -82,9 +82,8 @@ def advance_venue(
         rows.holding(position)
     for order in orders:
         rows.order(order)
-    report.active_symbols = rows.book.active_symbols()
-    window = market.window(report.active_symbols, start, now)
-    advance(rows.book, window, market.spec, report)
+    active = rows.book.active_symbols()
+    advance(rows.book, market.window(active, start, now), active, market.spec, report)
     rows.persist()
     state.processed_through = now
     return report

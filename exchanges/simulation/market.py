@@ -15,7 +15,7 @@ being that of the tick in force at the funding time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -107,7 +107,7 @@ def next_funding_time(after: datetime, interval_hours: Decimal) -> datetime:
 
 def funding_events(
     symbol: str, prior: Tick | None, window: Sequence[Tick], after: datetime, until: datetime
-) -> Iterator[FundingEvent]:
+) -> list[FundingEvent]:
     """Funding times of one market in `(after, until]`, each with the tick in force then.
 
     `prior` is the latest tick at or before `after`; `window` the market's ticks in the
@@ -116,22 +116,26 @@ def funding_events(
     settles are the multiples of its interval in that span (found directly, hour by hour
     never: a year of a market costs its funding times, not its hours).
     """
+    events: list[FundingEvent] = []
     current, begin = prior, _floor_hours(after) + 1  # whole hours > after
-    for tick in window:
-        end = _ceil_hours(tick.ts)  # the next tick is in force from its own time on
+    last = len(window)
+    for index in range(last + 1):
+        # The tick in force until the next one (from its own time on), or until `until`.
+        end = _ceil_hours(window[index].ts) if index < last else _floor_hours(until) + 1
         if current is not None:
-            yield from _settled_by(symbol, current, begin, end)
-        current, begin = tick, max(begin, end)
-    if current is not None:
-        yield from _settled_by(symbol, current, begin, _floor_hours(until) + 1)
-
-
-def _settled_by(symbol: str, tick: Tick, begin: int, end: int) -> Iterator[FundingEvent]:
-    """Funding events of `tick` at the whole hours in [begin, end) on its interval's grid."""
-    step = int(tick.interval_hours)
-    hour = begin + (-begin % step)
-    while hour < end:
-        yield FundingEvent(
-            symbol, _EPOCH + HOUR * hour, tick.funding_rate, tick.interval_hours, tick.mark_price
-        )
-        hour += step
+            step = int(current.interval_hours)
+            hour = begin + (-begin % step)  # its interval's grid, from `begin`
+            while hour < end:
+                events.append(
+                    FundingEvent(
+                        symbol,
+                        _EPOCH + HOUR * hour,
+                        current.funding_rate,
+                        current.interval_hours,
+                        current.mark_price,
+                    )
+                )
+                hour += step
+        if index < last:
+            current, begin = window[index], max(begin, end)
+    return events

@@ -18,7 +18,7 @@ order or an open position need their ticks (`VenueBook.active_symbols`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -41,11 +41,25 @@ from exchanges.venues import SymbolSpec
 def advance(
     book: VenueBook,
     window: MarketWindow,
+    active: Sequence[str],
     spec_for: Callable[[str], SymbolSpec],
     report: VenueAdvance,
 ) -> None:
-    """Replay `window` (its ticks of the book's active symbols, its funding) on `book`."""
-    ticks, funding = window.ticks, window.funding
+    """Replay `window` on `book`: its ticks of the `active` symbols (`book.active_symbols()`:
+    a resting order or an open position when the window began) and its funding events.
+
+    Nothing can open a position in another symbol during the window (no order arrives
+    there), so the funding of every other symbol is settled with nobody to pay at once."""
+    report.active_symbols = list(active)
+    in_play = set(active)
+    funding = []
+    for event in window.funding:
+        if event.symbol in in_play:
+            funding.append(event)
+        else:
+            book.journal.unpaid.append(event)
+    report.funding_settlements += len(window.funding) - len(funding)
+    ticks = window.ticks
     i, n = 0, len(ticks)
     # Both lists are in (time, symbol) order; at equal times funding comes first.
     for event in funding:

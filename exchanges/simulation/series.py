@@ -8,7 +8,8 @@ Two ways to build one:
 - `SeriesMarket.from_history(venue, marks, settlements)`: real history — marks per time, and
   funding as the venue settled it (time, rate per interval, interval). A settled rate is
   known from its settlement time on, so the rate a tick quotes is the last one settled at or
-  before it (no look-ahead), and a market opens at its first settlement after a mark.
+  before it (no look-ahead); a market opens once it has both a mark and a settlement; a
+  settlement is paid on the mark in force at its time, and one before any mark is dropped.
 
 Everything is parsed and sorted once, when the market is built; a window is two binary
 searches into one time-ordered list of ticks and one of funding events, so a step of a
@@ -21,8 +22,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from core.clock import ensure_utc
 from core.market import TopOfBook
@@ -31,6 +33,7 @@ from exchanges.simulation.market import FundingEvent, MarketWindow, Tick, fundin
 from exchanges.venues import SymbolSpec, check_interval_hours, symbol_spec
 
 _JUST_BEFORE = timedelta(microseconds=1)
+_time_and_symbol = attrgetter("ts", "symbol")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +55,21 @@ class SettledRate:
     interval_hours: Decimal
 
 
-def _checked(tick: Tick) -> Tick:
-    where = f"{tick.venue} {tick.symbol} at {tick.ts}"
+def _checked(tick: Tick, intervals: set[Decimal]) -> Tick:
+    """The tick as stored: UTC, 18 decimal places; `intervals` are the ones already checked."""
     if tick.mark_price <= 0:
-        raise ValueError(f"{where}: mark price must be positive, got {tick.mark_price}")
-    check_interval_hours(tick.interval_hours, f"{where}: interval_hours")
+        raise ValueError(
+            f"{tick.venue} {tick.symbol} at {tick.ts}: mark price must be positive, "
+            f"got {tick.mark_price}"
+        )
+    if tick.interval_hours not in intervals:
+        check_interval_hours(tick.interval_hours, f"{tick.venue} {tick.symbol} at {tick.ts}")
+        intervals.add(tick.interval_hours)
+    ts = tick.ts if tick.ts.tzinfo is UTC else ensure_utc(tick.ts)
     return Tick(
         tick.venue,
         tick.symbol,
-        ensure_utc(tick.ts),
+        ts,
         money(tick.mark_price),
         money(tick.funding_rate),
         tick.interval_hours,
@@ -109,42 +118,43 @@ class SeriesMarket:
         settlements: Iterable[SettledRate],
         specs: Mapping[str, SymbolSpec] | None = None,
     ) -> SeriesMarket:
-        by_symbol: dict[str, list[SettledRate]] = {}
-        for settled in settlements:
-            by_symbol.setdefault(settled.symbol, []).append(settled)
-        for rows in by_symbol.values():
-            rows.sort(key=lambda s: s.funding_time)
+        settled_by: dict[str, list[SettledRate]] = {}
+        for row in settlements:
+            interval = check_interval_hours(row.interval_hours, f"{row.symbol} interval_hours")
+            settled_by.setdefault(row.symbol, []).append(
+                SettledRate(
+                    row.symbol, ensure_utc(row.funding_time), money(row.rate), Decimal(interval)
+                )
+            )
         ticks: list[Tick] = []
         events: list[FundingEvent] = []
         for symbol, points in _marks_by_symbol(marks).items():
-            times = [p.at for p in points]
-            settled = by_symbol.get(symbol, [])
-            index = 0
-            for point in points:  # the rate in force: the last one settled at or before
-                while index < len(settled) and settled[index].funding_time <= point.at:
-                    index += 1
-                if index:
-                    last = settled[index - 1]
-                    ticks.append(
-                        Tick(venue, symbol, point.at, point.mark, last.rate, last.interval_hours)
-                    )
-            for row in settled:
-                at = bisect_right(times, ensure_utc(row.funding_time))
-                if at:  # a settlement before any mark has no price to be paid on
-                    mark = money(points[at - 1].mark)
-                    interval = Decimal(check_interval_hours(row.interval_hours, symbol))
-                    events.append(
-                        FundingEvent(
-                            symbol, ensure_utc(row.funding_time), money(row.rate), interval, mark
+            rows = sorted(settled_by.get(symbol, []), key=lambda r: r.funding_time)
+            # A tick at every mark and every settlement: the mark in force then and the rate
+            # settled last at or before it; each settlement is paid on the mark in force.
+            mark, rate = None, None
+            p = r = 0
+            for at in sorted({point.at for point in points} | {row.funding_time for row in rows}):
+                while p < len(points) and points[p].at <= at:
+                    mark, p = points[p].mark, p + 1
+                while r < len(rows) and rows[r].funding_time <= at:
+                    rate, r = rows[r], r + 1
+                    if mark is not None:  # before any mark there is no price to pay it on
+                        events.append(
+                            FundingEvent(
+                                symbol, rate.funding_time, rate.rate, rate.interval_hours, mark
+                            )
                         )
-                    )
+                if mark is not None and rate is not None:
+                    ticks.append(Tick(venue, symbol, at, mark, rate.rate, rate.interval_hours))
         return cls(venue, ticks, events, specs)
 
     # ---------------------------------------------------------------- the tape
 
     def record(self, ticks: Iterable[Tick]) -> None:
         """Add ticks; a live tape (dry-run) appends each observation in time order."""
-        added = sorted((_checked(t) for t in ticks), key=lambda t: (t.ts, t.symbol))
+        intervals: set[Decimal] = set()
+        added = sorted((_checked(t, intervals) for t in ticks), key=_time_and_symbol)
         if not added:
             return
         if self._ticks and added[0].ts < self._ticks[-1].ts:

@@ -235,7 +235,7 @@ class VenueBook:
     def active_symbols(self) -> list[str]:
         """Symbols with a resting order or an open position: where ticks change anything."""
         active = {s for s, orders in self._open.items() if orders}
-        active |= {s for s, held in self._by_symbol.items() if any(h.qty for h in held.values())}
+        active.update(h.symbol for h in self._holdings.values() if h.qty)
         return sorted(active)
 
     def committed(self, account: int) -> tuple[Decimal, Decimal]:

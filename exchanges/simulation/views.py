@@ -61,14 +61,10 @@ def position_view(venue: str, holding: Holding, mark: Decimal, spec: SymbolSpec)
 
 
 def balance_view(
-    venue: str,
-    collateral: Decimal,
-    committed: tuple[Decimal, Decimal],
-    positions: Sequence[Position],
+    venue: str, collateral: Decimal, committed: tuple[Decimal, Decimal], upnl: Decimal
 ) -> Balance:
     """Equity is collateral plus unrealized PnL; available excludes all margin in use."""
     held, reserved = committed
-    upnl = sum((p.unrealized_pnl for p in positions), ZERO)
     return Balance(
         venue=venue,
         asset=COLLATERAL,

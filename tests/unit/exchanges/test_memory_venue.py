@@ -160,3 +160,23 @@ def test_a_tape_takes_ticks_in_time_order_only():
         market.record([Tick("lighter", "BTC", at(1), D(60_000), D(0), D(1))])
     with pytest.raises(ValueError, match="not a whole divisor"):
         market.record([Tick("lighter", "BTC", at(3), D(60_000), D(0), D(5))])
+
+
+def test_hourly_settlements_between_sparse_marks_are_quoted_and_paid_on_the_mark_in_force():
+    marks = [MarkPoint("BTC", at(0), D(60_000)), MarkPoint("BTC", at(8), D(62_000))]
+    jitter = timedelta(milliseconds=32)  # Hyperliquid settles a few ms after the hour
+    settled = [SettledRate("BTC", at(h) + jitter, D("0.00001") * h, D(1)) for h in range(1, 11)]
+    market = SeriesMarket.from_history("hyperliquid", marks, settled)
+    clock = ManualClock(at(0.5))
+    venue = venue_on(market, clock, **NO_SLIP)
+    assert venue.funding_rates() == []  # a mark, but nothing settled yet: not a market yet
+    clock.set(at(1.5))
+    venue.place_order(buy("long", "0.1", "BTC"))
+    assert venue.funding_rates()[0].rate == D("0.00001")  # the 01:00 settlement
+    clock.set(at(3) + jitter)
+    assert venue.funding_rates()[0].rate == D("0.00003")
+    clock.set(at(10.5))
+    paid = venue.funding_payments(None, T0)
+    assert [p.funding_time for p in paid] == [at(h) + jitter for h in range(2, 11)]
+    assert [p.mark_price for p in paid] == [D(60_000)] * 6 + [D(62_000)] * 3
+    assert paid[0].amount == -D("0.1") * D(60_000) * D("0.00002")
