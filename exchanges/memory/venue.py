@@ -69,6 +69,7 @@ class InMemoryVenue:
         self.state = state
         self._clock = clock
         self._terms = Terms.of(self.config, self.profile)
+        self._books: dict[str, tuple[Tick, TopOfBook]] = {}
 
     def __repr__(self) -> str:
         return f"InMemoryVenue({self.name!r}, account={self.account!r})"
@@ -124,10 +125,18 @@ class InMemoryVenue:
         if real is not None:
             return real
         tick = self._tick(symbol, ensure_utc(self._clock.now()))
-        spec = market.spec(symbol)
-        return views.modelled_book(
-            self.name, tick, spec, self.config.slippage_bps, self.config.book_depth_usd
+        cached = self._books.get(symbol)
+        if cached is not None and cached[0] is tick:
+            return cached[1]  # the book of the tick in force, worked out once
+        book = views.modelled_book(
+            self.name,
+            tick,
+            market.spec(symbol),
+            self.config.slippage_bps,
+            self.config.book_depth_usd,
         )
+        self._books[symbol] = (tick, book)
+        return book
 
     # ---------------------------------------------------------------- orders
 

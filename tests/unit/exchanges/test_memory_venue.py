@@ -180,3 +180,15 @@ def test_hourly_settlements_between_sparse_marks_are_quoted_and_paid_on_the_mark
     assert [p.funding_time for p in paid] == [at(h) + jitter for h in range(2, 11)]
     assert [p.mark_price for p in paid] == [D(60_000)] * 6 + [D(62_000)] * 3
     assert paid[0].amount == -D("0.1") * D(60_000) * D("0.00002")
+
+
+def test_the_modelled_book_follows_the_tick_in_force():
+    ticks = [Tick("lighter", "ETH", at(h), D(3_000 + h), D(0), D(1)) for h in range(3)]
+    clock = ManualClock(at(0.5))
+    venue = venue_on(SeriesMarket.from_ticks("lighter", ticks), clock, slippage_bps=D(10))
+    first = venue.top_of_book("ETH")
+    assert venue.top_of_book("ETH") is first  # same tick in force: the same book
+    clock.set(at(1))
+    moved = venue.top_of_book("ETH")
+    assert (first.ask, moved.ask) == (D("3003.00"), D("3004.01"))
+    assert moved.timestamp == at(1)
