@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from cli import data, funding, strategies, transfers
+from cli import data, funding, strategies, transfers, venues
 from cli.common import console, one_line_errors
 from cli.demo import demo
 
@@ -22,6 +22,7 @@ app.add_typer(services_app, name="services")
 app.add_typer(funding.app, name="funding")
 app.add_typer(data.app, name="data")
 app.add_typer(transfers.app, name="transfer")
+app.add_typer(venues.app, name="venues")
 for _command in strategies.app.registered_commands:
     app.registered_commands.append(_command)
 app.command("demo")(demo)

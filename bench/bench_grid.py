@@ -27,7 +27,8 @@ from exchanges.paper import PaperExchange
 from exchanges.scenarios import store_ticks
 from exchanges.simulation.market import Tick
 from strategies.components.base_components import OrderIntent, OrderRecord
-from strategies.factory import build_strategy, load_strategy_config, postgres_components
+from strategies.components.kits import PostgresKit
+from strategies.factory import build_strategy, load_strategy_config
 from strategies.implementations.grid.actions import GridSnapshot
 from strategies.implementations.grid.config import GridConfig
 from strategies.implementations.grid.models import GridDirection, GridLevel, GridState, LevelStage
@@ -146,8 +147,8 @@ def _cycle_row() -> tuple[dict[str, Any], float]:
         config = load_strategy_config({**CONFIG, "wait_time_seconds": 0, "max_orders": 10})
 
         def cycle() -> None:
-            components = postgres_components(engine, clock, {"hyperliquid": venue})
-            result = build_strategy(config, components).run_cycle(clock.now())
+            kit = PostgresKit(engine, clock, {"hyperliquid": venue})
+            result = build_strategy(config, kit).run_cycle(clock.now())
             assert result.ok, result.error
 
         # Build up 10 levels on a falling path, then measure the steady state.

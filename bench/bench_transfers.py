@@ -58,7 +58,13 @@ def _config() -> dict[str, Any]:
         "routing": {
             "venues": {v: {"chain": c, "idempotent_withdrawals": True} for v, c in VENUES.items()},
             "allowlist": allowlist,
-            "policy": {"poll_seconds": 1, "stuck_seconds": 60, "min_amount": "1"},
+            "policy": {
+                "poll_seconds": 1,
+                "stuck_seconds": 60,
+                "min_amount": "1",
+                "max_amount": "50000",
+                "route_cap_24h": "10000000",
+            },
         },
         "paper": {
             "deposit_confirm_seconds": 0,

@@ -150,7 +150,7 @@ def fetch_command(
     from core.clock import clock_from_settings
     from db.engine import get_engine
     from exchanges.base import TransientExchangeError
-    from exchanges.ccxt_venues import make_ccxt_exchange
+    from exchanges.ccxt_venues import make_public_exchange
     from funding_service.history.fetch import fetch_settlements
     from funding_service.history.importer import store_settlements
     from funding_service.history.window import utc_bounds
@@ -158,7 +158,7 @@ def fetch_command(
     clock = clock_from_settings()
     low, high = utc_bounds(since, until, clock.now())
     try:
-        exchange = make_ccxt_exchange(venue)
+        exchange = make_public_exchange(venue)
     except AttributeError:
         raise fail(f"--venue {venue!r}: not a ccxt exchange id", EXIT_BAD_INPUT) from None
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
@@ -64,6 +65,15 @@ def _amount(value: str, option: str) -> Any:
         raise fail(str(exc), EXIT_BAD_INPUT) from None
 
 
+def _requested_amount(value: str) -> Decimal:
+    """Any number, NaN and infinities included: the manager's policy refuses what it does not
+    allow with the amount and the limit, for the CLI and every other caller alike."""
+    try:
+        return Decimal(value.strip())
+    except InvalidOperation:
+        raise fail(f"--amount: {value!r} is not a number", EXIT_BAD_INPUT) from None
+
+
 def _describe(record: Any) -> str:
     where = record.funds_location.value + (f" ({record.funds_chain})" if record.funds_chain else "")
     line = (
@@ -92,7 +102,7 @@ def create(
     result = _manager().request_transfer(
         source,
         target,
-        _amount(amount, "--amount"),
+        _requested_amount(amount),
         asset=asset,
         from_account=from_account,
         to_account=to_account,

@@ -14,6 +14,16 @@ class PositionStatus(StrEnum):
     NEEDS_RECONCILE = "needs_reconcile"  # venue state unknown or unhedged: operator/reconciler
 
 
+class PositionOperation(StrEnum):
+    """The hedged operation an unfinished position is in the middle of (or was, when it
+    went NEEDS_RECONCILE): what a restarted process must carry on with."""
+
+    OPEN = "open"
+    CLOSE = "close"
+    REDUCE = "reduce"
+    RECONCILE = "reconcile"  # venues disagreed with the position, or a reconcile was cut short
+
+
 ACTIVE_POSITION_STATUSES = (
     PositionStatus.OPENING,
     PositionStatus.OPEN,

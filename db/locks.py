@@ -1,4 +1,4 @@
-"""Per-strategy mutual exclusion with PostgreSQL advisory locks.
+"""Mutual exclusion with PostgreSQL advisory locks: per strategy, and per transfer route.
 
 A strategy never runs two phases at once, whoever fires them (beat, a manual command, a
 redelivered message, a second beat started by mistake). The lock is a session-level advisory
@@ -13,9 +13,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
-# The first key of the two-key advisory lock space: the namespace for strategy locks.
+# The first key of the two-key advisory lock space: one namespace per kind of lock (the
+# second key is a hash of the name; a collision only makes two names wait for each other).
 STRATEGY_LOCK_NAMESPACE = 0x5045_5250  # "PERP"
+TRANSFER_ROUTE_LOCK_NAMESPACE = 0x5452_4E53  # "TRNS"
+
+
+def lock_transfer_route(session: Session, route: str) -> None:
+    """Wait for, then hold until the session's transaction ends, the lock of one transfer
+    route: requests of a route check its cap and insert one at a time. Take it before
+    reading what the route has used, so that the read sees every committed request."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:ns, hashtext(:route))"),
+        {"ns": TRANSFER_ROUTE_LOCK_NAMESPACE, "route": route},
+    )
 
 
 @contextmanager

@@ -56,15 +56,21 @@ class MalformedResponseError(ExchangeError):
 
 
 class Capability(StrEnum):
+    INSTRUMENTS = "instruments"
     FUNDING_RATES = "funding_rates"
     ORDER_BOOK = "order_book"
-    TRADING = "trading"
+    TRADING = "trading"  # placing orders
     CLIENT_ORDER_ID_LOOKUP = "client_order_id_lookup"
+    CANCEL_ORDER = "cancel_order"
     POSITIONS = "positions"
     BALANCE = "balance"
     WITHDRAW = "withdraw"
     DEPOSIT_ADDRESS = "deposit_address"
     TRANSFER_STATUS = "transfer_status"
+    # `withdraw` takes the idempotency key and the venue keeps one withdrawal per key, so a
+    # resend under the same key after an unknown outcome cannot withdraw twice. Declared only
+    # where that is proven: the paper venue (ccxt's `withdraw` takes no key).
+    WITHDRAWAL_KEY_DEDUPE = "withdrawal_key_dedupe"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,3 +233,12 @@ class FundingHistory(Protocol):
         """Funding settled on this account for `symbol` (None: every symbol, so a monitoring
         pass asks each venue once) with funding time after `since`, oldest first."""
         ...
+
+
+@runtime_checkable
+class VenueClientIds(Protocol):
+    """A venue client whose venue knows an order by its own form of our client order id
+    (hex, an integer, a shorter text), derived deterministically. A client without it (the
+    paper venue) sends ours as it is."""
+
+    def venue_client_id(self, client_order_id: str) -> str: ...

@@ -1,16 +1,16 @@
 """From ccxt's unified structures to the port's types, and from ccxt errors to the port's.
 
 ccxt hands numbers over as floats; they become Decimal through their shortest repr
-(`core.money.to_decimal`), so 0.1 stays 0.1. A missing or unparsable field that matters
-raises `MalformedResponseError` naming the venue, the object and the field.
+(`core.money.to_decimal`), so 0.1 stays 0.1. Every number and time is range-checked by
+`exchanges.boundary.Boundary`; what a venue leaves out is taken from the venue's quirks
+(`exchanges.venue_quirks`) or refused, never filled with 0, None or "now".
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +18,7 @@ import ccxt
 
 from core.clock import Clock
 from core.enums import MovementState, OrderSide, OrderStatus, OrderType
-from core.market import FundingKind, FundingRate, Instrument
-from core.money import to_decimal
+from core.market import FundingKind, FundingRate, Instrument, TopOfBook
 from exchanges.base import (
     Balance,
     CapabilityNotSupportedError,
@@ -33,12 +32,10 @@ from exchanges.base import (
     UnknownOutcomeError,
     VenueOrder,
 )
+from exchanges.boundary import Boundary
+from exchanges.venue_quirks import BalanceFigures, Observed, VenueQuirks
 
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
-_UNIT_HOURS = {"m": Decimal(1) / 60, "h": Decimal(1), "d": Decimal(24)}
-_MS_PER_HOUR = Decimal(3_600_000)
 _ORDER_STATUS = {
-    "closed": OrderStatus.FILLED,
     "canceled": OrderStatus.CANCELLED,
     "cancelled": OrderStatus.CANCELLED,
     "expired": OrderStatus.CANCELLED,
@@ -83,135 +80,131 @@ def translate_error(venue: str, operation: str, exc: Exception, *, side_effect: 
     return ExchangeError(venue, message)
 
 
-def interval_hours(text: object) -> Decimal | None:
-    """ccxt's funding `interval` ("1h", "8h", "30m") in hours; None when absent/unknown."""
-    if not isinstance(text, str):
-        return None
-    match = _INTERVAL.match(text)
-    if match is None:
-        return None
-    hours = Decimal(match.group(1)) * _UNIT_HOURS[match.group(2)]
-    return hours if hours > 0 else None
-
-
-def hours_between(earlier_ms: object, later_ms: object) -> Decimal | None:
-    if not isinstance(earlier_ms, int | float) or not isinstance(later_ms, int | float):
-        return None
-    gap = (Decimal(int(later_ms)) - Decimal(int(earlier_ms))) / _MS_PER_HOUR
-    return gap if gap > 0 else None
-
-
-def from_ms(value: object) -> datetime | None:
-    if isinstance(value, int | float) and value > 0:
-        return datetime.fromtimestamp(value / 1000, UTC)
-    return None
-
-
 class CcxtParser:
-    """Parses ccxt structures for one venue; times missing from the venue come from `clock`."""
+    """Parses ccxt structures for one venue, checking every value at the boundary."""
 
-    def __init__(self, venue: str, clock: Clock) -> None:
-        self.venue = venue
+    def __init__(self, quirks: VenueQuirks, clock: Clock) -> None:
+        self.venue = quirks.venue
+        self.quirks = quirks
         self.clock = clock
+        self.check = Boundary(quirks.venue, clock)
 
-    def malformed(
-        self, what: str, field: str, detail: str = "is missing"
-    ) -> MalformedResponseError:
-        return MalformedResponseError(self.venue, f"{what}: field {field!r} {detail}")
+    # ---------------------------------------------------------------- market data
 
-    def number(self, data: Mapping[str, Any], field: str, what: str) -> Decimal:
-        value = data.get(field)
-        if value is None:
-            raise self.malformed(what, field)
-        try:
-            return to_decimal(value, f"{what}.{field}")
-        except ValueError as exc:
-            raise MalformedResponseError(self.venue, str(exc)) from None
-
-    def optional(self, data: Mapping[str, Any], field: str, what: str) -> Decimal | None:
-        return None if data.get(field) is None else self.number(data, field, what)
-
-    def instrument(self, base: str, market: Mapping[str, Any]) -> Instrument:
-        what = f"market {market.get('symbol')}"
+    def instrument(
+        self, base: str, market: Mapping[str, Any], fees: Mapping[str, Any] | None = None
+    ) -> Instrument:
+        """An instrument; `fees` is the venue's fee answer where the market's are not its own."""
+        method = f"fetch_markets {market.get('symbol')}"
         precision = market.get("precision") or {}
         limits = market.get("limits") or {}
-        qty_step = self.number(precision, "amount", f"{what}.precision")
-        tick = self.number(precision, "price", f"{what}.precision")
-        min_qty = self.optional(limits.get("amount") or {}, "min", f"{what}.limits.amount")
-        max_leverage = self.optional(limits.get("leverage") or {}, "max", f"{what}.limits.leverage")
+        step = self.check.step(precision.get("amount"), method, "precision.amount")
+        tick = self.check.step(precision.get("price"), method, "precision.price")
+        size = self.check.optional(market.get("contractSize"), method, "contractSize")
+        if size is not None and size != 1:
+            raise self.check.error(
+                method, "contractSize", f"is {size}; perpbot trades base quantities (1)"
+            )
+        minimum = (limits.get("amount") or {}).get("min")
+        leverage = (limits.get("leverage") or {}).get("max")
+        source, where = (fees, "fetch_trading_fee") if fees is not None else (market, method)
         instrument = Instrument(
             venue=self.venue,
             symbol=base,
-            min_qty=min_qty if min_qty else qty_step,
-            qty_step=qty_step,
+            min_qty=step if minimum is None else self.check.step(minimum, method, "limits.min"),
+            qty_step=step,
             tick_size=tick,
-            maker_fee=self.number(market, "maker", what),
-            taker_fee=self.number(market, "taker", what),
+            maker_fee=self.check.fee_rate(source.get("maker"), where, "maker", maker=True),
+            taker_fee=self.check.fee_rate(source.get("taker"), where, "taker", maker=False),
         )
-        # Not every venue publishes a leverage cap through ccxt: then the port's default.
-        return replace(instrument, max_leverage=max_leverage) if max_leverage else instrument
+        if leverage is None:  # not every venue publishes a cap through ccxt: the default
+            return instrument
+        max_leverage = self.check.step(leverage, method, "limits.leverage.max")
+        return replace(instrument, max_leverage=max_leverage)
 
     def funding_rate(
-        self,
-        base: str,
-        settle: str,
-        raw: Mapping[str, Any],
-        interval_hint: Decimal | None = None,
+        self, base: str, settle: str, raw: Mapping[str, Any], interval: Decimal, method: str
     ) -> FundingRate:
-        """The current (predicted) funding rate of the perpetual settling in `settle`, with
-        its interval from the venue's data, never a guessed 8 h."""
-        what = f"funding rate {raw.get('symbol') or base}"
-        rate = self.number(raw, "fundingRate", what)
-        hours = (
-            interval_hours(raw.get("interval"))
-            or hours_between(raw.get("fundingTimestamp"), raw.get("nextFundingTimestamp"))
-            or hours_between(raw.get("previousFundingTimestamp"), raw.get("fundingTimestamp"))
-            or interval_hint
-        )
-        if hours is None:
-            raise self.malformed(
-                what,
-                "interval",
-                "is missing and cannot be derived from funding timestamps; "
-                "refusing to assume an interval",
-            )
-        next_time = from_ms(raw.get("nextFundingTimestamp")) or from_ms(raw.get("fundingTimestamp"))
+        """A current rate (per `interval` hours) as the venue quotes it, of the perpetual
+        settling in `settle`."""
+        funding = self.quirks.funding
+        assert funding is not None, "only venues with a funding source get here"
+        rate = self.check.number(raw.get("fundingRate"), method, "fundingRate")
+        if funding.time is Observed.FETCHED:
+            observed = self.clock.now()
+        else:
+            observed = self.check.time(raw.get("timestamp"), method, "timestamp")
+        mark = raw.get("markPrice")
         return FundingRate(
             venue=self.venue,
             symbol=base,
-            rate=rate,
-            interval_hours=hours,
-            next_funding_time=next_time,
-            mark_price=self.optional(raw, "markPrice", what),
-            timestamp=from_ms(raw.get("timestamp")) or self.clock.now(),
+            rate=self.check.funding_rate(rate, interval, method, "fundingRate"),
+            interval_hours=interval,
+            next_funding_time=self.check.optional_time(
+                raw.get("nextFundingTimestamp"), method, "nextFundingTimestamp"
+            ),
+            mark_price=None if mark is None else self.check.price(mark, method, "markPrice"),
+            timestamp=observed,
             margin_asset=settle,
             kind=FundingKind.PREDICTED,
         )
 
     def settled_funding_rate(
-        self, base: str, settle: str, ccxt_symbol: str, history: Sequence[Mapping[str, Any]]
+        self, base: str, settle: str, history: Sequence[Mapping[str, Any]], method: str
     ) -> FundingRate:
-        """The latest settled rate from a funding history, its interval measured between the
-        last two settlements (for venues whose ccxt class has no current-rate call). It
-        stands in for the current quote, so it is returned as one (PREDICTED): the
-        collector stores every venue's quote as the same kind."""
-        entries = sorted(history, key=lambda e: e.get("timestamp") or 0)
-        if len(entries) < 2:
-            raise MalformedResponseError(
-                self.venue,
-                f"funding history of {ccxt_symbol} has {len(entries)} entries; "
-                "two are needed to know the interval",
-            )
-        last = {"symbol": ccxt_symbol, **entries[-1]}
-        hours = hours_between(entries[-2].get("timestamp"), last.get("timestamp"))
-        if hours is None:
-            raise self.malformed(
-                f"funding history of {ccxt_symbol}", "timestamp", "gives no interval"
-            )
-        rate = self.funding_rate(base, settle, last, hours)
-        settled = from_ms(last.get("timestamp"))
-        next_time = None if settled is None else settled + timedelta(hours=float(hours))
-        return replace(rate, next_funding_time=next_time, mark_price=None)
+        """The latest settlement of a funding history, timestamped at its settlement. It is
+        the venue's current rate for a venue whose ccxt class has no current-rate call, so it
+        is stored as a quote (`PREDICTED`), as the collector stores every venue's."""
+        funding = self.quirks.funding
+        assert funding is not None and funding.interval_field, "a history source names it"
+        if not history:
+            raise self.check.error(method, "history", "is empty: no settlement to read")
+        times = [
+            self.check.time(e.get("timestamp"), method, "timestamp", market=False) for e in history
+        ]
+        settled, last = max(zip(times, history, strict=True), key=lambda pair: pair[0])
+        settled = self.check.time(last.get("timestamp"), method, "timestamp")
+        hours = self.check.number(
+            (last.get("info") or {}).get(funding.interval_field), method, funding.interval_field
+        )
+        interval = self.check.interval_hours(hours, method, funding.interval_field)
+        rate = self.check.number(last.get("fundingRate"), method, "fundingRate")
+        return FundingRate(
+            venue=self.venue,
+            symbol=base,
+            rate=self.check.funding_rate(rate, interval, method, "fundingRate"),
+            interval_hours=interval,
+            next_funding_time=settled + timedelta(hours=float(interval)),
+            mark_price=None,
+            timestamp=settled,
+            margin_asset=settle,
+            kind=FundingKind.PREDICTED,
+        )
+
+    def top_of_book(self, base: str, book: Mapping[str, Any]) -> TopOfBook:
+        method = f"fetch_order_book {base}"
+        bids, asks = book.get("bids") or [], book.get("asks") or []
+        if not bids or not asks:
+            raise self.check.error(method, "bids/asks", "has an empty side")
+        bid = self.check.price(_level(bids, 0), method, "bids[0].price")
+        ask = self.check.price(_level(asks, 0), method, "asks[0].price")
+        if bid >= ask:
+            raise self.check.error(method, "bids[0]", f"{bid} is not below the best ask {ask}")
+        if self.quirks.book_time is Observed.FETCHED:
+            observed = self.clock.now()
+        else:
+            observed = self.check.time(book.get("timestamp"), method, "timestamp")
+        return TopOfBook(
+            venue=self.venue,
+            symbol=base,
+            bid=bid,
+            bid_qty=self.check.step(_level(bids, 1), method, "bids[0].amount"),
+            ask=ask,
+            ask_qty=self.check.step(_level(asks, 1), method, "asks[0].amount"),
+            timestamp=observed,
+        )
+
+    # ---------------------------------------------------------------- orders
 
     def order(
         self,
@@ -220,83 +213,194 @@ class CcxtParser:
         symbol: str,
         request: OrderRequest | None = None,
     ) -> VenueOrder:
-        """A ccxt order. A venue's answer to a new order often leaves fields out; those come
-        from our `request`. A looked-up order (no request) must carry them itself."""
-        what = f"order {client_order_id}"
-        amount = self.optional(raw, "amount", what) or (request.quantity if request else None)
-        if amount is None:
-            raise self.malformed(what, "amount")
-        filled = self.optional(raw, "filled", what) or Decimal(0)
+        """A ccxt order. A reply to a new order often leaves fields out; those come from our
+        `request`. A looked-up order (no request) must carry them itself. Fee and average
+        price of a filled order must be the venue's (see `fills`)."""
+        method = f"order {client_order_id}"
+        amount = self.check.optional(raw.get("amount"), method, "amount")
+        amount = amount if amount is not None else (request.quantity if request else None)
+        if amount is None or amount <= 0:
+            raise self.check.error(method, "amount", f"is {amount}")
+        filled = self._filled(raw, amount, method)
         status = _ORDER_STATUS.get(str(raw.get("status")))
-        if status is None:  # "open" or not said: decided by what has filled
-            if filled == 0:
-                status = OrderStatus.OPEN
-            else:
-                status = OrderStatus.FILLED if filled >= amount else OrderStatus.PARTIALLY_FILLED
+        if status is None:  # open, closed or not said: decided by what has filled
+            done = raw.get("status") == "closed"
+            status = (
+                OrderStatus.FILLED
+                if filled == amount
+                else (OrderStatus.CANCELLED if done else _live(filled))
+            )
         side = raw.get("side") or (request.side.value if request else None)
         if side not in ("buy", "sell"):
-            raise self.malformed(what, "side", f"is {side!r}")
+            raise self.check.error(method, "side", f"is {side!r}")
         kind = raw.get("type") or (request.order_type.value if request else None)
-        fee = raw.get("fee") or {}
+        price = self.check.optional(raw.get("price"), method, "price")
+        if price is not None and price <= 0:
+            price = None  # market orders report price 0
+        average = raw.get("average")
+        fee = (raw.get("fee") or {}).get("cost")
+        if filled > 0 and (average is None or fee is None):
+            raise self.check.error(
+                method,
+                "average" if average is None else "fee",
+                "is missing for an order with fills; it must come from the venue's fills",
+            )
         return VenueOrder(
             venue=self.venue,
             client_order_id=client_order_id,
             venue_order_id=None if raw.get("id") is None else str(raw["id"]),
             symbol=symbol,
             side=OrderSide(side),
-            order_type=OrderType.MARKET if kind == "market" else OrderType.LIMIT,
+            order_type=OrderType.MARKET if str(kind).lower() == "market" else OrderType.LIMIT,
             quantity=amount,
-            price=self.optional(raw, "price", what) or (request.price if request else None),
+            price=price if price is not None else (request.price if request else None),
             status=status,
             filled_qty=filled,
-            avg_fill_price=self.optional(raw, "average", what),
-            fee=self.optional(fee, "cost", f"{what}.fee") or Decimal(0),
+            avg_fill_price=None if filled == 0 else self.check.price(average, method, "average"),
+            fee=Decimal(0) if filled == 0 else self.check.number(fee, method, "fee.cost"),
             reduce_only=bool(raw.get("reduceOnly") or (request.reduce_only if request else False)),
-            updated_at=from_ms(raw.get("lastUpdateTimestamp") or raw.get("timestamp")),
+            updated_at=self.check.optional_time(
+                raw.get("lastUpdateTimestamp") or raw.get("timestamp"),
+                method,
+                "timestamp",
+                market=False,
+            ),
         )
 
-    def position(self, base: str, raw: Mapping[str, Any]) -> Position:
-        what = f"position {raw.get('symbol')}"
-        contracts = self.number(raw, "contracts", what)
-        size = contracts * (self.optional(raw, "contractSize", what) or Decimal(1))
+    def _filled(self, raw: Mapping[str, Any], amount: Decimal, method: str) -> Decimal:
+        filled = self.check.optional(raw.get("filled"), method, "filled")
+        if filled is None:
+            remaining = self.check.optional(raw.get("remaining"), method, "remaining")
+            if remaining is None:
+                raise self.check.error(method, "filled", "is missing (and so is remaining)")
+            filled = amount - remaining
+        return self.check.filled(filled, amount, method)
+
+    def fills(
+        self,
+        trades: Sequence[Mapping[str, Any]],
+        venue_order_id: str,
+        filled: Decimal,
+        currency: str,
+    ) -> tuple[Decimal, Decimal]:
+        """Average price and fee (in `currency`) of an order from the venue's fills of it."""
+        method = f"fetch_my_trades {venue_order_id}"
+        mine = [t for t in trades if str(t.get("order")) == venue_order_id]
+        amounts = [self.check.step(t.get("amount"), method, "amount") for t in mine]
+        if sum(amounts, Decimal(0)) != filled:
+            raise self.check.error(
+                method,
+                "amount",
+                f"fills of the order add up to {sum(amounts, Decimal(0))}, not the {filled} "
+                "it filled: its average price and fee cannot be known",
+            )
+        notional, fees = Decimal(0), Decimal(0)
+        for trade, amount in zip(mine, amounts, strict=True):
+            notional += amount * self.check.price(trade.get("price"), method, "price")
+            fee = trade.get("fee") or {}
+            if fee.get("currency") != currency:
+                raise self.check.error(
+                    method, "fee.currency", f"is {fee.get('currency')!r}, not {currency}"
+                )
+            fees += self.check.number(fee.get("cost"), method, "fee.cost")
+        return notional / filled, fees
+
+    # ---------------------------------------------------------------- account
+
+    def position(
+        self, base: str, raw: Mapping[str, Any], mark: object, margin_fraction: object = None
+    ) -> Position:
+        method = f"fetch_positions {raw.get('symbol')}"
+        contracts = self.check.step(raw.get("contracts"), method, "contracts")
+        size = self.check.optional(raw.get("contractSize"), method, "contractSize")
+        if size is not None and size <= 0:
+            raise self.check.error(method, "contractSize", f"is {size}")
+        qty = contracts * (size if size is not None else 1)
         side = raw.get("side")
+        if side is None and self.quirks.position_side_field:
+            side = str((raw.get("info") or {}).get(self.quirks.position_side_field)).lower()
         if side not in ("long", "short"):
-            raise self.malformed(what, "side", f"is {side!r}")
-        margin = self.optional(raw, "initialMargin", what) or self.optional(raw, "collateral", what)
+            raise self.check.error(method, "side", f"is {side!r}")
+        signed = qty if side == "long" else -qty
+        entry = self.check.price(raw.get("entryPrice"), method, "entryPrice")
+        mark_price = self.check.price(mark, method, "markPrice")
+        upnl = self.check.optional(raw.get("unrealizedPnl"), method, "unrealizedPnl")
+        margin = self.check.optional(raw.get("initialMargin"), method, "initialMargin")
+        if margin is None:
+            margin = self.check.optional(raw.get("collateral"), method, "collateral")
+        leverage = self.check.optional(raw.get("leverage"), method, "leverage")
+        notional = qty * mark_price
+        if margin is None and leverage is None and margin_fraction is not None:
+            fraction = self.check.step(margin_fraction, method, "initialMarginFraction")
+            margin, leverage = notional * fraction, 1 / fraction
+        if margin is None and leverage:
+            margin = notional / leverage
+        if leverage is None and margin:
+            leverage = notional / margin
+        if not margin or not leverage or margin < 0 or leverage < 0:
+            raise self.check.error(method, "initialMargin/leverage", "are missing or zero")
+        liquidation = self.check.optional(raw.get("liquidationPrice"), method, "liquidationPrice")
         return Position(
             venue=self.venue,
             symbol=base,
-            qty=size if side == "long" else -size,
-            entry_price=self.number(raw, "entryPrice", what),
-            mark_price=self.number(raw, "markPrice", what),
-            unrealized_pnl=self.optional(raw, "unrealizedPnl", what) or Decimal(0),
-            liquidation_price=self.optional(raw, "liquidationPrice", what),
-            margin=margin or Decimal(0),
-            leverage=self.optional(raw, "leverage", what) or Decimal(0),
+            qty=signed,
+            entry_price=entry,
+            mark_price=mark_price,
+            # A linear perpetual's unrealized PnL, where the venue leaves it out.
+            unrealized_pnl=signed * (mark_price - entry) if upnl is None else upnl,
+            # 0 is how venues say "cannot be liquidated" (e.g. a low-leverage long).
+            liquidation_price=liquidation if liquidation else None,
+            margin=margin,
+            leverage=leverage,
         )
 
     def balance(self, raw: Mapping[str, Any], asset: str) -> Balance:
-        what = f"balance {asset}"
-        total = self.number(raw.get("total") or {}, asset, f"{what}.total")
-        free = self.number(raw.get("free") or {}, asset, f"{what}.free")
-        used = self.optional(raw.get("used") or {}, asset, f"{what}.used")
-        return Balance(self.venue, asset, total, free, used if used is not None else total - free)
+        method = f"fetch_balance {asset}"
+        figures = (
+            self.quirks.balance(raw)
+            if self.quirks.balance
+            else BalanceFigures(
+                (raw.get("total") or {}).get(asset),
+                (raw.get("free") or {}).get(asset),
+                (raw.get("used") or {}).get(asset),
+            )
+        )
+        total = self.check.number(figures.total, method, "total")
+        free = self.check.quantity(figures.free, method, "free")
+        used = self.check.optional(figures.used, method, "used")
+        return Balance(self.venue, asset, total, free, total - free if used is None else used)
 
     def transfer(self, raw: Mapping[str, Any], reference: str) -> MovementReceipt:
-        what = f"transfer {reference}"
-        state = _TRANSFER_STATE.get(str(raw.get("status")))
+        method = f"transfer {reference}"
+        status = raw.get("status")
+        state = _TRANSFER_STATE.get(str(status))
+        if status is None and self.quirks.listed_transfers_are_final:
+            state = MovementState.COMPLETED
         if state is None:
-            raise self.malformed(what, "status", f"is {raw.get('status')!r}")
-        fee = raw.get("fee") or {}
+            raise self.check.error(method, "status", f"is {status!r}")
+        fee = (raw.get("fee") or {}).get("cost")
+        asset = raw.get("currency") or self.quirks.transfer_asset
+        if not asset:
+            raise self.check.error(method, "currency", "is missing")
         return MovementReceipt(
             party=self.venue,
             reference=reference,
-            asset=str(raw.get("currency") or ""),
-            amount=self.number(raw, "amount", what),
-            fee=self.optional(fee, "cost", f"{what}.fee") or Decimal(0),
+            asset=str(asset),
+            amount=self.check.step(raw.get("amount"), method, "amount"),
+            # A deposit's amount is what the venue credited: no fee is taken from it.
+            fee=Decimal(0) if fee is None else self.check.quantity(fee, method, "fee.cost"),
             state=state,
             chain=raw.get("network"),
             to_address=raw.get("address"),
             tx_hash=raw.get("txid"),
             external_id=str(raw["id"]) if raw.get("id") else None,
         )
+
+
+def _level(side: Sequence[Any], index: int) -> object:
+    level = side[0]
+    return level[index] if isinstance(level, list | tuple) and len(level) > index else None
+
+
+def _live(filled: Decimal) -> OrderStatus:
+    return OrderStatus.OPEN if filled == 0 else OrderStatus.PARTIALLY_FILLED

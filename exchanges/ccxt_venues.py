@@ -1,4 +1,5 @@
-"""Venue-specific facts the ccxt adapter needs: capabilities, client ids, options, credentials.
+"""What the ccxt adapter needs around ccxt itself: capability keys, market selection, the
+exchange factory and credentials (venue quirks live in `exchanges.venue_quirks`).
 
 Credentials come only from the environment, as `PERPBOT_<VENUE>_<FIELD>` (for example
 `PERPBOT_HYPERLIQUID_PRIVATE_KEY`); they are handed to ccxt and never logged or stored.
@@ -7,43 +8,44 @@ Credentials come only from the environment, as `PERPBOT_<VENUE>_<FIELD>` (for ex
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ccxt
 
 from exchanges.base import Capability
+from exchanges.venue_quirks import quirks_for
 
 SETTLE_PREFERENCE = ("USDC", "USD", "USDT")
-# Capability -> ccxt `has` keys; any one of each group present means supported.
+# Capability -> ccxt `has` keys; any one of each group present means ccxt can do it (the
+# venue's quirks may still refuse it, see `exchanges.venue_quirks`).
 CAPABILITY_KEYS: dict[Capability, tuple[tuple[str, ...], ...]] = {
+    Capability.INSTRUMENTS: (("fetchMarkets",),),
     Capability.FUNDING_RATES: (
         ("fetchFundingRates",),
         ("fetchFundingRate",),
         ("fetchFundingRateHistory",),
     ),
     Capability.ORDER_BOOK: (("fetchOrderBook",),),
-    Capability.TRADING: (("createOrder", "cancelOrder"),),
+    Capability.TRADING: (("createOrder",),),
     Capability.CLIENT_ORDER_ID_LOOKUP: (
         ("fetchOrder",),
         ("fetchOpenOrders", "fetchClosedOrders"),
         ("fetchOpenOrders", "fetchOrders"),
     ),
+    Capability.CANCEL_ORDER: (("cancelOrder",),),
     Capability.POSITIONS: (("fetchPositions",),),
     Capability.BALANCE: (("fetchBalance",),),
     Capability.WITHDRAW: (("withdraw",),),
     Capability.DEPOSIT_ADDRESS: (("fetchDepositAddress",),),
     Capability.TRANSFER_STATUS: (("fetchDeposits",),),
 }
-# Venues whose ccxt `fetch_order` accepts `params={"clientOrderId": ...}`; elsewhere the
-# client id is found by scanning open and recent orders.
-FETCH_ORDER_BY_CLIENT_ID = frozenset({"hyperliquid", "paradex"})
-# ccxt options per venue. Hyperliquid: load only perpetual markets; and do not let ccxt add
-# its 0.01 % builder fee to every order or register itself as the account's referrer
-# (both are ccxt defaults: the builder approval is then made at 0 %).
-CCXT_OPTIONS: dict[str, dict[str, Any]] = {
-    "hyperliquid": {"fetchMarkets": {"types": ["swap"]}, "builderFee": False, "refSet": True},
+# Capabilities no ccxt venue has, whatever `exchange.has` says, and why.
+CCXT_NEVER: dict[Capability, str] = {
+    Capability.WITHDRAWAL_KEY_DEDUPE: (
+        "ccxt's withdraw takes no idempotency key, so a resend after an unknown outcome "
+        "could withdraw twice"
+    ),
 }
 
 
@@ -67,24 +69,31 @@ def select_perpetuals(markets: Iterable[Mapping[str, Any]]) -> dict[str, Mapping
     return chosen
 
 
-def venue_client_id(venue: str, client_order_id: str) -> str:
-    """Our client order id in the form the venue accepts (Hyperliquid: 128-bit hex)."""
-    if venue == "hyperliquid":
-        return "0x" + hashlib.sha256(client_order_id.encode()).hexdigest()[:32]
-    return client_order_id
-
-
 def make_ccxt_exchange(
     venue: str, credentials: Mapping[str, str] | None = None, timeout_ms: int = 10_000
 ) -> ccxt.Exchange:
-    """A ccxt exchange object for `venue` (its ccxt id), with rate limiting and a timeout."""
+    """A ccxt exchange object for `venue` (its ccxt id, a venue with quirks in
+    `exchanges.venue_quirks`), with its ccxt options, rate limiting and a timeout."""
     config: dict[str, Any] = {
         "enableRateLimit": True,
         "timeout": timeout_ms,
-        "options": copy.deepcopy(CCXT_OPTIONS.get(venue, {})),
+        "options": copy.deepcopy(dict(quirks_for(venue).ccxt_options)),
     }
     config.update(credentials or {})
     return getattr(ccxt, venue)(config)
+
+
+def make_public_exchange(venue: str, timeout_ms: int = 10_000) -> ccxt.Exchange:
+    """A credential-less ccxt exchange object for reading public market history from any
+    ccxt venue (`data fetch`: Binance and Bybit are not trading venues of perpbot, so they
+    have no quirks); a trading venue gets its quirk options as in `make_ccxt_exchange`.
+    `AttributeError` if ccxt has no such exchange id."""
+    try:
+        options = copy.deepcopy(dict(quirks_for(venue).ccxt_options))
+    except KeyError:
+        options = {}
+    exchange_class = getattr(ccxt, venue)
+    return exchange_class({"enableRateLimit": True, "timeout": timeout_ms, "options": options})
 
 
 # Environment variable suffix -> ccxt credential attribute.

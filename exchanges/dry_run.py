@@ -1,22 +1,24 @@
 """Dry-run: the paper venue trading on a real venue's market data (`PERPBOT_MODE=dry-run`).
 
 `LiveQuotes` reads funding rates, marks, books and instrument sizes from a real venue through
-the port's read methods only (`MarketReader`: the ccxt adapter, built without credentials
-where the venue allows), and keeps what it read for one call window (`refresh_seconds` of
-the clock). A read that fails, or a book older than `max_age_seconds`, is a
-`TransientExchangeError` naming the venue: nothing is priced on stale data.
+the port's read methods only (`MarketReader`: the ccxt adapter, built without credentials),
+and keeps what it read for one call window (`refresh_seconds` of the clock). A read that
+fails for now, or a book older than `max_age_seconds`, is a `TransientExchangeError` naming
+the venue: nothing is priced on stale data.
 
-Each fresh funding read of a symbol becomes a tick (time = the clock's now, the venue's mark,
-rate and interval) appended to the venue's tape — `paper_market_ticks` for the PostgreSQL
-venue, the series for the in-memory one — so the paper model runs unchanged on it: resting
-limit orders fill when an observed mark crosses them, positions are liquidated at an observed
-mark, and each funding time of the interval the venue reports is settled once with the rate
-and mark observed last before it. `LiveMarket` is the `MarketSource` the core then sees:
-ticks from the tape, the real book for fills, the real instrument sizes.
+Each fresh funding read of a symbol in play becomes a tick (time = the clock's now when it
+was read; the venue's mark, or its book's mid where the venue quotes funding without one;
+the rate and interval) appended to the venue's tape, `paper_market_ticks`, so the paper
+model runs unchanged on it: resting limit orders fill when an observed mark crosses them,
+positions are liquidated at an observed mark, and each funding time of the interval the
+venue reports is settled once with the rate and mark observed last before it. `LiveMarket`
+is the `MarketSource` the core then sees: ticks from the tape, the real book for fills, the
+venue's instrument sizes (the paper venue's table where the venue's list is refused).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -30,9 +32,10 @@ from exchanges.base import (
     TransientExchangeError,
 )
 from exchanges.simulation.market import MarketSource, MarketWindow, Tick
-from exchanges.venues import SymbolSpec, check_interval_hours
+from exchanges.venues import SYMBOL_SPECS, SymbolSpec, check_interval_hours
 
 INSTRUMENTS_REFRESH_SECONDS = 3600.0
+log = logging.getLogger(__name__)
 
 
 class MarketReader(Protocol):
@@ -72,7 +75,7 @@ class LiveQuotes:
         self._rates: dict[str, tuple[float, datetime, FundingRate]] = {}
         self._recorded: dict[str, float] = {}  # symbol -> read time last made a tick
         self._books: dict[str, tuple[float, TopOfBook]] = {}
-        self._instruments: tuple[float, dict[str, Instrument]] | None = None
+        self._instruments: tuple[float, dict[str, SymbolSpec]] | None = None
         self._watched: set[str] = set()
 
     def __repr__(self) -> str:
@@ -94,24 +97,34 @@ class LiveQuotes:
 
     # ---------------------------------------------------------------- reads
 
-    def instruments(self) -> dict[str, Instrument]:
+    def _sizes(self) -> dict[str, SymbolSpec]:
+        """Order sizes and leverage limit per symbol: the venue's, read once an hour; where
+        the venue's instrument list is refused (not verified through ccxt), the paper
+        venue's own table, said once in the log."""
         cached = self._instruments
         if cached is not None and self._clock.monotonic() - cached[0] < INSTRUMENTS_REFRESH_SECONDS:
             return cached[1]
         try:
-            listed = {i.symbol: i for i in self._reader.instruments()}
+            listed = {
+                i.symbol: SymbolSpec(i.min_qty, i.qty_step, i.tick_size, i.max_leverage)
+                for i in self._reader.instruments()
+            }
         except TransientExchangeError as exc:
             raise self._unreadable("instruments", exc) from exc
+        except CapabilityNotSupportedError as exc:
+            log.warning("%s: dry-run sizes from the paper venue's table (%s)", self.venue, exc)
+            listed = dict(SYMBOL_SPECS)
         self._instruments = (self._clock.monotonic(), listed)
         return listed
 
+    def symbols(self) -> list[str]:
+        return sorted(self._sizes())
+
     def spec(self, symbol: str) -> SymbolSpec:
-        instrument = self.instruments().get(symbol)
-        if instrument is None:
+        spec = self._sizes().get(symbol)
+        if spec is None:
             raise CapabilityNotSupportedError(self.venue, f"dry-run: the venue lists no {symbol}")
-        return SymbolSpec(
-            instrument.min_qty, instrument.qty_step, instrument.tick_size, instrument.max_leverage
-        )
+        return spec
 
     def _read_rates(self, symbols: Sequence[str]) -> None:
         """Read the rates of `symbols` whose last read is older than the call window."""
@@ -150,9 +163,12 @@ class LiveQuotes:
         return ticks
 
     def _tick(self, rate: FundingRate, now: datetime) -> Tick:
-        if rate.mark_price is None or rate.mark_price <= 0:
+        mark = rate.mark_price
+        if mark is None:  # a venue that quotes funding without a mark: the book's mid
+            mark = self.book(rate.symbol).mid
+        if mark <= 0:
             raise MalformedResponseError(
-                self.venue, f"dry-run: funding_rates gave no mark price for {rate.symbol}"
+                self.venue, f"dry-run: the mark price of {rate.symbol} is {mark}"
             )
         try:
             interval = check_interval_hours(rate.interval_hours, f"{rate.symbol} interval")
@@ -160,7 +176,7 @@ class LiveQuotes:
             raise MalformedResponseError(
                 self.venue, f"dry-run cannot settle funding on it: {exc}"
             ) from None
-        return Tick(self.venue, rate.symbol, now, rate.mark_price, rate.rate, Decimal(interval))
+        return Tick(self.venue, rate.symbol, now, mark, rate.rate, Decimal(interval))
 
     def book(self, symbol: str) -> TopOfBook:
         """The venue's top of book, read within the call window and no older than the age
@@ -193,7 +209,7 @@ class LiveMarket:
         self._quotes = quotes
 
     def symbols(self) -> Sequence[str]:
-        return sorted(self._quotes.instruments())
+        return self._quotes.symbols()
 
     def latest(self, symbols: Sequence[str], at: datetime) -> Mapping[str, Tick]:
         return self._tape.latest(symbols, at)

@@ -4,10 +4,10 @@ What it stores are the venues' current quotes (`FundingKind.PREDICTED`), each la
 the margin asset of the perpetual the venue adapter trades; an adapter returning any other
 kind is a failure of that venue (realised history comes in through `data import`/`fetch`).
 
-One venue failing (down, rate-limited, malformed answer) never stops the others: its failure
-is recorded as an event and reported, and the next run tries again. Storing is idempotent on
-(kind, venue, symbol, margin asset, observed time), so a redelivered collection task stores
-nothing twice.
+One venue failing (down, rate-limited, malformed answer, a value the database cannot hold)
+never stops the others: its failure is recorded as an event and reported, and the next run
+tries again. Storing is idempotent on (kind, venue, symbol, margin asset, observed time), so
+a redelivered collection task stores nothing twice.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 
 from core.clock import Clock
 from core.market import FundingKind
@@ -68,8 +69,12 @@ class FundingCollector:
                     report, venue, f"adapter returned {not_quotes[0].kind} rates, not quotes"
                 )
                 continue
-            with unit_of_work(self._engine) as session:
-                report.stored[venue] = FundingRateRepository(session).add_many(rates)
+            try:
+                with unit_of_work(self._engine) as session:
+                    report.stored[venue] = FundingRateRepository(session).add_many(rates)
+            except DataError as exc:  # e.g. a value beyond Numeric(38, 18): this venue only
+                self._record_failure(report, venue, f"cannot store its rates: {exc.orig}")
+                continue
             report.fetched[venue] = len(rates)
         return report
 

@@ -7,5 +7,6 @@
 - `components/`: the interfaces strategies depend on and their PostgreSQL / in-memory
   backends.
 - `implementations/`: Level 3, one self-contained package per strategy.
-- `factory`: the registry and the composition root (config -> components -> strategy).
+- `factory`: the registry and config loading; with `components/kits.py` and `runtime` the
+  composition root (config -> kit -> the strategy's typed components -> strategy).
 """

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from strategies.components.base_components import StrategyComponents
+    from strategies.components.kit import ComponentKit
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +129,8 @@ def _jsonable(value: Any) -> Any:
 class BaseStrategy(ABC, Generic[ConfigT]):
     """The interface the runners see. Subclass a category, not this class directly.
 
-    Concrete classes set `config_model` to their config class; the factory builds them
-    through `create(config, components)`.
+    Concrete classes set `config_model` to their config class and write `create`, which
+    takes the components they need from the kit; the factory builds them through it.
     """
 
     config_model: ClassVar[type[StrategyConfig]]
@@ -156,9 +156,10 @@ class BaseStrategy(ABC, Generic[ConfigT]):
         return self._config
 
     @classmethod
-    def create(cls, config: ConfigT, components: StrategyComponents) -> Self:
-        """How the factory builds this strategy; categories pass the components on."""
-        return cls(config)
+    @abstractmethod
+    def create(cls, config: ConfigT, kit: ComponentKit) -> Self:
+        """The strategy for `config`, with the components it declares taken from `kit`
+        (a missing venue or component is a `ComponentMissingError` naming it)."""
 
     @abstractmethod
     def start(self) -> None:

@@ -21,28 +21,10 @@ from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import Engine
 
-from core.clock import Clock
 from core.errors import ConfigError
-from exchanges.base import ExchangeClient
-from funding_service.store import PostgresFundingRateSource
 from strategies.base_strategy import BaseStrategy, StrategyConfig
-from strategies.components.base_components import FundingRateSource, StrategyComponents
-from strategies.components.event_sink import InMemoryEventSink, PostgresEventSink
-from strategies.components.funding_payments import (
-    InMemoryFundingPaymentStore,
-    PostgresFundingPaymentStore,
-)
-from strategies.components.order_executor import OrderExecutor
-from strategies.components.order_journal import InMemoryOrderJournal, PostgresOrderJournal
-from strategies.components.position_manager import (
-    InMemoryPositionManager,
-    PostgresPositionManager,
-)
-from strategies.components.sessions import engine_scope
-from strategies.components.state_manager import InMemoryStateManager, PostgresStateManager
-from strategies.components.transfer_types import TransferManager
+from strategies.components.kit import ComponentKit
 
 # Config `type` -> "module:Class" of its strategy.
 BUILTIN_STRATEGIES: Mapping[str, str] = {
@@ -239,70 +221,24 @@ def _describe(label: str, type_name: str, exc: ValidationError) -> str:
 
 def build_strategy(
     config: StrategyConfig,
-    components: StrategyComponents,
+    kit: ComponentKit,
     registry: StrategyRegistry | None = None,
 ) -> BaseStrategy[Any]:
-    """The strategy for a validated config, with its components injected."""
+    """The strategy for a validated config, with the components it declares taken from
+    `kit` (`kits.PostgresKit` in production, `kits.InMemoryKit` in tests and backtests)."""
     strategy_cls = (registry or default_registry).resolve(config.type)
     if not isinstance(config, strategy_cls.config_model):
         raise ConfigError(
             f"{config.name}: {strategy_cls.__name__} needs a "
             f"{strategy_cls.config_model.__name__}, got {type(config).__name__}"
         )
-    return strategy_cls.create(config, components)
+    return strategy_cls.create(config, kit)
 
 
 def build_strategy_from(
     source: str | Path | Mapping[str, Any],
-    components: StrategyComponents,
+    kit: ComponentKit,
     registry: StrategyRegistry | None = None,
 ) -> BaseStrategy[Any]:
     """`load_strategy_config` then `build_strategy`."""
-    return build_strategy(load_strategy_config(source, registry), components, registry)
-
-
-def postgres_components(
-    engine: Engine,
-    clock: Clock,
-    exchanges: Mapping[str, ExchangeClient] | None = None,
-    transfer_manager: TransferManager | None = None,
-) -> StrategyComponents:
-    """Production wiring: every component persists in PostgreSQL, one transaction per call."""
-    scope = engine_scope(engine)
-    venues = dict(exchanges or {})
-    return StrategyComponents(
-        clock=clock,
-        exchanges=venues,
-        position_manager=PostgresPositionManager(scope, clock),
-        state_manager=PostgresStateManager(scope, clock),
-        event_sink=PostgresEventSink(scope, clock),
-        transfer_manager=transfer_manager,
-        order_executor=OrderExecutor(PostgresOrderJournal(scope, clock), venues),
-        funding_rates=PostgresFundingRateSource(engine),
-        funding_payments=PostgresFundingPaymentStore(scope),
-    )
-
-
-def in_memory_components(
-    clock: Clock,
-    exchanges: Mapping[str, ExchangeClient] | None = None,
-    transfer_manager: TransferManager | None = None,
-    funding_rates: FundingRateSource | None = None,
-) -> StrategyComponents:
-    """Tests and backtests: the in-memory twins, sharing one audit trail.
-
-    There is no in-memory rate store: pass a `funding_rates` source if the strategy reads rates.
-    """
-    events = InMemoryEventSink(clock)
-    venues = dict(exchanges or {})
-    return StrategyComponents(
-        clock=clock,
-        exchanges=venues,
-        position_manager=InMemoryPositionManager(clock, events),
-        state_manager=InMemoryStateManager(clock),
-        event_sink=events,
-        transfer_manager=transfer_manager,
-        order_executor=OrderExecutor(InMemoryOrderJournal(), venues),
-        funding_rates=funding_rates,
-        funding_payments=InMemoryFundingPaymentStore(),
-    )
+    return build_strategy(load_strategy_config(source, registry), kit, registry)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -31,17 +32,13 @@ from exchanges.base import ExchangeClient
 from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.components.kits import PostgresKit
 from strategies.components.transfer_types import StepDispatcher, TransferManager
 from strategies.components.transfers_unavailable import (
     LIVE_MODE_REASON,
     UnavailableTransferManager,
 )
-from strategies.factory import (
-    build_strategy,
-    default_registry,
-    load_strategy_config,
-    postgres_components,
-)
+from strategies.factory import build_strategy, default_registry, load_strategy_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,17 +133,16 @@ class Runtime:
             engine=self.engine,
         )
 
-    def build(self, name: str) -> BaseStrategy:  # type: ignore[type-arg]
+    def build(self, name: str) -> BaseStrategy[Any]:
         """A fresh strategy instance with its components, ready for one task."""
         config = self.config(name)
         exchanges = {va.venue: self.exchange(va.venue, va.account) for va in venue_accounts(config)}
-        # Only stateful strategies move money between venues; the grid must not depend on
-        # the transfers configuration being valid.
-        transfers = self.transfer_manager if self.is_stateful(name) else None
-        components = postgres_components(
-            self.engine, self.clock, exchanges, transfer_manager=transfers
+        # The kit builds the transfer manager only if the strategy asks for it: the grid must
+        # not depend on the transfers configuration being valid.
+        kit = PostgresKit(
+            self.engine, self.clock, exchanges, transfers=lambda: self.transfer_manager
         )
-        return build_strategy(config, components)
+        return build_strategy(config, kit)
 
     def use_step_dispatcher(self, dispatcher: StepDispatcher) -> None:
         """Enqueue transfer steps through `dispatcher` (the task layer gives Celery's).

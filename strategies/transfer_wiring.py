@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from core.clock import Clock
 from core.errors import ConfigError
 from core.settings import PROJECT_ROOT, Settings, get_settings
+from exchanges.base import Capability
 from exchanges.bridges.config import PaperNetworkConfig
 from exchanges.bridges.faults import FlakyWithdrawals, TransientFaults
 from exchanges.bridges.paper_bridges import PaperBridge
@@ -112,18 +113,23 @@ class PaperVenueDirectory:
         self._faults = faults
         self._cache: dict[tuple[str, str], TransferVenue] = {}
 
+    def _exchange(self, name: str, account: str) -> PaperExchange:
+        return PaperExchange(
+            name,
+            engine=self._engine,
+            clock=self._clock,
+            account=account,
+            config=self._configs.get(name, PaperVenueConfig()),
+        )
+
     def venue(self, name: str, account: str) -> TransferVenue:
         key = (name, account)
         if key not in self._cache:
-            exchange = PaperExchange(
-                name,
-                engine=self._engine,
-                clock=self._clock,
-                account=account,
-                config=self._configs.get(name, PaperVenueConfig()),
-            )
-            self._cache[key] = FlakyWithdrawals(exchange, self._faults)
+            self._cache[key] = FlakyWithdrawals(self._exchange(name, account), self._faults)
         return self._cache[key]
+
+    def capabilities(self, name: str) -> frozenset[Capability]:
+        return self._exchange(name, "main").capabilities()
 
 
 def build_transfer_manager(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.enums import ACTIVE_POSITION_STATUSES, PositionStatus, sql_in
+from core.enums import ACTIVE_POSITION_STATUSES, PositionOperation, PositionStatus, sql_in
 from db.base import Base
 from db.models._columns import money_zero
 
@@ -38,6 +38,11 @@ class StrategyPosition(Base):
     unrealized_pnl_usd: Mapped[Decimal] = money_zero()
     status: Mapped[str] = mapped_column(String(20), default=PositionStatus.OPENING.value)
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # What an unfinished position is in the middle of, and why it was started: a restarted
+    # process carries it on from these (never from the audit log's prose).
+    operation: Mapped[str | None] = mapped_column(String(20))
+    operation_reason: Mapped[str | None] = mapped_column(Text)
+    close_failed_at: Mapped[datetime | None]  # the last close that failed (legs rehedged)
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     last_monitored_at: Mapped[datetime | None]
@@ -50,6 +55,9 @@ class StrategyPosition(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_in(PositionStatus)})", name="status"),
+        CheckConstraint(
+            f"operation IS NULL OR operation IN ({sql_in(PositionOperation)})", name="operation"
+        ),
         CheckConstraint("size_usd >= 0", name="size_usd_non_negative"),
         CheckConstraint("long_dex IS NOT NULL OR short_dex IS NOT NULL", name="has_a_leg"),
         CheckConstraint(

@@ -12,9 +12,10 @@ import builtins
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, select, text, update
+from sqlalchemy import RowMapping, and_, func, not_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -46,21 +47,47 @@ class TransferRepository:
             )
             if row is not None:
                 return row, True
-            existing = (
-                self._session.execute(
-                    select(_TABLE).where(
-                        _TABLE.c.dedupe_key == values["dedupe_key"], _TABLE.c.status.notin_(SETTLED)
-                    )
-                )
-                .mappings()
-                .one_or_none()
-            )
+            existing = self.in_flight(values["dedupe_key"])
             if existing is not None:
                 return existing, False
             # The conflicting transfer settled between the two statements: insert again.
         raise ConcurrencyConflictError(
             f"fund transfer with dedupe key {values['dedupe_key']!r} keeps changing; retry"
         )
+
+    def in_flight(self, dedupe_key: str) -> RowMapping | None:
+        """The unsettled transfer with `dedupe_key` (the partial unique index allows one)."""
+        query = select(_TABLE).where(
+            _TABLE.c.dedupe_key == dedupe_key, _TABLE.c.status.notin_(SETTLED)
+        )
+        return self._session.execute(query).mappings().one_or_none()
+
+    def in_flight_legacy(self, dedupe_key: str, strategy_name: str | None) -> RowMapping | None:
+        """The unsettled transfer stored under a key of the old, un-namespaced form, if it is
+        `strategy_name`'s (None: the operator's)."""
+        query = select(_TABLE).where(
+            _TABLE.c.dedupe_key == dedupe_key,
+            _TABLE.c.status.notin_(SETTLED),
+            _TABLE.c.strategy_name.is_not_distinct_from(strategy_name),
+        )
+        return self._session.execute(query).mappings().first()
+
+    def route_usage(
+        self, route: Mapping[str, str], since: datetime, exclude: uuid.UUID | None = None
+    ) -> Decimal:
+        """The amount a route's transfers count against its cap: every transfer of the route
+        (columns from_dex, from_account, to_dex, to_account, asset) except cancelled ones and
+        failed ones whose money stayed at the source, while unsettled and until `since` is
+        past its last change. Call it under the route's lock (`db.locks`)."""
+        query = select(func.coalesce(func.sum(_TABLE.c.amount_usd), 0)).where(
+            *(_TABLE.c[column] == value for column, value in route.items()),
+            _TABLE.c.status != "cancelled",
+            not_(and_(_TABLE.c.status == "failed", _TABLE.c.funds_location == "source")),
+            or_(_TABLE.c.status.notin_(SETTLED), _TABLE.c.updated_at > since),
+        )
+        if exclude is not None:
+            query = query.where(_TABLE.c.id != exclude)
+        return Decimal(self._session.execute(query).scalar_one())
 
     def get(self, transfer_id: uuid.UUID) -> RowMapping | None:
         return (

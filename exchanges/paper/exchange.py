@@ -149,11 +149,13 @@ class PaperExchange:
     # ---------------------------------------------------------------- market data
 
     def capabilities(self) -> frozenset[Capability]:
+        # All of them, WITHDRAWAL_KEY_DEDUPE included: `transfers.request_withdrawal` stores
+        # one withdrawal per key and answers a repeat with it.
         return frozenset(Capability)
 
     def instruments(self) -> Sequence[Instrument]:
         if self.quotes is not None:
-            symbols, spec = sorted(self.quotes.instruments()), self.quotes.spec
+            symbols, spec = self.quotes.symbols(), self.quotes.spec
         else:
             with self._market_session("instruments") as market:
                 symbols, spec = list(market.symbols()), market.spec
@@ -162,7 +164,7 @@ class PaperExchange:
     def funding_rates(self, symbols: Sequence[str] | None = None) -> Sequence[FundingRate]:
         now = ensure_utc(self._clock.now())
         if self.quotes is not None:
-            wanted = list(symbols) if symbols is not None else sorted(self.quotes.instruments())
+            wanted = list(symbols) if symbols is not None else self.quotes.symbols()
             return self.quotes.rates(wanted)
         with self._market_session("funding_rates") as market:
             wanted = list(symbols) if symbols is not None else list(market.symbols())

@@ -3,11 +3,12 @@
 No enforced flow: the implementation writes `run_cycle` (and any phases it exposes, e.g.
 monitor / rebalance / open / transfers) itself. What this class gives it:
 
-- the components it composes, injected by the factory and checked at construction
-  (`required_components`, `required_venues`): a missing one is a `ComponentMissingError`
-  naming it, before any cycle runs;
-- accessors for them: `position_manager`, `state_manager`, `event_sink`, `clock`,
-  `exchange(venue)`, `transfer_manager`;
+- its components as a typed bundle, the category's second type parameter:
+  `StatefulComponents` (clock, the configured venues' clients, positions, state, audit) or
+  a subclass with more. The strategy builds it from the kit in `create(config, kit)`; a
+  venue the config names but the kit lacks is a `ComponentMissingError` naming it, before
+  any cycle runs;
+- accessors: `clock`, `position_manager`, `state_manager`, `audit`, `exchange(venue)`;
 - shortcuts scoped to this strategy's name: `load_state`, `update_state`, `record_event`;
 - `run_phase(phase, now, body)`: runs one phase so that an exception becomes a failed
   `CycleResult` (logged with the strategy's name) instead of escaping to the caller's loop.
@@ -16,69 +17,72 @@ monitor / rebalance / open / transfers) itself. What this class gives it:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Any, Generic, TypeVar
 
 from core.clock import Clock, ensure_utc
 from exchanges.base import ExchangeClient
-from strategies.base_strategy import BaseStrategy, ConfigT, CycleResult
+from strategies.base_strategy import BaseStrategy, ConfigT, CycleResult, StrategyConfig
 from strategies.components.base_components import (
-    COMPONENT_NAMES,
     ComponentMissingError,
-    EventSink,
     PositionManager,
     StateManager,
     StateMutation,
-    StrategyComponents,
+    StrategyAudit,
+    VenueClients,
     VersionedState,
 )
-from strategies.components.transfer_types import TransferManager
+from strategies.components.kit import ComponentKit
 
 
-class StatefulStrategy(BaseStrategy[ConfigT]):
-    """Subclass, set `config_model`, implement `run_cycle` (and `required_venues` if any)."""
+def configured_venues(kit: ComponentKit, config: StrategyConfig) -> VenueClients:
+    """The client of every venue the config trades on (`venue_accounts()`), by name."""
+    clients: dict[str, ExchangeClient] = {}
+    for venue, _account in config.venue_accounts():
+        try:
+            clients[venue] = kit.exchange(venue)
+        except ComponentMissingError as exc:
+            raise ComponentMissingError(f"strategy {config.name}: {exc}") from None
+    return VenueClients(config.name, clients)
 
-    # Components the strategy cannot work without; override to add `transfer_manager`.
-    required_components: ClassVar[frozenset[str]] = frozenset(
-        {"position_manager", "state_manager", "event_sink"}
-    )
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        unknown = sorted(set(cls.required_components) - set(COMPONENT_NAMES))
-        if unknown:
-            raise TypeError(
-                f"{cls.__name__}.required_components names unknown components {unknown}; "
-                f"known: {', '.join(COMPONENT_NAMES)}"
-            )
+@dataclass(frozen=True, slots=True)
+class StatefulComponents:
+    """What every stateful strategy gets."""
 
-    def __init__(self, config: ConfigT, components: StrategyComponents) -> None:
-        super().__init__(config)
-        missing = sorted(c for c in self.required_components if getattr(components, c) is None)
-        if missing:
-            raise ComponentMissingError(
-                f"strategy {self.name} ({type(self).__name__}) needs components that were "
-                f"not provided: {', '.join(missing)}"
-            )
-        for venue in self.required_venues():
-            try:
-                components.exchange(venue)
-            except ComponentMissingError as exc:
-                raise ComponentMissingError(f"strategy {self.name}: {exc}") from None
-        self._components = components
+    clock: Clock
+    exchanges: VenueClients  # the configured venues' clients, by venue name
+    positions: PositionManager
+    state: StateManager
+    audit: StrategyAudit
 
     @classmethod
-    def create(cls, config: ConfigT, components: StrategyComponents) -> Self:
-        return cls(config, components)
+    def from_kit(cls, kit: ComponentKit, config: StrategyConfig) -> StatefulComponents:
+        return StatefulComponents(
+            kit.clock,
+            configured_venues(kit, config),
+            kit.positions(),
+            kit.state(),
+            StrategyAudit(kit.events(), config.name),
+        )
 
-    def required_venues(self) -> Sequence[str]:
-        """Venues (names in `components.exchanges`) this config trades on. Default: none."""
-        return ()
+
+ComponentsT = TypeVar("ComponentsT", bound=StatefulComponents)
+
+
+class StatefulStrategy(BaseStrategy[ConfigT], Generic[ConfigT, ComponentsT]):
+    """Subclass with your config and components types, set `config_model`, write `create`
+    and implement `run_cycle`."""
+
+    def __init__(self, config: ConfigT, components: ComponentsT) -> None:
+        super().__init__(config)
+        self._components = components
 
     # -- component accessors
 
     @property
-    def components(self) -> StrategyComponents:
+    def components(self) -> ComponentsT:
         return self._components
 
     @property
@@ -87,41 +91,19 @@ class StatefulStrategy(BaseStrategy[ConfigT]):
 
     @property
     def position_manager(self) -> PositionManager:
-        manager = self._components.position_manager
-        if manager is None:
-            raise self._missing("position_manager")
-        return manager
+        return self._components.positions
 
     @property
     def state_manager(self) -> StateManager:
-        manager = self._components.state_manager
-        if manager is None:
-            raise self._missing("state_manager")
-        return manager
+        return self._components.state
 
     @property
-    def event_sink(self) -> EventSink:
-        sink = self._components.event_sink
-        if sink is None:
-            raise self._missing("event_sink")
-        return sink
-
-    @property
-    def transfer_manager(self) -> TransferManager:
-        """The fund-transfer component."""
-        manager = self._components.transfer_manager
-        if manager is None:
-            raise self._missing("transfer_manager")
-        return manager
-
-    def _missing(self, component: str) -> ComponentMissingError:
-        return ComponentMissingError(
-            f"strategy {self.name}: component {component!r} was not provided"
-        )
+    def audit(self) -> StrategyAudit:
+        return self._components.audit
 
     def exchange(self, venue: str) -> ExchangeClient:
         """The client for `venue`; `ComponentMissingError` lists the configured ones."""
-        return self._components.exchange(venue)
+        return self._components.exchanges.client(venue)
 
     # -- shortcuts scoped to this strategy
 
@@ -132,29 +114,19 @@ class StatefulStrategy(BaseStrategy[ConfigT]):
         """Read-modify-write this strategy's state with optimistic retries."""
         return self.state_manager.update(self.name, mutate, retries)
 
-    def record_event(
-        self,
-        kind: str,
-        payload: Mapping[str, Any] | None = None,
-        entity_type: str = "strategy",
-        entity_id: object | None = None,
-    ) -> None:
+    def record_event(self, kind: str, payload: Mapping[str, Any] | None = None) -> None:
         """Append to the audit trail under this strategy's name."""
-        self.event_sink.record(
-            kind, entity_type, entity_id if entity_id is not None else self.name, self.name, payload
-        )
+        self.audit.strategy(kind, payload)
 
     # -- lifecycle (override and call super() to add work)
 
     def start(self) -> None:
         """Record that the strategy started."""
-        if self._components.event_sink is not None:
-            self.record_event("strategy.started", {"type": self.config.type})
+        self.record_event("strategy.started", {"type": self.config.type})
 
     def stop(self) -> None:
         """Record that the strategy stopped."""
-        if self._components.event_sink is not None:
-            self.record_event("strategy.stopped", {"type": self.config.type})
+        self.record_event("strategy.stopped", {"type": self.config.type})
 
     # -- guarded execution
 

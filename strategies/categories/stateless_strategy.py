@@ -12,6 +12,10 @@ it testable without a venue. An exception in any hook is logged with the strateg
 returned as a failed `CycleResult`; the caller's loop never dies and the next cycle runs.
 
 Optional lifecycle hooks `on_start`, `on_stop` and `on_error` do nothing by default.
+
+Components: a strategy declares the typed bundle it needs as the category's second type
+parameter — `StatelessComponents` (the clock and the configured venue's client), or a
+subclass of it with more — and builds it from the kit in `create(config, kit)`.
 """
 
 from __future__ import annotations
@@ -23,16 +27,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self, TypeVar, final
+from typing import Annotated, Any, Generic, TypeVar, final
 
 from pydantic import StringConstraints
 
 from core.clock import Clock, ensure_utc
-from core.errors import ConfigError, PerpbotError
+from core.errors import PerpbotError
 from core.market import TopOfBook
 from exchanges.base import ExchangeClient, OrderRequest, Position, VenueOrder
 from strategies.base_strategy import BaseStrategy, CycleResult, StrategyConfig
-from strategies.components.base_components import StrategyComponents
+from strategies.components.base_components import ComponentMissingError
+from strategies.components.kit import ComponentKit
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,30 @@ class StatelessStrategyConfig(StrategyConfig):
 
 
 StatelessConfigT = TypeVar("StatelessConfigT", bound=StatelessStrategyConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class StatelessComponents:
+    """What every stateless strategy gets: the clock and the configured venue's client."""
+
+    clock: Clock
+    exchange: ExchangeClient
+
+    @classmethod
+    def from_kit(cls, kit: ComponentKit, config: StatelessStrategyConfig) -> StatelessComponents:
+        return StatelessComponents(kit.clock, configured_venue(kit, config))
+
+
+def configured_venue(kit: ComponentKit, config: StatelessStrategyConfig) -> ExchangeClient:
+    """The client of the config's venue; a missing one is a `ComponentMissingError` (a
+    `ConfigError`) naming the strategy, the venue and the venues there are."""
+    try:
+        return kit.exchange(config.venue)
+    except ComponentMissingError as exc:
+        raise ComponentMissingError(f"strategy {config.name}: {exc}") from None
+
+
+ComponentsT = TypeVar("ComponentsT", bound=StatelessComponents)
 
 
 # ---------------------------------------------------------------- market data
@@ -142,8 +171,9 @@ class ActionExecutionError(PerpbotError):
 # ---------------------------------------------------------------- the template
 
 
-class StatelessStrategy(BaseStrategy[StatelessConfigT]):
-    """Subclass, set `config_model` (a `StatelessStrategyConfig`) and implement `decide`."""
+class StatelessStrategy(BaseStrategy[StatelessConfigT], Generic[StatelessConfigT, ComponentsT]):
+    """Subclass with your config and components types, set `config_model` (a
+    `StatelessStrategyConfig`), write `create` and implement `decide`."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -160,29 +190,21 @@ class StatelessStrategy(BaseStrategy[StatelessConfigT]):
                 "(it names the venue and symbol)"
             )
 
-    def __init__(self, config: StatelessConfigT, components: StrategyComponents) -> None:
+    def __init__(self, config: StatelessConfigT, components: ComponentsT) -> None:
         super().__init__(config)
         self._components = components
-        try:
-            self._exchange = components.exchange(config.venue)
-        except ConfigError as exc:
-            raise ConfigError(f"strategy {self.name}: {exc}") from None
-
-    @classmethod
-    def create(cls, config: StatelessConfigT, components: StrategyComponents) -> Self:
-        return cls(config, components)
 
     @property
     def exchange(self) -> ExchangeClient:
         """The client for the configured venue."""
-        return self._exchange
+        return self._components.exchange
 
     @property
     def clock(self) -> Clock:
         return self._components.clock
 
     @property
-    def components(self) -> StrategyComponents:
+    def components(self) -> ComponentsT:
         return self._components
 
     # -- lifecycle

@@ -1,2 +1,3 @@
-"""Shared components. Implementations import only `base_components` (the interfaces); the
-PostgreSQL and in-memory backends in the other modules are wired in by the factory."""
+"""Shared components. Implementations import only the pure interface modules
+(`base_components`, `kit`, `concurrency`, `transfer_types`); the PostgreSQL and in-memory
+backends in the other modules reach them through the kits (`kits.py`)."""

@@ -1,8 +1,9 @@
 """Component interfaces that strategies depend on, and the domain types they exchange.
 
-Strategy implementations (the packages under `implementations/`) import only this module
-(plus the two category modules): the PostgreSQL and in-memory backends beside it are
-adapters that the factory injects. Nothing here imports SQLAlchemy, Celery or a venue library.
+Implementations (`strategies/implementations/**`) import this module and the other pure
+ones beside it (`kit`, `concurrency`, `transfer_types`), plus the two category modules: the
+PostgreSQL and in-memory backends are adapters that the kits (`kits.py`) provide. Nothing
+here imports SQLAlchemy, Celery or a venue library.
 
 - `PositionManager`: positions as `PositionRecord` values (Decimal money, UTC times).
 - `StateManager`: a strategy's free-form JSON state with optimistic versioning.
@@ -11,21 +12,24 @@ adapters that the factory injects. Nothing here imports SQLAlchemy, Celery or a 
   order is journaled before it is sent and a retry never places it twice.
 - `FundingRateSource`, `FundingPaymentStore` (defined in `funding_types`): funding rates
   to read, and the funding each position's legs were paid.
-- `StrategyComponents`: the container the factory fills and strategies read.
+- `VenueClients`: the clients of one strategy's venues, looked up with a clear error.
+- `StrategyAudit`: one strategy's view of the audit trail (by strategy or by position).
+
+The kit every backend comes from is `kit.ComponentKit`; each strategy category and
+implementation declares the typed bundle of components it needs and builds it from a kit.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from core.clock import Clock
-from core.enums import ACTIVE_POSITION_STATUSES, PositionStatus
+from core.enums import ACTIVE_POSITION_STATUSES, PositionOperation, PositionStatus
 from core.errors import ConfigError, PerpbotError
 from exchanges.base import ExchangeClient
 
@@ -39,7 +43,6 @@ from strategies.components.order_types import OrderIntent as OrderIntent
 from strategies.components.order_types import OrderIntentConflictError as OrderIntentConflictError
 from strategies.components.order_types import OrderJournal as OrderJournal
 from strategies.components.order_types import OrderRecord as OrderRecord
-from strategies.components.transfer_types import TransferManager
 
 # ---------------------------------------------------------------- errors
 
@@ -144,6 +147,7 @@ class PositionUpdate:
     fees_usd: Decimal | None = None
     unrealized_pnl_usd: Decimal | None = None
     last_monitored_at: datetime | None = None
+    close_failed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,11 @@ class PositionRecord:
     unrealized_pnl_usd: Decimal
     status: PositionStatus
     close_reason: str | None
+    # What an unfinished position is in the middle of, and why that operation was started
+    # (set by the status changes, see `mark_status`); None once it is OPEN or finished.
+    operation: PositionOperation | None
+    operation_reason: str | None
+    close_failed_at: datetime | None  # when a close last failed and the legs were rehedged
     opened_at: datetime | None
     closed_at: datetime | None
     last_monitored_at: datetime | None
@@ -229,8 +238,15 @@ class PositionManager(Protocol):
         status: PositionStatus,
         reason: str | None = None,
         expected_version: int | None = None,
+        operation: PositionOperation | None = None,
     ) -> PositionRecord:
-        """Move to `status` (not CLOSED: use `close`). Repeating the current status is a no-op."""
+        """Move to `status` (not CLOSED: use `close`). Repeating the current status is a no-op.
+
+        The record's `operation` follows: CLOSING is the CLOSE operation (with `reason`);
+        NEEDS_RECONCILE records `operation` (default: the one in progress, else RECONCILE)
+        with `reason` — except that a close in doubt keeps the reason it was started for;
+        OPEN, CLOSED and FAILED clear it.
+        """
         ...
 
     def close(
@@ -316,51 +332,56 @@ class EventSink(Protocol):
         ...
 
 
-# ---------------------------------------------------------------- container
+class VenueClients(Mapping[str, ExchangeClient]):
+    """The clients of the venues one strategy trades on, by venue name (read-only: a
+    strategy cannot swap a venue out from under another one)."""
 
-COMPONENT_NAMES = (
-    "position_manager",
-    "state_manager",
-    "event_sink",
-    "transfer_manager",
-    "order_executor",
-    "funding_rates",
-    "funding_payments",
-)
+    def __init__(self, strategy_name: str, clients: Mapping[str, ExchangeClient]) -> None:
+        self._strategy = strategy_name
+        self._clients = dict(clients)
+
+    def __getitem__(self, venue: str) -> ExchangeClient:
+        return self._clients[venue]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._clients)
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def client(self, venue: str) -> ExchangeClient:
+        """The client for `venue`; `ComponentMissingError` lists the configured ones."""
+        try:
+            return self._clients[venue]
+        except KeyError:
+            known = ", ".join(sorted(self._clients)) or "none"
+            raise ComponentMissingError(
+                f"strategy {self._strategy}: no exchange client for venue {venue!r} "
+                f"(configured venues: {known})"
+            ) from None
 
 
-@dataclass(frozen=True)
-class StrategyComponents:
-    """What the factory injects into a strategy. Strategies never build components.
+class StrategyAudit:
+    """One strategy's audit trail: what it decided and did, about itself or a position.
 
-    `exchanges` maps a venue name (as used in strategy configs) to its client.
-    `transfer_manager` is the fund-transfer component (`TransferManager`, defined in
-    `transfer_types`; the runtime injects it for stateful strategies). `order_executor` sends
-    orders through the journal to the clients in `exchanges`. `funding_rates` reads the
-    collected funding rates; `funding_payments` keeps the funding each position's legs were
-    paid (both defined in `funding_types`).
+    Built once per strategy instance and handed to every helper that records something, so
+    no helper passes another a callback to write events with.
     """
 
-    clock: Clock
-    exchanges: Mapping[str, ExchangeClient] = field(default_factory=dict)
-    position_manager: PositionManager | None = None
-    state_manager: StateManager | None = None
-    event_sink: EventSink | None = None
-    transfer_manager: TransferManager | None = None
-    order_executor: OrderExecution | None = None
-    funding_rates: FundingRateSource | None = None
-    funding_payments: FundingPaymentStore | None = None
+    def __init__(self, sink: EventSink, strategy_name: str) -> None:
+        self._sink = sink
+        self._strategy = strategy_name
 
-    def __post_init__(self) -> None:
-        # A read-only copy: a strategy cannot swap a venue out from under another one.
-        object.__setattr__(self, "exchanges", MappingProxyType(dict(self.exchanges)))
+    def strategy(self, kind: str, payload: Mapping[str, Any] | None = None) -> None:
+        """An event about the strategy itself (`entity_type` "strategy")."""
+        self._sink.record(kind, "strategy", self._strategy, self._strategy, payload)
 
-    def exchange(self, venue: str) -> ExchangeClient:
-        """The client for `venue`, or `ComponentMissingError` listing the known venues."""
-        try:
-            return self.exchanges[venue]
-        except KeyError:
-            known = ", ".join(sorted(self.exchanges)) or "none"
-            raise ComponentMissingError(
-                f"no exchange client for venue {venue!r} (configured venues: {known})"
-            ) from None
+    def position(
+        self, kind: str, position_id: uuid.UUID, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        """An event about one position (`entity_type` "position", the position id)."""
+        self._sink.record(kind, "position", position_id, self._strategy, payload)
+
+    def recent(self, limit: int = 20) -> list[AuditEvent]:
+        """This strategy's newest events first."""
+        return self._sink.recent(limit, self._strategy)

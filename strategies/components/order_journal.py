@@ -3,7 +3,9 @@
 `PostgresOrderJournal` keeps the journal in `orders`; `InMemoryOrderJournal` is its twin for
 tests and backtests. Both refuse a second, different order under a client id already used
 (`OrderIntentConflictError`): the same intent recorded again returns the existing record, so
-a retried task can never create a second order.
+a retried task can never create a second order. Beside our client id each record keeps the
+venue's form of it (`venue_ids`, from the venue clients): unique per venue, so an intent
+whose venue id another intent already holds is refused before anything is sent.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from strategies.components.order_types import (
     OrderIntentConflictError,
     OrderJournal,
     OrderRecord,
+    VenueIdResolver,
+    same_ids,
 )
 from strategies.components.sessions import SessionScope
 
@@ -39,6 +43,13 @@ __all__ = [
 ]
 
 
+def _venue_id_taken(intent: OrderIntent, venue_id: str, holder: str) -> OrderIntentConflictError:
+    return OrderIntentConflictError(
+        f"{intent.venue} client id {venue_id!r} of {intent.client_order_id!r} is already "
+        f"held by {holder!r}: the venue could not tell the two orders apart"
+    )
+
+
 def _check_same(existing: OrderIntent, intent: OrderIntent) -> None:
     if existing._identity() != intent._identity():
         raise OrderIntentConflictError(
@@ -48,18 +59,27 @@ def _check_same(existing: OrderIntent, intent: OrderIntent) -> None:
 
 
 class InMemoryOrderJournal:
-    def __init__(self) -> None:
+    def __init__(self, venue_ids: VenueIdResolver = same_ids) -> None:
         self._records: dict[str, OrderRecord] = {}
+        self._venue_ids = venue_ids
+        self._holders: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     def record_intent(self, intent: OrderIntent) -> OrderRecord:
+        venue_id = self._venue_ids(intent.venue, intent.client_order_id)
         with self._lock:
             existing = self._records.get(intent.client_order_id)
             if existing is not None:
                 _check_same(existing.intent, intent)
                 return existing
-            record = OrderRecord(intent=intent, status=OrderStatus.INTENT)
+            holder = self._holders.get((intent.venue, venue_id))
+            if holder is not None:
+                raise _venue_id_taken(intent, venue_id, holder)
+            record = OrderRecord(
+                intent=intent, status=OrderStatus.INTENT, venue_client_order_id=venue_id
+            )
             self._records[intent.client_order_id] = record
+            self._holders[(intent.venue, venue_id)] = intent.client_order_id
             return record
 
     def get(self, client_order_id: str) -> OrderRecord | None:
@@ -134,6 +154,7 @@ def _to_record(row: Order) -> OrderRecord:
         fee_usd=row.fee_usd,
         venue_order_id=row.venue_order_id,
         error=row.error,
+        venue_client_order_id=row.venue_client_order_id,
     )
 
 
@@ -141,17 +162,22 @@ class PostgresOrderJournal:
     """The journal in `orders`; each call is its own transaction (committed before sending).
     `sent_at` comes from `clock`."""
 
-    def __init__(self, scope: SessionScope, clock: Clock) -> None:
+    def __init__(
+        self, scope: SessionScope, clock: Clock, venue_ids: VenueIdResolver = same_ids
+    ) -> None:
         self._scope = scope
         self._clock = clock
+        self._venue_ids = venue_ids
 
     def record_intent(self, intent: OrderIntent) -> OrderRecord:
+        venue_id = self._venue_ids(intent.venue, intent.client_order_id)
         with self._scope() as session:
             session.execute(
                 insert(Order)
                 .values(
                     id=uuid.uuid4(),
                     client_order_id=intent.client_order_id,
+                    venue_client_order_id=venue_id,
                     strategy_name=intent.strategy_name,
                     position_id=intent.position_id,
                     venue=intent.venue,
@@ -164,11 +190,18 @@ class PostgresOrderJournal:
                     purpose=intent.purpose,
                     status=OrderStatus.INTENT.value,
                 )
-                .on_conflict_do_nothing(index_elements=["client_order_id"])
+                .on_conflict_do_nothing()  # our id (the same intent again) or the venue's
             )
             row = session.scalars(
                 select(Order).where(Order.client_order_id == intent.client_order_id)
-            ).one()
+            ).one_or_none()
+            if row is None:
+                holder = session.scalars(
+                    select(Order.client_order_id).where(
+                        Order.venue == intent.venue, Order.venue_client_order_id == venue_id
+                    )
+                ).one()
+                raise _venue_id_taken(intent, venue_id, holder)
             record = _to_record(row)
         _check_same(record.intent, intent)
         return record

@@ -10,14 +10,34 @@ Pure Python: no SQLAlchemy, no venue library, so implementations can import it (
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from core.enums import TERMINAL_ORDER_STATUSES, OrderSide, OrderStatus, OrderType
 from core.errors import PerpbotError
-from exchanges.base import OrderRequest, VenueOrder
+from exchanges.base import ExchangeClient, OrderRequest, VenueClientIds, VenueOrder
+
+# (venue, our client order id) -> the venue's form of it.
+VenueIdResolver = Callable[[str, str], str]
+
+
+def venue_ids_of(exchanges: Mapping[str, ExchangeClient]) -> VenueIdResolver:
+    """The venue's client id for an order, as each venue's client derives it."""
+
+    def resolve(venue: str, client_order_id: str) -> str:
+        client = exchanges.get(venue)
+        if isinstance(client, VenueClientIds):
+            return client.venue_client_id(client_order_id)
+        return client_order_id
+
+    return resolve
+
+
+def same_ids(venue: str, client_order_id: str) -> str:
+    """For venues that take our client ids as they are (the paper venue)."""
+    return client_order_id
 
 
 class OrderIntentConflictError(PerpbotError):
@@ -82,6 +102,8 @@ class OrderRecord:
     fee_usd: Decimal = Decimal(0)
     venue_order_id: str | None = None
     error: str | None = None
+    # The venue's form of the client id (None: the venue uses ours as it is).
+    venue_client_order_id: str | None = None
 
     @property
     def client_order_id(self) -> str:

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.enums import ACTIVE_POSITION_STATUSES, PositionStatus
+from core.enums import ACTIVE_POSITION_STATUSES, PositionOperation, PositionStatus
 from db.models import StrategyPosition
 from db.repositories import EventRepository
 from strategies.components.base_components import (
@@ -41,6 +42,7 @@ from strategies.components.position_rules import (
     check_new_position,
     check_version,
     opened_payload,
+    opening_operation,
     plan_transition,
     plan_update,
     zero_money,
@@ -74,10 +76,13 @@ class _PositionChanges(ABC):
         status: PositionStatus,
         reason: str | None = None,
         expected_version: int | None = None,
+        operation: PositionOperation | None = None,
     ) -> PositionRecord:
         now = self._clock.now()
         return self._change(
-            position_id, expected_version, lambda r: plan_transition(r, status, reason, now)
+            position_id,
+            expected_version,
+            lambda r: plan_transition(r, status, reason, now, operation=operation),
         )
 
     def close(
@@ -98,9 +103,15 @@ class _PositionChanges(ABC):
 # ---------------------------------------------------------------- PostgreSQL
 
 
+def _stored(value: Any) -> Any:
+    """Enums are stored as their values."""
+    return value.value if isinstance(value, StrEnum) else value
+
+
 def record_from_row(row: StrategyPosition) -> PositionRecord:
     values = {spec.name: getattr(row, spec.name) for spec in fields(PositionRecord)}
     values["status"] = PositionStatus(row.status)
+    values["operation"] = None if row.operation is None else PositionOperation(row.operation)
     return PositionRecord(**values)
 
 
@@ -128,6 +139,7 @@ class PostgresPositionManager(_PositionChanges):
                     size_usd=position.size_usd,
                     entry_divergence=position.entry_divergence,
                     status=position.status.value,
+                    operation=_stored(opening_operation(position)),
                     opened_at=now if position.status == PositionStatus.OPEN else None,
                     created_at=now,
                     updated_at=now,
@@ -195,7 +207,7 @@ class PostgresPositionManager(_PositionChanges):
             if change is None:
                 return record
             for name, value in change.values.items():
-                setattr(row, name, value.value if isinstance(value, PositionStatus) else value)
+                setattr(row, name, _stored(value))
             row.updated_at = self._clock.now()
             session.flush()  # bumps `version` (the mapper's version counter)
             self._event(session, row, change.event_kind, change.payload)
@@ -283,6 +295,9 @@ class InMemoryPositionManager(_PositionChanges):
                 unrealized_pnl_usd=zero,
                 status=position.status,
                 close_reason=None,
+                operation=opening_operation(position),
+                operation_reason=None,
+                close_failed_at=None,
                 opened_at=now if position.status == PositionStatus.OPEN else None,
                 closed_at=None,
                 last_monitored_at=None,

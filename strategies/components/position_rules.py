@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from core.clock import ensure_utc
-from core.enums import PositionStatus
+from core.enums import PositionOperation, PositionStatus
 from core.errors import ConcurrencyConflictError
 from strategies.components.base_components import (
     ALLOWED_POSITION_TRANSITIONS,
@@ -140,6 +140,7 @@ def plan_transition(
     reason: str | None,
     now: datetime,
     realized_pnl_usd: Decimal | None = None,
+    operation: PositionOperation | None = None,
 ) -> PlannedChange | None:
     """Fields for moving `record` to `status`; None when it is already there."""
     status = PositionStatus(status)
@@ -157,8 +158,13 @@ def plan_transition(
         reason and reason.strip()
     ):
         raise InvalidPositionError(f"reason: required to mark position {record.id} {status}")
-    values: dict[str, Any] = {"status": status}
+    values: dict[str, Any] = {
+        "status": status,
+        **_operation_after(record, status, reason, operation),
+    }
     payload: dict[str, Any] = {"from": record.status, "to": status, "reason": reason}
+    if values["operation"] is not None:
+        payload["operation"] = values["operation"]
     if status == PositionStatus.OPEN and record.opened_at is None:
         values["opened_at"] = now
     if status in (PositionStatus.CLOSED, PositionStatus.FAILED):
@@ -171,6 +177,29 @@ def plan_transition(
         payload["realized_pnl_usd"] = values["realized_pnl_usd"]
     kind = "position.closed" if status == PositionStatus.CLOSED else "position.status_changed"
     return PlannedChange(values, kind, payload)
+
+
+def _operation_after(
+    record: PositionRecord,
+    status: PositionStatus,
+    reason: str | None,
+    operation: PositionOperation | None,
+) -> dict[str, Any]:
+    """`operation` and `operation_reason` once `record` moves to `status`."""
+    if status == PositionStatus.CLOSING:
+        return {"operation": PositionOperation.CLOSE, "operation_reason": reason}
+    if status == PositionStatus.NEEDS_RECONCILE:
+        doing = operation or record.operation or PositionOperation.RECONCILE
+        if doing is PositionOperation.CLOSE and record.operation is PositionOperation.CLOSE:
+            # A close in doubt is finished with the reason it was started for.
+            return {"operation": doing, "operation_reason": record.operation_reason}
+        return {"operation": doing, "operation_reason": reason}
+    return {"operation": None, "operation_reason": None}
+
+
+def opening_operation(position: NewPosition) -> PositionOperation | None:
+    """The operation a new position starts in: OPEN while it is OPENING, none if OPEN."""
+    return PositionOperation.OPEN if position.status == PositionStatus.OPENING else None
 
 
 def opened_payload(position: NewPosition) -> dict[str, Any]:

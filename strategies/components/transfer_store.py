@@ -5,6 +5,10 @@ fields that changed, guarded by `WHERE status = <expected> AND version = <expect
 the status change against the transition table, and appends the audit event in the same
 transaction. Every time it writes (`created_at`, `updated_at`, the events' `occurred_at`) is
 the injected clock's, so a simulated run's transfers read in simulated time.
+
+`create` serialises the requests of one route with a transaction-scoped advisory lock on the
+route (`db.locks.lock_transfer_route`), taken before it reads what the route has used and
+held until the insert commits: concurrent requests cannot together exceed the route's cap.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -22,14 +27,18 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock, ensure_utc
 from core.enums import FundsLocation, MovementState, TransferStatus
+from db.locks import lock_transfer_route
 from db.repositories.events import EventRepository
 from db.repositories.transfers import TransferRepository
 from strategies.components.sessions import SessionScope
 from strategies.components.transfer_states import ACTIVE_STATUSES, check_transition
 from strategies.components.transfer_types import (
     NewTransfer,
+    RouteCap,
+    RouteCapExceededError,
     TransferNotFoundError,
     TransferRecord,
+    TransferRefusedError,
 )
 
 ENTITY = "fund_transfer"
@@ -105,6 +114,39 @@ def changed_columns(before: TransferRecord, after: TransferRecord) -> dict[str, 
     return changes
 
 
+def _money(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _check_route_cap(
+    session: Session,
+    transfer: NewTransfer | TransferRecord,
+    cap: RouteCap,
+    now: datetime,
+    exclude: uuid.UUID | None = None,
+) -> None:
+    """Refuse `transfer` if the route's counted amount plus its own exceeds the cap. The
+    caller holds the route's lock (taken before anything of the route was read)."""
+    since = now - cap.window
+    columns = {
+        "from_dex": transfer.from_venue,
+        "from_account": transfer.from_account,
+        "to_dex": transfer.to_venue,
+        "to_account": transfer.to_account,
+        "asset": transfer.asset,
+    }
+    used = TransferRepository(session).route_usage(columns, since, exclude)
+    if used + transfer.amount > cap.limit:
+        asset, hours = transfer.asset, f"{cap.window.total_seconds() / 3600:g}"
+        raise RouteCapExceededError(
+            f"transfer of {_money(transfer.amount)} {asset} on {transfer.route} refused: the "
+            f"route's cap is {_money(cap.limit)} {asset} per rolling {hours} h "
+            f"(routing.policy.route_cap_24h) and {_money(used)} {asset} is used in the {hours} h "
+            f"since {since.isoformat()}; at most {_money(max(cap.limit - used, Decimal(0)))} "
+            f"{asset} more now"
+        )
+
+
 class _LockedTransfer:
     def __init__(self, session: Session, row: RowMapping, clock: Clock) -> None:
         self._session = session
@@ -141,6 +183,30 @@ class _LockedTransfer:
             )
         return self._record
 
+    def check_route_cap(self, cap: RouteCap) -> None:
+        now = ensure_utc(self._clock.now())
+        lock_transfer_route(self._session, self._record.route)
+        _check_route_cap(self._session, self._record, cap, now, exclude=self._record.id)
+
+
+def _in_flight(session: Session, new: NewTransfer) -> TransferRecord | None:
+    """The in-flight transfer of this need, under its key or its key's old form.
+
+    Before the namespaces the operator's default key and that of a strategy named `operator`
+    were the same string: such a transfer found under the operator's key but requested by
+    someone else is refused rather than returned, until it settles."""
+    repository = TransferRepository(session)
+    row = repository.in_flight(new.dedupe_key)
+    if row is not None and row["strategy_name"] != new.strategy_name:
+        raise TransferRefusedError(
+            f"dedupe key {new.dedupe_key!r} is held by transfer {row['id']} of strategy "
+            f"{row['strategy_name']!r}, requested before operator and strategy keys had "
+            "separate namespaces; request again once it has settled"
+        )
+    if row is None and new.legacy_dedupe_key != new.dedupe_key:
+        row = repository.in_flight_legacy(new.legacy_dedupe_key, new.strategy_name)
+    return None if row is None else to_record(row)
+
 
 class PostgresTransferStore:
     """Implements `TransferStore`; every call is its own transaction from `scope`."""
@@ -149,7 +215,7 @@ class PostgresTransferStore:
         self._scope = scope
         self._clock = clock
 
-    def create(self, new: NewTransfer) -> tuple[TransferRecord, bool]:
+    def create(self, new: NewTransfer, cap: RouteCap) -> tuple[TransferRecord, bool]:
         now = ensure_utc(self._clock.now())
         values = {
             "id": uuid.uuid4(),
@@ -172,6 +238,11 @@ class PostgresTransferStore:
             "updated_at": now,
         }
         with self._scope() as session:
+            lock_transfer_route(session, new.route)  # first: what is read below is current
+            existing = _in_flight(session, new)
+            if existing is not None:
+                return existing, False
+            _check_route_cap(session, new, cap, now)
             row, created = TransferRepository(session).insert(values)
             record = to_record(row)
             if created:

@@ -15,14 +15,14 @@ import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from core.enums import FundsLocation, MovementState, TransferStatus
 from core.errors import PerpbotError
-from exchanges.base import MovementReceipt
+from exchanges.base import Capability, MovementReceipt
 
 # ---------------------------------------------------------------- errors
 
@@ -42,6 +42,11 @@ class TransfersUnavailableError(TransferRefusedError):
 
 class DestinationNotAllowedError(TransferRefusedError):
     """An address is not on the configured allowlist for its chain."""
+
+
+class RouteCapExceededError(TransferRefusedError):
+    """The route's rolling cap would be exceeded; the message names the cap, what the route
+    has used and the window."""
 
 
 class TransferNotFoundError(TransferError, LookupError):
@@ -64,6 +69,21 @@ class TransferStep(StrEnum):
     WITHDRAW = "withdraw"
     BRIDGE = "bridge"
     DEPOSIT = "deposit"
+
+
+def route_label(
+    from_venue: str, from_account: str, to_venue: str, to_account: str, asset: str
+) -> str:
+    """One route: from a venue account to a venue account, in one asset."""
+    return f"{from_venue}/{from_account}->{to_venue}/{to_account}:{asset}"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteCap:
+    """At most `limit` of the asset is requested on one route per rolling `window`."""
+
+    limit: Decimal
+    window: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +133,12 @@ class TransferRecord:
         return self.from_chain != self.to_chain
 
     @property
+    def route(self) -> str:
+        return route_label(
+            self.from_venue, self.from_account, self.to_venue, self.to_account, self.asset
+        )
+
+    @property
     def net_amount(self) -> Decimal:
         """What is left to move after the fees so far."""
         return self.amount - self.fee
@@ -148,8 +174,18 @@ class NewTransfer:
     destination_address: str
     reason: str | None
     strategy_name: str | None
-    dedupe_key: str | None
+    dedupe_key: str
+    # The key this need had before operator and strategy keys got their own namespaces:
+    # a transfer stored under it and still in flight is this need's transfer (same
+    # strategy_name). Read only; nothing is stored under it any more.
+    legacy_dedupe_key: str
     next_check_at: datetime
+
+    @property
+    def route(self) -> str:
+        return route_label(
+            self.from_venue, self.from_account, self.to_venue, self.to_account, self.asset
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +229,23 @@ class TransferUnit(Protocol):
         stored record. Times come from the store's clock."""
         ...
 
+    def check_route_cap(self, cap: RouteCap) -> None:
+        """Lock the record's route (as `create` does) and raise `RouteCapExceededError` if
+        what the route's other transfers count plus this one's amount exceeds `cap`."""
+        ...
+
 
 @runtime_checkable
 class TransferStore(Protocol):
-    def create(self, new: NewTransfer) -> tuple[TransferRecord, bool]:
-        """Insert, or return the in-flight transfer with the same dedupe key (created=False)."""
+    def create(self, new: NewTransfer, cap: RouteCap) -> tuple[TransferRecord, bool]:
+        """Insert, or return the in-flight transfer with the same dedupe key (created=False).
+
+        Requests of one route are serialised (a lock held until the insert commits): a new
+        transfer is stored only if the route's counted transfers of the last `cap.window`
+        plus its amount stay within `cap.limit`; otherwise `RouteCapExceededError` and
+        nothing is stored. Counted: every transfer of the route except cancelled ones and
+        failed ones whose money stayed at the source, while it is not settled and for
+        `cap.window` after its last change."""
         ...
 
     def locked(self, transfer_id: uuid.UUID) -> AbstractContextManager[TransferUnit]:
@@ -237,6 +285,10 @@ class TransferVenue(Protocol):
 
 class VenueDirectory(Protocol):
     def venue(self, name: str, account: str) -> TransferVenue: ...
+
+    def capabilities(self, name: str) -> frozenset[Capability]:
+        """What the adapter behind venue `name` declares (the same for all its accounts)."""
+        ...
 
 
 class StepDispatcher(Protocol):

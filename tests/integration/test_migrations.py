@@ -1,5 +1,6 @@
 """Alembic migrations on an empty database, and agreement between models and migrations."""
 
+import json
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import uuid
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, pool
+from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import make_url
 
 import db.models
@@ -131,3 +132,59 @@ def test_0006_labels_stored_quotes_and_its_downgrade_drops_history(empty_databas
         assert [float(r) for r in kept] == [0.0004]  # history and the colliding quote dropped
     finally:
         engine.dispose()
+
+
+def test_unfinished_positions_carry_on_after_the_upgrade_to_typed_operations(empty_database):
+    # What 0004 left: the operation and its reason only existed in the audit log.
+    upgrade(empty_database, "0004")
+    closing, in_doubt, by_reason, opening, reconcile = (uuid.uuid4() for _ in range(5))
+    rows = [(closing, "closing"), (in_doubt, "needs_reconcile"), (opening, "opening")]
+    rows += [(by_reason, "needs_reconcile"), (reconcile, "needs_reconcile")]
+    changes = [
+        (closing, "open", "closing", "flip"),
+        (in_doubt, "open", "closing", "erosion"),
+        (in_doubt, "closing", "needs_reconcile", "close: venue down"),
+        (by_reason, "open", "closing", "time"),
+        (by_reason, "open", "needs_reconcile", "close: close incomplete"),
+        (reconcile, "open", "needs_reconcile", "monitor: short leg gone"),
+    ]
+    engine = create_engine(empty_database, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            for pid, status in rows:
+                connection.execute(
+                    text(
+                        "INSERT INTO strategy_positions (id, strategy_name, symbol, long_dex, "
+                        "short_dex, size_usd, status) VALUES (:id, 'arb', :symbol, 'a', 'b', "
+                        "1000, :status)"
+                    ),
+                    {"id": pid, "symbol": pid.hex[:8].upper(), "status": status},
+                )
+            for pid, before, after, reason in changes:
+                connection.execute(
+                    text(
+                        "INSERT INTO events (entity_type, entity_id, kind, payload) VALUES "
+                        "('position', :id, 'position.status_changed', CAST(:payload AS jsonb))"
+                    ),
+                    {
+                        "id": str(pid),
+                        "payload": json.dumps({"from": before, "to": after, "reason": reason}),
+                    },
+                )
+        upgrade(empty_database)
+        with engine.connect() as connection:
+            found = dict(
+                (row[0], (row[1], row[2]))
+                for row in connection.execute(
+                    text("SELECT id, operation, operation_reason FROM strategy_positions")
+                )
+            )
+    finally:
+        engine.dispose()
+    assert found == {
+        closing: ("close", "flip"),
+        in_doubt: ("close", "erosion"),  # finished as the close it was
+        by_reason: ("close", "time"),
+        opening: ("open", None),
+        reconcile: ("reconcile", "monitor: short leg gone"),
+    }

@@ -8,12 +8,13 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from strategies.base_strategy import CycleResult, StrategyConfig
-from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.categories.stateful_strategy import StatefulComponents, StatefulStrategy
+from strategies.components.kit import ComponentKit
 from strategies.factory import default_registry
 
 
@@ -31,8 +32,12 @@ class ProbeConfig(StrategyConfig):
     intervals: ProbeIntervals = ProbeIntervals()
 
 
-class ProbeStrategy(StatefulStrategy[ProbeConfig]):
+class ProbeStrategy(StatefulStrategy[ProbeConfig, StatefulComponents]):
     config_model = ProbeConfig
+
+    @classmethod
+    def create(cls, config: ProbeConfig, kit: ComponentKit) -> Self:
+        return cls(config, StatefulComponents.from_kit(kit, config))
 
     def _phase(self, phase: str, now: datetime, **payload: object) -> CycleResult:
         self.record_event(f"probe.{phase}", {"at": now.isoformat(), **payload})

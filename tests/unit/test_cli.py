@@ -33,6 +33,8 @@ COMMANDS = [
     ["data", "screen"],
     ["data", "trim"],
     ["transfer"],
+    ["venues"],
+    ["venues", "check"],
 ]
 
 

@@ -109,6 +109,8 @@ class RiskConfig(_Model):
 
 
 class ExecutionConfig(_Model):
+    # Every duration here is seconds of the strategy's clock (simulated seconds under the
+    # demo's scaled clock or a backtest's manual one).
     # How long the two opening legs may stay apart (transient errors retried meanwhile);
     # a reconciled open older than this is unwound rather than completed.
     max_leg_skew_seconds: float = Field(5.0, gt=0, le=300)

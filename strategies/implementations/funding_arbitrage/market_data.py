@@ -9,20 +9,22 @@ venues actually charge. Funding rates come from the funding service's store thro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
 from core.market import Instrument, TopOfBook
-from exchanges.base import ExchangeClient, ExchangeError
+from exchanges.base import Balance, ExchangeError
 from funding_service.fees import FeeSchedule
 from funding_service.opportunities import OpportunityFilter, Ranking
-from strategies.components.base_components import FundingRateSource, PositionRecord
+from strategies.components.base_components import (
+    FundingRateSource,
+    PositionRecord,
+    VenueClients,
+)
 from strategies.implementations.funding_arbitrage.api_client import FundingServiceClient
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.entry import VenueAccount
-from strategies.implementations.funding_arbitrage.models import Leg
-from strategies.implementations.funding_arbitrage.operations.leg_orders import LegSpec
+from strategies.implementations.funding_arbitrage.models import Leg, LegSpec
 from strategies.implementations.funding_arbitrage.position_manager import leg_venue
 
 logger = logging.getLogger(__name__)
@@ -36,11 +38,11 @@ class MarketData:
     def __init__(
         self,
         config: FundingArbitrageConfig,
-        exchange: Callable[[str], ExchangeClient],
+        venues: VenueClients,
         rates: FundingRateSource,
     ) -> None:
         self._config = config
-        self._exchange = exchange
+        self._venues = venues
         self._rates = rates
         self._instruments: dict[str, dict[str, Instrument]] = {}
         self._client: FundingServiceClient | None = None
@@ -50,7 +52,7 @@ class MarketData:
     def instruments(self, venue: str) -> dict[str, Instrument]:
         found = self._instruments.get(venue)
         if found is None:
-            found = {i.symbol: i for i in self._exchange(venue).instruments()}
+            found = {i.symbol: i for i in self._venues.client(venue).instruments()}
             self._instruments[venue] = found
         return found
 
@@ -123,9 +125,12 @@ class MarketData:
     # ---------------------------------------------------------------- accounts and books
 
     def account(self, venue: str) -> VenueAccount:
-        client = self._exchange(venue)
+        client = self._venues.client(venue)
         held = {p.symbol: p for p in client.positions() if p.qty != 0}
         return VenueAccount(balance=client.balance(), positions=held)
 
     def book(self, venue: str, symbol: str) -> TopOfBook:
-        return self._exchange(venue).top_of_book(symbol)
+        return self._venues.client(venue).top_of_book(symbol)
+
+    def balance(self, venue: str) -> Balance:
+        return self._venues.client(venue).balance()

@@ -1,8 +1,8 @@
-"""Data types of the funding-arbitrage strategy: legs, what a rebalance policy sees, the
-decisions it returns, and what each phase reports.
+"""Data types of the funding-arbitrage strategy: legs, what a decision reads about a market,
+and what carrying a decision out reports. The decisions themselves are in `decisions.py`.
 
 Everything here is a frozen dataclass of Decimal money and UTC times, so phase results turn
-into JSON through `CycleResult.to_json()` and decisions can be compared in tests.
+into JSON through `CycleResult.to_json()` and can be compared in tests.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from core.enums import OrderSide, PositionStatus
+from core.enums import OrderSide, PositionOperation, PositionStatus
 from core.market import HOURS_PER_YEAR
 from funding_service.opportunities import Opportunity
 
@@ -49,6 +49,17 @@ def qty_text(value: Decimal) -> str:
 
 def apr(hourly: Decimal) -> Decimal:
     return hourly * HOURS_PER_YEAR
+
+
+@dataclass(frozen=True, slots=True)
+class LegSpec:
+    """Where one leg trades and the order sizes valid there."""
+
+    leg: Leg
+    venue: str
+    symbol: str
+    min_qty: Decimal
+    qty_step: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,54 +104,6 @@ class PositionMarket:
     alternatives: tuple[Opportunity, ...] = ()
 
 
-class RebalanceAction(StrEnum):
-    HOLD = "hold"
-    CLOSE = "close"
-    SWITCH = "switch"  # close, then open `target`
-    REDUCE = "reduce"  # close `fraction` of both legs
-    TOP_UP_MARGIN = "top_up_margin"  # add `amount_usd` of margin to `leg`
-
-
-# How decisive an action is (lower: more), for `combined` in `any` mode.
-ACTION_SEVERITY: Mapping[RebalanceAction, int] = {
-    RebalanceAction.CLOSE: 0,
-    RebalanceAction.SWITCH: 1,
-    RebalanceAction.REDUCE: 2,
-    RebalanceAction.TOP_UP_MARGIN: 3,
-    RebalanceAction.HOLD: 4,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RebalanceDecision:
-    """What a policy wants done with one position, and why."""
-
-    action: RebalanceAction
-    reason: str
-    priority: int
-    source: str  # the policy type that decided ("operator" for a manual close)
-    target: Opportunity | None = None  # SWITCH
-    fraction: Decimal | None = None  # REDUCE
-    leg: Leg | None = None  # TOP_UP_MARGIN
-    amount_usd: Decimal | None = None  # TOP_UP_MARGIN
-
-    @property
-    def fired(self) -> bool:
-        return self.action is not RebalanceAction.HOLD
-
-    def __post_init__(self) -> None:
-        if self.action is RebalanceAction.SWITCH and self.target is None:
-            raise ValueError("a SWITCH decision needs a target opportunity")
-        if self.action is RebalanceAction.REDUCE and not (
-            self.fraction is not None and 0 < self.fraction < 1
-        ):
-            raise ValueError("a REDUCE decision needs a fraction between 0 and 1")
-        if self.action is RebalanceAction.TOP_UP_MARGIN and (
-            self.leg is None or self.amount_usd is None
-        ):
-            raise ValueError("a TOP_UP_MARGIN decision needs a leg and an amount")
-
-
 @dataclass(frozen=True, slots=True)
 class OpenPlan:
     """An open the strategy decided: the pair, the common quantity, the expected notional."""
@@ -151,7 +114,26 @@ class OpenPlan:
     entry_gap_bps: Decimal  # (long ask - short bid) / mid, in bps, when decided
 
 
-# ---------------------------------------------------------------- phase results
+@dataclass(frozen=True, slots=True)
+class TransferNeed:
+    """Margin that should move from a venue with excess to one below its minimum."""
+
+    from_venue: str
+    to_venue: str
+    amount_usd: Decimal
+    reason: str
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class TransferNotStarted:
+    """A need that was recorded but not handed to a transfer: this deployment cannot move
+    money (live mode). `key` names the need (`from->to`)."""
+
+    key: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +141,16 @@ class ExecutionReport:
     """What a hedged operation (open, close, reduce, reconcile) left behind."""
 
     position_id: uuid.UUID
-    operation: str
+    operation: PositionOperation
     status: PositionStatus
     detail: str
     long_qty: Decimal = Decimal(0)
     short_qty: Decimal = Decimal(0)
     orders: tuple[str, ...] = ()  # client order ids it placed or resolved
+
+    @property
+    def summary(self) -> str:
+        return f"{self.operation} -> {self.status}: {self.detail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,42 +167,10 @@ class PositionMonitored:
 
 
 @dataclass(frozen=True, slots=True)
-class RebalanceOutcome:
-    position_id: uuid.UUID
-    decision: RebalanceDecision
-    done: str  # what was carried out
-    reports: tuple[ExecutionReport, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class OpenRefused:
-    symbol: str
-    long_venue: str
-    short_venue: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransferNeed:
-    """Margin that should move from a venue with excess to one below its minimum."""
-
-    from_venue: str
-    to_venue: str
-    amount_usd: Decimal
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransferNotStarted:
-    """A need that was recorded but not handed to a transfer: this deployment cannot move
-    money (live mode). `key` names the need (`from->to`)."""
-
-    key: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class PhaseSkipped:
+    """Nothing was done for a position or a venue, and why (a venue down, a finished
+    position): decided like any other outcome, carried out by doing nothing."""
+
     phase: str
     reason: str
     details: Mapping[str, str] = field(default_factory=dict)

@@ -4,138 +4,119 @@ Long a perpetual where funding is low, short the same one where it is high, coll
 difference. Four phases, each callable alone (one beat entry each) and all four in
 `run_cycle` (the in-process runner, the backtester):
 
-1. `monitor(now)`: reconcile unfinished positions first, then one pass over the open ones:
+1. `monitor(now)`: resume unfinished positions first, then one pass over the open ones:
    legs from the venues (one call per venue), hedge check, funding paid per leg, current
    divergence, unrealized PnL;
 2. `rebalance(now, position_id=None, reason=None)`: the configured policy decides per
    position; close / switch / reduce / top up are carried out;
 3. `open_positions(now)`: the best ranked opportunities on pairs not in use, within the
    risk limits, opened hedged;
-4. `process_transfers(now)`: records which venue needs margin from which and asks the
-   transfer manager to move it.
+4. `process_transfers(now)`: which venue needs margin from which; the needs are handed to
+   the fund-transfer manager.
 
-Every phase returns a `CycleResult` whose actions are the typed outcomes (JSON through
-`to_json()`); an exception inside a phase is a failed result, never a crash of the caller.
+Every phase has the same shape: read a snapshot (`snapshots.SnapshotReader`), decide with
+pure code (`monitoring`, `rebalancer`, `opener`, `margin`), let the one executor
+(`executor.ArbitrageExecutor`) carry the typed decisions out. The open and rebalance phases
+go pair by pair (position by position), each decision taken on what the previous one left:
+an open uses margin and legs the next one must see. Every phase returns a `CycleResult`
+whose actions are its typed outcomes (JSON through `to_json()`); an exception inside a
+phase is a failed result, never a crash of the caller.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Self
 
 from core.enums import PositionStatus
-from exchanges.base import ExchangeError
 from strategies.base_strategy import CycleResult
 from strategies.categories.stateful_strategy import StatefulStrategy
-from strategies.components.base_components import (
-    PositionNotFoundError,
-    PositionRecord,
-    PositionUpdate,
-    StrategyComponents,
-)
+from strategies.components.base_components import PositionNotFoundError, PositionRecord
+from strategies.components.kit import ComponentKit
+from strategies.implementations.funding_arbitrage import monitoring
+from strategies.implementations.funding_arbitrage.components import FundingArbitrageComponents
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
+from strategies.implementations.funding_arbitrage.decisions import (
+    OpenRefused,
+    OperatorClose,
+    RefusalRule,
+    Resume,
+)
+from strategies.implementations.funding_arbitrage.executor import ArbitrageExecutor
+from strategies.implementations.funding_arbitrage.margin import transfer_needs
 from strategies.implementations.funding_arbitrage.market_data import MarketData
-from strategies.implementations.funding_arbitrage.models import (
-    Leg,
-    PhaseSkipped,
-    PositionMonitored,
-    RebalanceAction,
-    RebalanceDecision,
-    RebalanceOutcome,
-)
-from strategies.implementations.funding_arbitrage.opener import Opener
+from strategies.implementations.funding_arbitrage.models import PhaseSkipped
+from strategies.implementations.funding_arbitrage.opener import cooldown, decide_open, is_free
 from strategies.implementations.funding_arbitrage.operations.hedged_execution import (
-    HedgedExecution,
+    HedgedPositions,
 )
-from strategies.implementations.funding_arbitrage.operations.leg_orders import LegTrader
+from strategies.implementations.funding_arbitrage.operations.leg_orders import LegOrders
 from strategies.implementations.funding_arbitrage.operations.recovery import PositionRecovery
+from strategies.implementations.funding_arbitrage.outcomes import (
+    CloseOutcome,
+    MonitorOutcome,
+    OpenOutcome,
+    RebalancePhaseOutcome,
+    ReconcileOutcome,
+    TransferOutcome,
+)
 from strategies.implementations.funding_arbitrage.position_manager import (
-    ArbitragePositions,
-    leg_venue,
+    FundingLedger,
+    VenuePositions,
 )
 from strategies.implementations.funding_arbitrage.rebalance_strategies import (
     build_rebalance_strategy,
 )
 from strategies.implementations.funding_arbitrage.rebalancer import Rebalancer
-from strategies.implementations.funding_arbitrage.transfers_phase import TransferRequests
+from strategies.implementations.funding_arbitrage.snapshots import UNFINISHED, SnapshotReader
 
 logger = logging.getLogger(__name__)
 
-UNFINISHED = (PositionStatus.OPENING, PositionStatus.CLOSING, PositionStatus.NEEDS_RECONCILE)
-TRADING_ACTIONS = (RebalanceAction.CLOSE, RebalanceAction.SWITCH, RebalanceAction.REDUCE)
 
-
-class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
+class FundingArbitrageStrategy(
+    StatefulStrategy[FundingArbitrageConfig, FundingArbitrageComponents]
+):
     """Built by the factory from a `funding_arbitrage` config; see the module docstring."""
 
     config_model = FundingArbitrageConfig
-    required_components: ClassVar[frozenset[str]] = frozenset(
-        {
-            "position_manager",
-            "state_manager",
-            "event_sink",
-            "order_executor",
-            "funding_rates",
-            "funding_payments",
-            "transfer_manager",
-        }
-    )
 
-    def __init__(self, config: FundingArbitrageConfig, components: StrategyComponents) -> None:
+    @classmethod
+    def create(cls, config: FundingArbitrageConfig, kit: ComponentKit) -> Self:
+        return cls(config, FundingArbitrageComponents.from_kit(kit, config))
+
+    def __init__(
+        self, config: FundingArbitrageConfig, components: FundingArbitrageComponents
+    ) -> None:
         super().__init__(config, components)
-        assert components.order_executor is not None
-        assert components.funding_rates is not None and components.funding_payments is not None
-        self.market = MarketData(config, self.exchange, components.funding_rates)
-        self.tracker = ArbitragePositions(
-            self.name,
-            self.position_manager,
-            components.funding_payments,
-            self.exchange,
-            self._position_event,
+        c = components
+        market = MarketData(config, c.exchanges, c.funding_rates)
+        funding = FundingLedger(c.positions, c.funding_payments, c.exchanges, c.audit)
+        legs = LegOrders(self.name, c.orders, c.exchanges, config.execution, c.clock)
+        hedged = HedgedPositions(
+            legs, c.leg_runner, c.positions, funding, c.audit, config.execution, c.clock
         )
-        self.trader = LegTrader(
-            self.name, components.order_executor, self.exchange, config.execution
-        )
-        self.execution = HedgedExecution(
-            self.trader,
-            self.position_manager,
-            lambda p: self.tracker.sync_funding(p)[0],
-            self._position_event,
-            config.execution,
-        )
-        self.recovery = PositionRecovery(
-            self.execution, self.trader, self.position_manager, self.clock, config.execution
-        )
-        self.opener = Opener(
-            config,
-            self.position_manager,
-            self.market,
-            self.execution,
-            self.record_event,
-            self._position_event,
+        recovery = PositionRecovery(hedged, legs, c.positions, c.clock, config.execution)
+        self.reader = SnapshotReader(
+            self.name, c.positions, market, VenuePositions(c.exchanges), funding
         )
         self.rebalancer = Rebalancer(
             build_rebalance_strategy(config.rebalance),
-            self.execution,
-            self.market,
-            self.opener.open_pair,
-            self._position_event,
+            timedelta(seconds=config.execution.close_retry_seconds),
         )
-        self.transfers = TransferRequests(
-            config.venues,
-            self.exchange,
-            self.update_state,
-            self.record_event,
-            self.transfer_manager,
-            strategy_name=self.name,
+        self.executor = ArbitrageExecutor(
+            config,
+            c.positions,
+            c.state,
+            c.audit,
+            market,
+            self.reader,
+            hedged,
+            recovery,
+            funding,
+            c.transfers,
         )
-
-    def required_venues(self) -> Sequence[str]:
-        return self.config.venue_names
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -147,13 +128,13 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
     def run_cycle(self, now: datetime) -> CycleResult:
         """monitor -> rebalance -> open -> transfers; stops at the first failed phase (no new
         exposure is taken while the existing one could not be checked)."""
-        done: list[object] = []
+        done: tuple[object, ...] = ()  # the phases' typed outcomes, as `CycleResult` holds them
         for phase in (self.monitor, self.rebalance, self.open_positions, self.process_transfers):
             result = phase(now)
             done += result.actions
             if not result.ok:
-                return CycleResult(self.name, result.at, tuple(done), error=result.error)
-        return CycleResult(self.name, now, tuple(done))
+                return CycleResult(self.name, result.at, done, error=result.error)
+        return CycleResult(self.name, now, done)
 
     # ---------------------------------------------------------------- phases
 
@@ -172,155 +153,89 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
         return self.run_phase("rebalance", now, lambda: self._rebalance(now, position_id, reason))
 
     def open_positions(self, now: datetime) -> CycleResult:
-        return self.run_phase("open", now, lambda: self.opener.open_best(now))
+        return self.run_phase("open", now, lambda: self._open(now))
 
     def process_transfers(self, now: datetime) -> CycleResult:
-        return self.run_phase("transfers", now, lambda: self.transfers.run(now))
+        return self.run_phase("transfers", now, lambda: self._transfers(now))
 
     def close_position(self, position_id: uuid.UUID, reason: str, now: datetime) -> CycleResult:
         """The operator's close: finish what is unfinished, then close hedged."""
         return self.run_phase("close", now, lambda: self._close(position_id, reason))
 
-    # ---------------------------------------------------------------- monitor
+    # ---------------------------------------------------------------- phase bodies
 
-    def _reconcile_all(self) -> list[object]:
-        reports: list[object] = []
-        for position in self.position_manager.find(self.name, UNFINISHED):
+    def _reconcile_all(self) -> list[ReconcileOutcome]:
+        outcomes: list[ReconcileOutcome] = []
+        for decision in monitoring.resumes(self.reader.unfinished()):
             try:
-                reports.append(self.recovery.resume(position, self.market.leg_specs(position)))
+                outcomes.append(self.executor.resume(decision))
             except Exception as exc:  # one position in trouble must not block the others
+                position = decision.position
                 logger.exception("reconciling position %s failed", position.id)
-                self._position_event("reconcile.failed", position.id, {"error": repr(exc)})
-                reports.append(PhaseSkipped("reconcile", f"{position.id}: {exc!r}"))
-        return reports
+                self.audit.position("reconcile.failed", position.id, {"error": repr(exc)})
+                outcomes.append(PhaseSkipped("reconcile", f"{position.id}: {exc!r}"))
+        return outcomes
 
-    def _monitor(self, now: datetime) -> list[object]:
-        results = self._reconcile_all()
-        positions = self.position_manager.find(self.name, [PositionStatus.OPEN])
-        venues = {leg_venue(p, leg) for p in positions for leg in Leg}
-        snapshots = self.tracker.venue_positions(venues)
-        funding = self.tracker.venue_funding(positions)
-        for position in positions:
-            down = [
-                f"{v}: {snapshots[v].error}"
-                for v in (position.long_dex, position.short_dex)
-                if v is not None and snapshots[v].error
-            ]
-            if down:
-                results.append(PhaseSkipped("monitor", f"{position.id}: {'; '.join(down)}"))
-                continue
-            legs = self.tracker.leg_states(position, snapshots)
-            mismatch = self.tracker.hedge_mismatch(position, legs)
-            if mismatch is not None:
-                self._position_event("position.unhedged", position.id, {"detail": mismatch})
-                specs = self.market.leg_specs(position)
-                results.append(self.recovery.resume(position, specs, mismatch))
-                continue
-            position, new, missing = self.tracker.sync_funding(
-                position, persist=False, prefetched=funding
-            )
-            divergence = self.market.divergence(now, position)
-            upnl = sum((leg.unrealized_pnl for leg in legs.values()), Decimal(0))
-            position = self.position_manager.update(  # one write (and event) per position
-                position.id,
-                PositionUpdate(
-                    current_divergence=divergence,
-                    long_funding_usd=position.long_funding_usd,
-                    short_funding_usd=position.short_funding_usd,
-                    unrealized_pnl_usd=upnl,
-                    last_monitored_at=now,
-                ),
-            )
-            distances = [d for d in (leg.liquidation_distance for leg in legs.values()) if d]
-            results.append(
-                PositionMonitored(
-                    position_id=position.id,
-                    symbol=position.symbol,
-                    divergence_hourly=divergence,
-                    long_funding_usd=position.long_funding_usd,
-                    short_funding_usd=position.short_funding_usd,
-                    new_payments=len(new),
-                    unrealized_pnl_usd=upnl,
-                    min_liquidation_distance=min(distances) if distances else None,
-                    note="; ".join(missing),
-                )
-            )
-        return results
-
-    # ---------------------------------------------------------------- rebalance
+    def _monitor(self, now: datetime) -> list[MonitorOutcome]:
+        outcomes: list[MonitorOutcome] = [*self._reconcile_all()]
+        snapshot = self.reader.monitor(now)
+        outcomes += [self.executor.monitor(d, now) for d in monitoring.decide(snapshot)]
+        return outcomes
 
     def _rebalance(
         self, now: datetime, position_id: uuid.UUID | None, reason: str | None
-    ) -> list[object]:
+    ) -> list[RebalancePhaseOutcome]:
         if position_id is not None:
             position = self._own(position_id)
             if position.status in UNFINISHED:
-                self.recovery.resume(position, self.market.leg_specs(position))
+                self.executor.resume(Resume(position))
                 position = self._own(position_id)
             if position.status is not PositionStatus.OPEN:
                 raise ValueError(f"position {position_id} is {position.status}, not open")
             targets = [position]
         else:
-            targets = self.position_manager.find(self.name, [PositionStatus.OPEN])
+            targets = self.reader.open_positions()
         if not targets:
             return []
-        active = self.position_manager.find_active(self.name)
-        try:
-            ranking = self.market.ranked(now)
-        except ExchangeError as exc:  # policies that need no alternatives still run
-            logger.warning("%s: ranking unavailable for rebalance: %s", self.name, exc)
-            ranking = None
-        snapshots = self.tracker.venue_positions(
-            {leg_venue(p, leg) for p in targets for leg in Leg}
-        )
-        outcomes: list[object] = []
-        for position in targets:
-            down = [s.error for v, s in snapshots.items() if s.error and v in _venues(position)]
-            if down:
-                outcomes.append(PhaseSkipped("rebalance", f"{position.id}: {'; '.join(down)}"))
-                continue
-            legs = self.tracker.leg_states(position, snapshots)
-            market = self.rebalancer.market_for(position, legs, ranking, active, now)
-            decision = self.rebalancer.decide(position, market, now, reason)
-            waiting = None if reason else self._close_retry_wait(position, decision, now)
-            if waiting is not None:
-                outcomes.append(RebalanceOutcome(position.id, decision, waiting))
-                continue
-            specs = self.market.leg_specs(position)
-            outcomes.append(self.rebalancer.carry_out(position, specs, decision, now))
-            active = self.position_manager.find_active(self.name)
+        snapshot = self.reader.rebalance(now, targets)
+        outcomes: list[RebalancePhaseOutcome] = []
+        for position in targets:  # each decided on what the previous ones left
+            step = self.rebalancer.decide(position, snapshot, self.reader.active(), now, reason)
+            outcomes.append(self.executor.rebalance(position, step))
         return outcomes
 
-    def _close_retry_wait(
-        self, position: PositionRecord, decision: RebalanceDecision, now: datetime
-    ) -> str | None:
-        """Why a trading decision waits after this position's last failed close, or None."""
-        if decision.action not in TRADING_ACTIONS:
-            return None
-        wait = timedelta(seconds=self.config.execution.close_retry_seconds)
-        for event in reversed(self.position_manager.history(position.id)):
-            if event.kind == "position.close_failed":
-                if now - event.occurred_at < wait:
-                    return (
-                        f"waiting: the close failed at {event.occurred_at.isoformat()}; "
-                        f"execution.close_retry_seconds is {wait.total_seconds():.0f}"
-                    )
-                return None
-        return None
+    def _open(self, now: datetime) -> list[OpenOutcome]:
+        ranking = self.reader.ranking(now)
+        outcomes: list[OpenOutcome] = []
+        for opportunity in ranking.opportunities:  # each decided on what the previous left
+            if not is_free(opportunity, self.reader.active()):
+                continue
+            refusal = cooldown(
+                self.config, opportunity, self.reader.failed(opportunity.symbol), now
+            )
+            decision = refusal or decide_open(self.config, self.reader.open_candidate(opportunity))
+            outcome = self.executor.open(decision)
+            outcomes.append(outcome)
+            if isinstance(outcome, OpenRefused) and outcome.rule is RefusalRule.MAX_POSITIONS:
+                break
+        return outcomes
 
-    def _close(self, position_id: uuid.UUID, reason: str) -> list[object]:
+    def _transfers(self, now: datetime) -> list[TransferOutcome]:
+        balances, skipped = self.reader.balances(self.config.venue_names)
+        needs = transfer_needs(balances, self.config.venues)
+        return [*skipped, *self.executor.transfers(needs, now)]
+
+    def _close(self, position_id: uuid.UUID, reason: str) -> list[CloseOutcome]:
         position = self._own(position_id)
-        specs = self.market.leg_specs(position)
-        reports: list[object] = []
+        outcomes: list[CloseOutcome] = []
         if position.status in UNFINISHED:
-            reports.append(self.recovery.resume(position, specs))
+            outcomes.append(self.executor.resume(Resume(position)))
             position = self._own(position_id)
         if position.status is PositionStatus.OPEN:
-            self._position_event("position.close_requested", position.id, {"reason": reason})
-            reports.append(self.execution.close(position, specs, f"operator: {reason}"))
-        elif not reports:
-            reports.append(PhaseSkipped("close", f"position {position_id} is {position.status}"))
-        return reports
+            outcomes.append(self.executor.operator_close(OperatorClose(position, reason)))
+        elif not outcomes:
+            outcomes.append(PhaseSkipped("close", f"position {position_id} is {position.status}"))
+        return outcomes
 
     # ---------------------------------------------------------------- helpers
 
@@ -329,12 +244,3 @@ class FundingArbitrageStrategy(StatefulStrategy[FundingArbitrageConfig]):
         if position is None or position.strategy_name != self.name:
             raise PositionNotFoundError(f"strategy {self.name} has no position {position_id}")
         return position
-
-    def _position_event(
-        self, kind: str, position_id: uuid.UUID, payload: Mapping[str, Any]
-    ) -> None:
-        self.record_event(kind, payload, entity_type="position", entity_id=position_id)
-
-
-def _venues(position: PositionRecord) -> set[str]:
-    return {v for v in (position.long_dex, position.short_dex) if v is not None}

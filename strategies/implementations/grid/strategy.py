@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from core.enums import OrderStatus
 from core.errors import ConfigError
@@ -29,16 +29,20 @@ from strategies.categories.stateless_strategy import (
     Action,
     ActionExecutionError,
     MarketSnapshot,
+    StatelessComponents,
     StatelessStrategy,
+    StatelessStrategyConfig,
+    configured_venue,
 )
 from strategies.components.base_components import (
     ActivePositionExistsError,
-    ComponentMissingError,
     OrderExecution,
     OrderRecord,
+    PositionManager,
     StateManager,
-    StrategyComponents,
+    StrategyAudit,
 )
+from strategies.components.kit import ComponentKit
 from strategies.implementations.grid.actions import (
     CancelGridOrder,
     ClosePositionRecord,
@@ -64,17 +68,36 @@ class StateSaved:
     version: int
 
 
-class GridStrategy(StatelessStrategy[GridConfig]):
+@dataclass(frozen=True, slots=True)
+class GridComponents(StatelessComponents):
+    """What the grid needs beyond the venue and the clock."""
+
+    state: StateManager  # the grid's state (levels, run id), versioned
+    orders: OrderExecution  # journal-first order sending
+    positions: PositionManager  # the position record of the grid's exposure
+    audit: StrategyAudit
+
+    @classmethod
+    def from_kit(cls, kit: ComponentKit, config: StatelessStrategyConfig) -> GridComponents:
+        return GridComponents(
+            kit.clock,
+            configured_venue(kit, config),
+            kit.state(),
+            kit.orders(),
+            kit.positions(),
+            StrategyAudit(kit.events(), config.name),
+        )
+
+
+class GridStrategy(StatelessStrategy[GridConfig, GridComponents]):
     config_model = GridConfig
 
-    def __init__(self, config: GridConfig, components: StrategyComponents) -> None:
+    @classmethod
+    def create(cls, config: GridConfig, kit: ComponentKit) -> Self:
+        return cls(config, GridComponents.from_kit(kit, config))
+
+    def __init__(self, config: GridConfig, components: GridComponents) -> None:
         super().__init__(config, components)
-        missing = [c for c in ("state_manager", "order_executor") if getattr(components, c) is None]
-        if missing:
-            raise ComponentMissingError(
-                f"strategy {self.name}: the grid needs components that were not provided: "
-                f"{', '.join(missing)}"
-            )
         # A grid on the wrong sub-account would treat another strategy's position as its own
         # (and close it on a stop loss): refuse to start rather than guess.
         account = getattr(self.exchange, "account", None)
@@ -86,15 +109,11 @@ class GridStrategy(StatelessStrategy[GridConfig]):
 
     @property
     def state_manager(self) -> StateManager:
-        manager = self.components.state_manager
-        assert manager is not None  # checked in __init__
-        return manager
+        return self.components.state
 
     @property
     def orders(self) -> OrderExecution:
-        executor = self.components.order_executor
-        assert executor is not None  # checked in __init__
-        return executor
+        return self.components.orders
 
     # ------------------------------------------------------------------ hooks
 
@@ -114,7 +133,6 @@ class GridStrategy(StatelessStrategy[GridConfig]):
         # Read after the refresh: a fill between the two then shows in the records first,
         # which the planner's coverage check tolerates (see planner.py).
         market = super().fetch_market(now)
-        positions = self.components.position_manager
         return GridSnapshot(
             venue=market.venue,
             symbol=market.symbol,
@@ -126,9 +144,9 @@ class GridStrategy(StatelessStrategy[GridConfig]):
             state=state,
             version=stored.version,
             records=records,
-            position_records=tuple(positions.find_active(self.name, self.config.symbol))
-            if positions is not None
-            else (),
+            position_records=tuple(
+                self.components.positions.find_active(self.name, self.config.symbol)
+            ),
             recovered=recovered,
         )
 
@@ -164,9 +182,7 @@ class GridStrategy(StatelessStrategy[GridConfig]):
         return self._track(action)
 
     def _track(self, action: Action) -> object | None:
-        positions = self.components.position_manager
-        if positions is None:
-            raise ComponentMissingError(f"strategy {self.name}: no position_manager for {action}")
+        positions = self.components.positions
         if isinstance(action, OpenPositionRecord):
             try:
                 record = positions.open(action.position)
@@ -268,6 +284,4 @@ class GridStrategy(StatelessStrategy[GridConfig]):
         )
 
     def _record_event(self, kind: str, payload: dict[str, Any]) -> None:
-        sink = self.components.event_sink
-        if sink is not None:
-            sink.record(kind, "strategy", self.name, self.name, payload)
+        self.components.audit.strategy(kind, payload)

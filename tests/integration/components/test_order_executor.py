@@ -129,6 +129,32 @@ def test_a_different_order_under_a_used_client_id_is_refused(journal):
         journal.record_intent(intent(qty="0.6"))
 
 
+@pytest.fixture(params=["memory", "postgres"])
+def journal_with_venue_ids(request, db_session):
+    def venue_ids(venue, client_order_id):  # a venue with short, hashed ids: "a-..." collide
+        return client_order_id[:3] if venue == "paradex" else client_order_id
+
+    if request.param == "memory":
+        return InMemoryOrderJournal(venue_ids)
+    return PostgresOrderJournal(savepoint_scope(db_session), SystemClock(), venue_ids)
+
+
+def test_the_venues_client_id_is_kept_beside_ours(journal_with_venue_ids, db_session):
+    record = journal_with_venue_ids.record_intent(intent("pos-1-long"))
+    assert record.venue_client_order_id == "pos"
+    assert journal_with_venue_ids.get("pos-1-long").venue_client_order_id == "pos"
+    assert journal_with_venue_ids.record_intent(intent("pos-1-long")) == record
+    other_venue = journal_with_venue_ids.record_intent(intent("pos-2-long", venue="lighter"))
+    assert other_venue.venue_client_order_id == "pos-2-long"
+
+
+def test_two_intents_the_venue_could_not_tell_apart_are_refused(journal_with_venue_ids):
+    journal_with_venue_ids.record_intent(intent("pos-1-long"))
+    with pytest.raises(OrderIntentConflictError, match="'pos' of 'pos-2-long' is already held by"):
+        journal_with_venue_ids.record_intent(intent("pos-2-long"))
+    assert journal_with_venue_ids.get("pos-2-long") is None
+
+
 def test_journal_filters(journal, db_session):
     at = SystemClock().now()
     position = StrategyPosition(

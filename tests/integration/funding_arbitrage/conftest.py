@@ -27,8 +27,9 @@ from exchanges.paper import PaperExchange, PaperVenueConfig
 from exchanges.scenarios import store_ticks
 from exchanges.simulation.market import Tick
 from funding_service.collector import FundingCollector
+from strategies.components.kits import PostgresKit
 from strategies.components.transfers_unavailable import UnavailableTransferManager
-from strategies.factory import build_strategy, load_strategy_config, postgres_components
+from strategies.factory import build_strategy, load_strategy_config
 from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
 
 D = Decimal
@@ -117,10 +118,10 @@ class Market:
         self, config: dict[str, Any] | None = None, venues: dict[str, ExchangeClient] | None = None
     ) -> FundingArbitrageStrategy:
         validated = load_strategy_config(config or base_config())
-        components = postgres_components(
-            self.engine, self.clock, venues or self.venues, transfer_manager=NO_TRANSFERS
+        kit = PostgresKit(
+            self.engine, self.clock, venues or self.venues, transfers=lambda: NO_TRANSFERS
         )
-        strategy = build_strategy(validated, components)
+        strategy = build_strategy(validated, kit)
         assert isinstance(strategy, FundingArbitrageStrategy)
         return strategy
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from core.settings import PROJECT_ROOT
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from strategies.factory import build_strategy_from, load_strategy_config, postgres_components
+from strategies.components.kits import PostgresKit
+from strategies.factory import build_strategy_from, load_strategy_config
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
 
@@ -35,9 +36,8 @@ def example_venues(market: Market, config: FundingArbitrageConfig) -> dict[str, 
 def test_the_example_yaml_builds_and_runs_a_cycle_through_the_factory(market: Market):
     config = load_strategy_config(EXAMPLE)
     venues = example_venues(market, config)
-    strategy = build_strategy_from(
-        EXAMPLE, postgres_components(market.engine, market.clock, venues, NO_TRANSFERS)
-    )
+    kit = PostgresKit(market.engine, market.clock, venues, transfers=lambda: NO_TRANSFERS)
+    strategy = build_strategy_from(EXAMPLE, kit)
     assert isinstance(strategy, FundingArbitrageStrategy)
     strategy.start()
     result = strategy.run_cycle(market.clock.now())  # no funding data yet: nothing to do

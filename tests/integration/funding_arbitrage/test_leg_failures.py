@@ -6,7 +6,8 @@ import time
 from datetime import timedelta
 
 from core.enums import OrderStatus, PositionStatus
-from strategies.implementations.funding_arbitrage.models import ExecutionReport, OpenRefused
+from strategies.implementations.funding_arbitrage.decisions import OpenRefused, RefusalRule
+from strategies.implementations.funding_arbitrage.models import ExecutionReport
 
 from .conftest import D, Market, base_config
 from .venues import BusyVenue, FlakyLookups, PartialFills
@@ -57,7 +58,8 @@ def test_a_rejected_leg_is_unwound_and_the_pair_waits_before_a_retry(market: Mar
         assert instance.monitor(market.clock.now()).ok
         again = instance.open_positions(market.clock.now())
         assert [type(a) for a in again.actions] == [OpenRefused]
-        assert "failed_open_cooldown_seconds" in again.actions[0].reason
+        assert again.actions[0].rule is RefusalRule.COOLDOWN
+        assert "failed_open_cooldown_seconds" in again.actions[0].detail
     assert market.venue_orders("lighter") == 2
     assert len(market.journal()) == 3  # two opening intents and one unwind
 

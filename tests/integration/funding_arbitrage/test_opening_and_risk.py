@@ -4,11 +4,8 @@ reason recorded, and the transfers phase asks for margin where it is missing."""
 from __future__ import annotations
 
 from core.enums import PositionStatus
-from strategies.implementations.funding_arbitrage.models import (
-    OpenRefused,
-    TransferNeed,
-    TransferNotStarted,
-)
+from strategies.implementations.funding_arbitrage.decisions import OpenRefused, RefusalRule
+from strategies.implementations.funding_arbitrage.models import TransferNeed, TransferNotStarted
 
 from .conftest import D, Market, base_config
 
@@ -41,8 +38,9 @@ def test_the_best_pair_opens_first_and_exposure_limit_refuses_the_next(market: M
     [position] = strategy.position_manager.find("arb")
     assert position.symbol == "SOL" and position.long_qty == D(20)  # 3000 USD / 150
     assert isinstance(refused, OpenRefused) and refused.symbol == "ETH"
+    assert refused.rule is RefusalRule.MAX_EXPOSURE
     expected = "risk.max_total_exposure_usd: 3000.00 USD held + 3000.00 USD new exceeds 5000"
-    assert refused.reason == expected
+    assert refused.detail == expected
     assert refusals(market) == [expected]
     assert market.venue_orders("lighter") == market.venue_orders("hyperliquid") == 1
 

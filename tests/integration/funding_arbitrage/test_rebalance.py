@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 from core.enums import PositionStatus
-from strategies.implementations.funding_arbitrage.models import PhaseSkipped, RebalanceAction
+from strategies.implementations.funding_arbitrage.decisions import Hold, Reduce, Switch
+from strategies.implementations.funding_arbitrage.models import PhaseSkipped
 
 from .conftest import D, Market, base_config
 
@@ -35,7 +36,7 @@ def test_an_operator_reason_closes_a_position_the_policy_would_hold(market: Mark
     eth(market)
     strategy, position = opened(market)
     held = strategy.rebalance(market.clock.now(), position_id=position.id)
-    assert held.ok and held.actions[0].decision.action is RebalanceAction.HOLD
+    assert held.ok and isinstance(held.actions[0].decision, Hold)
     assert strategy.position_manager.get(position.id).status is PositionStatus.OPEN
     result = strategy.rebalance(market.clock.now(), position_id=position.id, reason="maintenance")
     assert result.ok, result.error
@@ -57,7 +58,7 @@ def test_a_much_better_pair_is_switched_to(market: Market):
     result = strategy.rebalance(market.clock.now())
     assert result.ok, result.error
     [outcome] = result.actions
-    assert outcome.decision.action is RebalanceAction.SWITCH
+    assert isinstance(outcome.decision, Switch)
     assert outcome.decision.target.key == ("SOL", "lighter", "hyperliquid")
     old = strategy.position_manager.get(position.id)
     assert old.status is PositionStatus.CLOSED
@@ -83,7 +84,7 @@ def test_a_leg_near_liquidation_is_reduced_on_both_venues(market: Market):
     result = strategy.rebalance(market.clock.now())
     assert result.ok, result.error
     [outcome] = result.actions
-    assert outcome.decision.action is RebalanceAction.REDUCE
+    assert isinstance(outcome.decision, Reduce)
     assert "short leg on hyperliquid is 12.04% from liquidation" in outcome.decision.reason
     reduced = strategy.position_manager.get(position.id)
     assert reduced.status is PositionStatus.OPEN

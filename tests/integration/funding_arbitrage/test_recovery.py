@@ -45,7 +45,7 @@ def crash_after_long_leg(strategy):
     position = strategy.position_manager.open(
         NewPosition("arb", "ETH", "lighter", "hyperliquid", D(3000), D("0.00004"))
     )
-    executor = strategy.components.order_executor
+    executor = strategy.components.orders
     long_intent = intent(position, Leg.LONG, "lighter")
     short_intent = intent(position, Leg.SHORT, "hyperliquid")
     executor.journal.record_intent(long_intent)
@@ -74,7 +74,7 @@ def test_restart_long_after_a_half_open_unwinds_the_filled_leg(market: Market):
     assert position.status is PositionStatus.FAILED
     assert "no fill" in position.close_reason or "cancelled" in position.close_reason
     assert (market.held("lighter"), market.held("hyperliquid")) == (D(0), D(0))
-    short = restarted.components.order_executor.journal.get(short_intent.client_order_id)
+    short = restarted.components.orders.journal.get(short_intent.client_order_id)
     assert short.status is OrderStatus.CANCELLED  # abandoned: it can never be sent now
     assert market.venue_orders("hyperliquid") == 0
     assert market.venue_orders("lighter") == 2
@@ -86,7 +86,7 @@ def test_an_order_sent_just_before_the_crash_is_found_by_its_client_id(market: M
     strategy = prepare(market)
     position, short_intent = crash_after_long_leg(strategy)
     # The short request reached the venue, but the process died before recording the answer.
-    journal = strategy.components.order_executor.journal
+    journal = strategy.components.orders.journal
     journal.set_status(short_intent.client_order_id, OrderStatus.SENT)
     market.venues["hyperliquid"].place_order(short_intent.request())
     market.clock.advance(timedelta(minutes=5))
@@ -104,7 +104,7 @@ def test_restart_in_the_middle_of_a_close_finishes_the_close(market: Market):
     [position] = strategy.position_manager.find("arb")
     strategy.position_manager.mark_status(position.id, PositionStatus.CLOSING, "test: flip")
     closing_long = intent(position, Leg.LONG, "lighter", "close", reduce_only=True)
-    assert strategy.components.order_executor.submit(closing_long).status is OrderStatus.FILLED
+    assert strategy.components.orders.submit(closing_long).status is OrderStatus.FILLED
     assert (market.held("lighter"), market.held("hyperliquid")) == (D(0), D(-1))
     restarted = market.strategy()
     assert restarted.monitor(market.clock.now()).ok  # monitor reconciles first

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from core.enums import TransferStatus
-from strategies.components.base_components import ComponentMissingError
-from strategies.factory import build_strategy, load_strategy_config, postgres_components
+from strategies.components.kits import PostgresKit
+from strategies.factory import build_strategy, load_strategy_config
 from strategies.transfer_wiring import load_transfers_config
 from tests.integration.transfers.support import figures, inline_manager
 
@@ -25,10 +23,8 @@ VENUES = [
 def test_a_margin_need_starts_one_transfer_that_delivers_the_money(market: Market):
     two_symbols(market, hyperliquid_deposit=900)
     manager, dispatcher = inline_manager(market.engine, market.clock, load_transfers_config())
-    components = postgres_components(
-        market.engine, market.clock, market.venues, transfer_manager=manager
-    )
-    strategy = build_strategy(load_strategy_config(base_config(venues=VENUES)), components)
+    kit = PostgresKit(market.engine, market.clock, market.venues, transfers=lambda: manager)
+    strategy = build_strategy(load_strategy_config(base_config(venues=VENUES)), kit)
     before = figures(market.engine).total
 
     first = strategy.process_transfers(market.clock.now())
@@ -57,11 +53,3 @@ def test_a_margin_need_starts_one_transfer_that_delivers_the_money(market: Marke
     assert figures(market.engine).total == before  # nothing created or lost on the way
     assert strategy.process_transfers(market.clock.now()).actions == ()
     assert len(manager.list()) == 1
-
-
-def test_funding_arbitrage_cannot_be_built_without_a_transfer_manager(market: Market):
-    market.venue("lighter")
-    market.venue("hyperliquid")
-    components = postgres_components(market.engine, market.clock, market.venues)
-    with pytest.raises(ComponentMissingError, match="not provided: transfer_manager"):
-        build_strategy(load_strategy_config(base_config()), components)

@@ -68,6 +68,22 @@ def test_one_failing_venue_does_not_stop_the_others(clean_db):
         assert sorted(e.entity_id for e in failures) == ["broken", "paradex"]
 
 
+def test_a_venue_whose_value_overflows_the_column_is_recorded_and_the_others_stored(clean_db):
+    clients = {
+        "aster": RecordedVenue("aster", [fr("aster", "BTC", "0.0003", 8, T0)]),
+        "grvt": RecordedVenue("grvt", [fr("grvt", "BTC", "1e21", 8, T0)]),  # > Numeric(38,18)
+        "lighter": RecordedVenue("lighter", [fr("lighter", "SOL", "0.00002", 1, T0)]),
+    }
+    report = FundingCollector(clients, ManualClock(T0), clean_db).collect()
+    assert report.stored == {"aster": 1, "lighter": 1}
+    assert "numeric field overflow" in report.failures["grvt"]
+    with Session(clean_db) as s:
+        stored = s.scalars(select(FundingRateRow.venue)).all()
+        assert sorted(stored) == ["aster", "lighter"]
+        [event] = s.scalars(select(Event).where(Event.kind == "funding.collect_failed")).all()
+        assert event.entity_id == "grvt"
+
+
 def test_collecting_the_same_observation_twice_stores_it_once(clean_db):
     clients = {"lighter": RecordedVenue("lighter", [fr("lighter", "SOL", "0.00002", 1, T0)])}
     collector = FundingCollector(clients, ManualClock(T0), clean_db)

@@ -23,8 +23,9 @@ from exchanges.paper import PaperExchange, PaperVenueConfig
 from exchanges.scenarios import store_ticks
 from exchanges.simulation.market import Tick
 from strategies.base_strategy import CycleResult
-from strategies.components.base_components import OrderRecord, StrategyComponents
-from strategies.factory import build_strategy, load_strategy_config, postgres_components
+from strategies.components.base_components import OrderRecord
+from strategies.components.kits import PostgresKit
+from strategies.factory import build_strategy, load_strategy_config
 from strategies.implementations.grid.models import GridState
 from strategies.implementations.grid.strategy import GridStrategy
 
@@ -73,8 +74,8 @@ class GridHarness:
             ],
         )
 
-    def components(self) -> StrategyComponents:
-        return postgres_components(self.engine, self.clock, {VENUE: self.venue})
+    def components(self) -> PostgresKit:
+        return PostgresKit(self.engine, self.clock, {VENUE: self.venue})
 
     def build(self) -> GridStrategy:
         strategy = build_strategy(load_strategy_config(self.config), self.components())
@@ -92,13 +93,11 @@ class GridHarness:
         return result
 
     def state(self) -> GridState:
-        stored = self.components().state_manager.load(self.config["name"])  # type: ignore[union-attr]
+        stored = self.components().state().load(self.config["name"])
         return GridState.from_state(stored.data)
 
     def journal(self) -> list[OrderRecord]:
-        executor = self.components().order_executor
-        assert executor is not None
-        return executor.journal.find(self.config["name"])
+        return self.components().orders().journal.find(self.config["name"])
 
     def venue_orders(self) -> list[PaperOrder]:
         """Every order the venue ever accepted on the grid's account, oldest first."""

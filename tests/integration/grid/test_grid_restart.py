@@ -18,7 +18,7 @@ from tests.integration.grid.conftest import ACCOUNT, MAKER, SYMBOL, VENUE, at
 
 
 def _counts(grid) -> tuple[int, int, int]:
-    stored = grid.components().state_manager.load(grid.config["name"])
+    stored = grid.components().state().load(grid.config["name"])
     return len(grid.venue_orders()), len(grid.journal()), stored.version
 
 
@@ -96,7 +96,7 @@ def test_lost_state_is_rebuilt_from_the_journal_and_the_venue(make_grid, lost_af
         grid.cycle(minute)
     before = grid.state()
     orders_before = len(grid.venue_orders())
-    grid.components().state_manager.delete(grid.config["name"])
+    grid.components().state().delete(grid.config["name"])
     grid.clock.set(at(lost_after) + timedelta(seconds=45))  # before the next tick
     grid.build().start()  # rebuilds and stores the state before trading resumes
     rebuilt = grid.state()
@@ -138,7 +138,7 @@ def test_a_level_closed_outside_the_grid_is_written_off_without_an_order_storm(m
         (f"grid-{run_id}-2-o0", "open"),
         ("manual-close", "filled"),
     ]
-    sink = grid.components().event_sink
+    sink = grid.components().events()
     kinds = [e.kind for e in sink.recent(50, grid.config["name"])]
     assert {"grid.level_uncovered", "grid.level_written_off"} <= set(kinds)
     assert (grid.venue.name, grid.venue.account) == (VENUE, ACCOUNT)

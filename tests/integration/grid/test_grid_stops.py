@@ -18,7 +18,7 @@ def _opens(grid) -> list[str]:
 
 
 def _events(grid) -> list[str]:
-    sink = grid.components().event_sink
+    sink = grid.components().events()
     return [e.kind for e in reversed(sink.recent(200, grid.config["name"]))]
 
 
@@ -80,7 +80,7 @@ def test_stop_loss_closes_everything_at_the_configured_level(make_grid):
     for minute in range(6):
         grid.cycle(minute)
         if minute == 2:
-            record = grid.components().position_manager.find_active("grid-eth", "ETH")[0]
+            record = grid.components().positions().find_active("grid-eth", "ETH")[0]
             assert (record.long_dex, record.short_dex, record.long_qty) == (
                 VENUE,
                 None,
@@ -100,7 +100,7 @@ def test_stop_loss_closes_everything_at_the_configured_level(make_grid):
     assert grid.position() is None
     assert _opens(grid) == ["00:30", "01:30", "02:30"]  # nothing after the stop, even at 2990
     assert all(o.status in ("filled", "cancelled") for o in grid.venue_orders())
-    positions = grid.components().position_manager
+    positions = grid.components().positions()
     assert positions.find_active("grid-eth") == []
     (closed,) = positions.find("grid-eth")
     assert (closed.status, closed.realized_pnl_usd) == (PositionStatus.CLOSED, gross - fees)

@@ -91,7 +91,7 @@ def test_worker_runs_grid_cycles_with_the_hand_computed_result(shared_clock, cle
             assert all(r["skipped"] or r["ok"] for r in results), results
             assert any(not r["skipped"] for r in results), results
     runtime = get_runtime()
-    stored = runtime.build("grid-eth").components.state_manager.load("grid-eth")
+    stored = runtime.build("grid-eth").components.state.load("grid-eth")
     state = GridState.from_state(stored.data)
     assert (state.totals.take_profits, state.totals.realized_pnl) == (3, Decimal("8.6995815"))
     orders = [o.client_order_id for o in venue.open_orders(SYMBOL)]

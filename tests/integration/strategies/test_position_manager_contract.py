@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from core.enums import PositionStatus
+from core.enums import PositionOperation, PositionStatus
 from core.errors import ConcurrencyConflictError
 from strategies.components.base_components import (
     ALLOWED_POSITION_TRANSITIONS,
@@ -27,6 +27,7 @@ from strategies.components.sessions import engine_scope
 from tests.unit.strategies.fakes import T0
 
 S = PositionStatus
+OP = PositionOperation
 
 
 def hedge(symbol: str = "BTC", strategy: str = "arb", **kw: object) -> NewPosition:
@@ -247,6 +248,46 @@ def test_a_failed_open_is_final_with_its_reason(position_manager, clock):
     assert not failed.is_active
     with pytest.raises(PositionTransitionError, match="from failed: none"):
         position_manager.mark_status(record.id, S.OPENING)
+
+
+def test_an_unfinished_position_says_what_it_is_in_the_middle_of_and_why(position_manager):
+    record = position_manager.open(hedge())
+    assert (record.operation, record.operation_reason) == (OP.OPEN, None)
+    assert position_manager.mark_status(record.id, S.OPEN).operation is None
+    closing = position_manager.mark_status(record.id, S.CLOSING, "divergence flipped")
+    assert (closing.operation, closing.operation_reason) == (OP.CLOSE, "divergence flipped")
+    assert position_manager.history(record.id)[-1].payload["operation"] == "close"
+    # A close in doubt keeps the reason it is to be finished with.
+    doubt = position_manager.mark_status(record.id, S.NEEDS_RECONCILE, "close: venue down")
+    assert (doubt.operation, doubt.operation_reason) == (OP.CLOSE, "divergence flipped")
+    back = position_manager.mark_status(record.id, S.OPEN)
+    assert (back.operation, back.operation_reason) == (None, None)
+    reduce = position_manager.mark_status(
+        record.id, S.NEEDS_RECONCILE, "reduce: incomplete", operation=OP.REDUCE
+    )
+    assert (reduce.operation, reduce.operation_reason) == (OP.REDUCE, "reduce: incomplete")
+    assert position_manager.get(record.id) == reduce
+    position_manager.mark_status(record.id, S.OPEN)
+    mismatch = position_manager.mark_status(record.id, S.NEEDS_RECONCILE, "monitor: short gone")
+    assert (mismatch.operation, mismatch.operation_reason) == (OP.RECONCILE, "monitor: short gone")
+    failed = position_manager.mark_status(record.id, S.FAILED, "unwound")
+    assert (failed.operation, failed.operation_reason) == (None, None)
+
+
+def test_an_open_in_doubt_records_why(position_manager):
+    record = position_manager.open(hedge())
+    doubt = position_manager.mark_status(record.id, S.NEEDS_RECONCILE, "open: outcome unknown")
+    assert (doubt.operation, doubt.operation_reason) == (OP.OPEN, "open: outcome unknown")
+
+
+def test_the_last_failed_close_is_kept_with_the_position(position_manager, clock):
+    record = position_manager.mark_status(position_manager.open(hedge()).id, S.OPEN)
+    assert record.close_failed_at is None
+    failed_at = T0 + timedelta(minutes=3)
+    updated = position_manager.update(record.id, PositionUpdate(close_failed_at=failed_at))
+    assert updated.close_failed_at == failed_at
+    closed = position_manager.close(record.id, "done", Decimal(0))
+    assert closed.close_failed_at == failed_at and position_manager.get(record.id) == closed
 
 
 def _reach(manager: PositionManager, status: S, symbol: str) -> uuid.UUID:

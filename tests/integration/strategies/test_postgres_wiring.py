@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from core.clock import ManualClock
 from core.enums import PositionStatus
 from strategies.components.base_components import NewPosition
+from strategies.components.kits import PostgresKit
 from strategies.components.position_manager import PostgresPositionManager
 from strategies.components.sessions import savepoint_scope
-from strategies.factory import StrategyRegistry, build_strategy_from, postgres_components
+from strategies.factory import StrategyRegistry, build_strategy_from
 from tests.unit.strategies.fakes import T0, FakeVenue
 from tests.unit.strategies.sample_strategies import LedgerStrategy
 
@@ -40,13 +41,13 @@ def test_a_strategy_persists_positions_state_and_audit_in_postgres(clean_db, tmp
     clock = ManualClock(T0)
     venues = {"alpha": FakeVenue("alpha"), "beta": FakeVenue("beta")}
 
-    strategy = build_strategy_from(path, postgres_components(clean_db, clock, venues), registry)
+    strategy = build_strategy_from(path, PostgresKit(clean_db, clock, venues), registry)
     strategy.start()
     assert strategy.run_cycle(clock.now()).ok
 
     # A worker restart: a fresh instance over the same database carries on, no second open.
     clock.advance(timedelta(minutes=1))
-    restarted = build_strategy_from(path, postgres_components(clean_db, clock, venues), registry)
+    restarted = build_strategy_from(path, PostgresKit(clean_db, clock, venues), registry)
     again = restarted.run_cycle(clock.now())
     assert again.ok and again.actions == ()
 

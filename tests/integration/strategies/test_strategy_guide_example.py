@@ -23,12 +23,8 @@ from exchanges.paper import PaperExchange, PaperVenueConfig
 from exchanges.scenarios import store_ticks
 from exchanges.simulation.market import Tick
 from strategies.base_strategy import BaseStrategy
-from strategies.factory import (
-    StrategyRegistry,
-    build_strategy_from,
-    load_strategy_config,
-    postgres_components,
-)
+from strategies.components.kits import PostgresKit
+from strategies.factory import StrategyRegistry, build_strategy_from, load_strategy_config
 
 GUIDE = (PROJECT_ROOT / "docs" / "strategy-guide.md").read_text(encoding="utf-8")
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -89,8 +85,8 @@ def test_the_guides_twap_fills_its_target_in_slices_on_the_paper_venue(
 ):
     clock = ManualClock(START)
     venue = _paper(clean_db, clock)
-    components = postgres_components(clean_db, clock, {"hyperliquid": venue})
-    strategy = build_strategy_from(config_path, components, twap_registry)
+    kit = PostgresKit(clean_db, clock, {"hyperliquid": venue})
+    strategy = build_strategy_from(config_path, kit, twap_registry)
     assert isinstance(strategy, BaseStrategy) and strategy.name == "twap-btc"
 
     first = strategy.run_cycle(clock.now())

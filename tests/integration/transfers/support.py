@@ -79,7 +79,13 @@ def config_dict(
                 for venue, chain in VENUE_CHAINS.items()
             },
             "allowlist": allowlist,
-            "policy": {"poll_seconds": 5, "stuck_seconds": 30, **(policy or {})},
+            "policy": {
+                "poll_seconds": 5,
+                "stuck_seconds": 30,
+                "max_amount": "50000",
+                "route_cap_24h": "1000000",
+                **(policy or {}),
+            },
         },
         "paper": {
             "deposit_confirm_seconds": confirm_s,

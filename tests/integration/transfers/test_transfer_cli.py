@@ -80,6 +80,43 @@ def test_bad_input_is_one_line_and_exit_code_2(clean_db):
     assert "Traceback" not in unknown.output + amount.output + missing.output
 
 
+@pytest.mark.parametrize(
+    ("amount", "named"),
+    [
+        ("1e40", "amount 1E+40 USDC is above the transfer policy: at most 25000 USDC"),
+        ("1E+999999999", "amount 1E+999999999 USDC is above the transfer policy: at most 25000"),
+        ("nan", "amount NaN is not a finite Decimal: a transfer moves 10 to 25000 USDC"),
+        ("inf", "amount Infinity is not a finite Decimal: a transfer moves 10 to 25000 USDC"),
+        ("-inf", "amount -Infinity is not a finite Decimal"),
+        ("-5", "amount -5 is not positive: a transfer moves 10 to 25000 USDC"),
+        ("0", "amount 0 is not positive"),
+        ("100.1234567", "has 7 decimal places, more than 6 decimals allowed for USDC"),
+    ],
+)
+def test_an_absurd_amount_is_refused_naming_the_amount_and_the_limit(clean_db, amount, named):
+    refused = runner.invoke(
+        app, ["transfer", "create", "--from", "hyperliquid", "--to", "lighter", "--amount", amount]
+    )
+    assert refused.exit_code == 2, refused.output
+    assert named in " ".join(refused.output.split())
+    assert "Traceback" not in refused.output
+    assert _transfer_rows(clean_db) == 0
+
+
+def test_the_route_cap_refuses_at_the_command_line(clean_db):
+    manager = _manager(clean_db)
+    for index in range(4):  # 4 x 25,000: the shipped cap of 100,000 per route and 24 h
+        manager.request_transfer("hyperliquid", "lighter", Decimal(25_000), dedupe_key=str(index))
+    refused = runner.invoke(
+        app, ["transfer", "create", "--from", "hyperliquid", "--to", "lighter", "--amount", "10"]
+    )
+    assert refused.exit_code == 2, refused.output
+    output = " ".join(refused.output.split())
+    assert "the route's cap is 100000 USDC per rolling 24 h" in output
+    assert "100000 USDC is used in the 24 h since" in output
+    assert _transfer_rows(clean_db) == 4
+
+
 def test_retry_resolve_and_cancel_from_the_command_line(clean_db):
     manager = _manager(clean_db)
     transfer = manager.request_transfer("extended", "apex", Decimal(300)).record.id

@@ -48,7 +48,7 @@ def test_strategies_get_the_runtimes_one_manager(clean_db):
     first, second = built.build("arb"), built.build("arb")
     assert isinstance(first, FundingArbitrageStrategy)
     assert isinstance(second, FundingArbitrageStrategy)
-    assert first.transfer_manager is manager and second.transfer_manager is manager
+    assert first.components.transfers is manager and second.components.transfers is manager
 
 
 def test_without_a_dispatcher_a_request_is_due_now_and_left_to_the_sweep(clean_db):

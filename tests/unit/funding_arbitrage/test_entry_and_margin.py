@@ -14,6 +14,7 @@ from strategies.implementations.funding_arbitrage.config import (
     FundingArbitrageConfig,
     VenueSettings,
 )
+from strategies.implementations.funding_arbitrage.decisions import OpenRefused, RefusalRule
 from strategies.implementations.funding_arbitrage.entry import (
     LegMarket,
     VenueAccount,
@@ -83,14 +84,15 @@ def test_common_step_is_the_least_common_multiple():
     assert common_step(D(1), D("0.5")) == D(1)
 
 
-Check = Callable[[], str]
+Check = Callable[[], OpenPlan | OpenRefused]
 
 
 @pytest.mark.parametrize(
-    ("make", "reason"),
+    ("make", "rule", "reason"),
     [
         (
             lambda: plan_open(config(max_positions=1), opportunity("0.4"), [position()], legs()),
+            RefusalRule.MAX_POSITIONS,
             "risk.max_positions: 1 positions already active (max 1)",
         ),
         (
@@ -100,12 +102,14 @@ Check = Callable[[], str]
                 [position(), replace(position(), size_usd=D(1000))],
                 legs(),
             ),
+            RefusalRule.MAX_EXPOSURE,
             "risk.max_total_exposure_usd: 11000.00 USD held + 2986.99 USD new exceeds 12000",
         ),
         (
             lambda: plan_open(
                 config(), opportunity("0.4"), [], legs(long=leg_market("lighter", "149", "151"))
             ),
+            RefusalRule.SLIPPAGE,
             "execution.slippage_tolerance_bps: buying at 151 and selling at 149.9 costs 73.33 bps",
         ),
         (
@@ -115,6 +119,7 @@ Check = Callable[[], str]
                 [],
                 legs(short=leg_market("hyperliquid", available=900)),
             ),
+            RefusalRule.FREE_MARGIN,
             "insufficient free margin on hyperliquid: the leg needs 997.16 USD, "
             "900.00 USD available",
         ),
@@ -125,12 +130,14 @@ Check = Callable[[], str]
                 [],
                 legs(long=leg_market("lighter", equity=900)),
             ),
+            RefusalRule.MAX_LEVERAGE,
             "risk.max_leverage: lighter would carry 2986.99 USD on 900.00 USD of equity (3.32x",
         ),
         (
             lambda: plan_open(
                 config(min_liquidation_distance="0.31"), opportunity("0.4"), [], legs()
             ),
+            RefusalRule.LIQUIDATION_DISTANCE,
             "risk.min_liquidation_distance: at 3x on lighter liquidation is about 0.3083",
         ),
         (
@@ -157,13 +164,17 @@ Check = Callable[[], str]
                     )
                 ),
             ),
+            RefusalRule.FOREIGN_POSITION,
             "hyperliquid already holds -5 SOL that is not a position of this strategy",
         ),
     ],
 )
-def test_an_open_beyond_a_limit_is_refused_with_the_limit_named(make: Check, reason: str):
+def test_an_open_beyond_a_limit_is_refused_with_the_limit_named(
+    make: Check, rule: RefusalRule, reason: str
+):
     refusal = make()
-    assert isinstance(refusal, str) and refusal.startswith(reason)
+    assert isinstance(refusal, OpenRefused) and refusal.rule is rule
+    assert refusal.detail.startswith(reason)
 
 
 def test_a_size_below_the_minimum_is_refused():
@@ -171,7 +182,8 @@ def test_a_size_below_the_minimum_is_refused():
         update={"sizing": config().sizing.model_copy(update={"position_size_usd": D(10)})}
     )
     refusal = plan_open(tiny, opportunity("0.4"), [], legs())
-    assert refusal.startswith("sizing.position_size_usd 10 buys 0.0 SOL")
+    assert isinstance(refusal, OpenRefused) and refusal.rule is RefusalRule.MIN_SIZE
+    assert refusal.detail.startswith("sizing.position_size_usd 10 buys 0.0 SOL")
 
 
 # ---------------------------------------------------------------- transfers

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
-from strategies.implementations.funding_arbitrage.models import Leg, RebalanceAction
+from strategies.implementations.funding_arbitrage.decisions import (
+    RebalanceAction,
+    Reduce,
+    Switch,
+    TopUpMargin,
+)
+from strategies.implementations.funding_arbitrage.models import Leg
 from strategies.implementations.funding_arbitrage.rebalance_strategies import (
     BetterOpportunity,
     Combined,
@@ -62,7 +68,7 @@ def test_better_opportunity_switches_when_the_gain_beats_the_new_round_trip():
     # extra funding, against 10,000 * 0.001 = 10 USD of fees to open and close the new pair.
     target = opportunity("0.80", cost_rate="0.001")
     decision = BetterOpportunity(D(0), 40).evaluate(position(), market(alternatives=(target,)), T0)
-    assert decision.action is RebalanceAction.SWITCH and decision.target == target
+    assert isinstance(decision, Switch) and decision.target == target
     assert "+76.71 USD" in decision.reason and "10.00 USD of fees" in decision.reason
 
 
@@ -78,7 +84,7 @@ def test_better_opportunity_requires_the_minimum_gain_on_top():
     held = BetterOpportunity(D(67), 40).evaluate(position(), market(alternatives=(target,)), T0)
     assert held.action is HOLD
     fired = BetterOpportunity(D(66), 40).evaluate(position(), market(alternatives=(target,)), T0)
-    assert fired.action is RebalanceAction.SWITCH
+    assert isinstance(fired, Switch)
 
 
 def test_better_opportunity_never_switches_to_its_own_pair():
@@ -109,13 +115,19 @@ def liquidation(action="reduce"):
 def test_liquidation_risk_reduces_a_leg_getting_close():
     # Short leg: mark 3000, liquidation 3300: 10 % away, below 15 %.
     decision = liquidation().evaluate(position(), market(short_liq="3300"), T0)
-    assert decision.action is RebalanceAction.REDUCE and decision.fraction == D("0.5")
+    assert isinstance(decision, Reduce) and decision.fraction == D("0.5")
     assert "short leg on hyperliquid is 10.00% from liquidation" in decision.reason
+
+
+def test_a_reduce_needs_a_fraction_strictly_between_zero_and_one():
+    for fraction in (D(0), D(1), D("1.5")):
+        with pytest.raises(ValueError, match="a reduce needs a fraction between 0 and 1"):
+            Reduce(reason="x", priority=0, source="test", fraction=fraction)
 
 
 def test_liquidation_risk_can_ask_for_margin_instead():
     decision = liquidation("top_up_margin").evaluate(position(), market(short_liq="3300"), T0)
-    assert decision.action is RebalanceAction.TOP_UP_MARGIN and decision.leg is Leg.SHORT
+    assert isinstance(decision, TopUpMargin) and decision.leg is Leg.SHORT
     assert decision.amount_usd == D("150.00")  # (15 % - 10 %) of the 3,000 USD notional
 
 
@@ -153,7 +165,7 @@ def test_combined_priority_lets_a_reduce_outrank_a_close_by_number():
     decision = Combined(children(), "priority", 0).evaluate(
         position(), market("-0.1", short_liq="3300"), later(1)
     )
-    assert decision.action is RebalanceAction.REDUCE and decision.source == "liquidation_risk"
+    assert isinstance(decision, Reduce) and decision.source == "liquidation_risk"
 
 
 def test_combined_any_prefers_the_more_decisive_action():

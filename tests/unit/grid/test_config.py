@@ -13,7 +13,8 @@ from beat_schedule import build_schedule
 from core.clock import ManualClock
 from core.errors import ConfigError
 from core.settings import PROJECT_ROOT
-from strategies.factory import build_strategy_from, in_memory_components, load_strategy_config
+from strategies.components.kits import InMemoryKit
+from strategies.factory import build_strategy_from, load_strategy_config
 from strategies.implementations.grid.config import GridConfig
 from strategies.implementations.grid.models import GridDirection, OnStop
 from strategies.implementations.grid.strategy import GridStrategy
@@ -53,8 +54,8 @@ def test_the_example_config_loads_and_builds_through_the_factory():
     )
     assert config.direction is GridDirection.LONG and config.on_stop is OnStop.KEEP
     assert config.order_qty == Decimal("0.05") and config.intervals.cycle_seconds == 10
-    components = in_memory_components(ManualClock(T0), {"hyperliquid": FakeVenue("hyperliquid")})
-    assert isinstance(build_strategy_from(EXAMPLE, components), GridStrategy)
+    kit = InMemoryKit(ManualClock(T0), {"hyperliquid": FakeVenue("hyperliquid")})
+    assert isinstance(build_strategy_from(EXAMPLE, kit), GridStrategy)
 
 
 def test_defaults_are_explicit():

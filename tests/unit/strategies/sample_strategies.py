@@ -11,22 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.enums import OrderSide, OrderType
 from exchanges.base import OrderRequest
 from strategies.base_strategy import CycleResult, StrategyConfig
-from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.categories.stateful_strategy import StatefulComponents, StatefulStrategy
 from strategies.categories.stateless_strategy import (
     Action,
     MarketSnapshot,
     PlaceOrder,
+    StatelessComponents,
     StatelessStrategy,
     StatelessStrategyConfig,
 )
 from strategies.components.base_components import NewPosition
+from strategies.components.kit import ComponentKit
 
 
 class QuoteConfig(StatelessStrategyConfig):
@@ -35,8 +37,12 @@ class QuoteConfig(StatelessStrategyConfig):
     max_spread_bps: Decimal = Field(gt=0)
 
 
-class QuoteStrategy(StatelessStrategy[QuoteConfig]):
+class QuoteStrategy(StatelessStrategy[QuoteConfig, StatelessComponents]):
     config_model = QuoteConfig
+
+    @classmethod
+    def create(cls, config: QuoteConfig, kit: ComponentKit) -> Self:
+        return cls(config, StatelessComponents.from_kit(kit, config))
 
     def decide(self, snapshot: MarketSnapshot, now: datetime) -> Sequence[Action]:
         if snapshot.open_orders or snapshot.spread_bps > self.config.max_spread_bps:
@@ -75,12 +81,16 @@ class LedgerConfig(StrategyConfig):
     size_usd: Decimal = Field(gt=0)
     rebalance: RebalanceSettings
 
+    def venue_accounts(self) -> list[tuple[str, str]]:
+        return [(venue, "main") for venue in self.venues]
 
-class LedgerStrategy(StatefulStrategy[LedgerConfig]):
+
+class LedgerStrategy(StatefulStrategy[LedgerConfig, StatefulComponents]):
     config_model = LedgerConfig
 
-    def required_venues(self) -> Sequence[str]:
-        return self.config.venues
+    @classmethod
+    def create(cls, config: LedgerConfig, kit: ComponentKit) -> Self:
+        return cls(config, StatefulComponents.from_kit(kit, config))
 
     def run_cycle(self, now: datetime) -> CycleResult:
         return self.run_phase("open", now, lambda: self._open(now))

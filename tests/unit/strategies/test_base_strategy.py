@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
 import pytest
 from pydantic import ValidationError
 
 from core.errors import ConfigError
 from strategies.base_strategy import BaseStrategy, CycleResult, StrategyConfig, StrategyError
+from strategies.components.kit import ComponentKit
 from tests.unit.strategies.fakes import T0
 
 
@@ -23,6 +24,10 @@ class OtherConfig(StrategyConfig):
 
 class TinyStrategy(BaseStrategy[TinyConfig]):
     config_model = TinyConfig
+
+    @classmethod
+    def create(cls, config: TinyConfig, kit: ComponentKit) -> Self:
+        return cls(config)  # needs no component
 
     def start(self) -> None:
         """Nothing to prepare."""
@@ -50,6 +55,10 @@ def test_a_strategy_refuses_another_strategys_config():
 
 def test_a_strategy_without_config_model_is_a_programming_error():
     class Nameless(BaseStrategy[TinyConfig]):
+        @classmethod
+        def create(cls, config: TinyConfig, kit: ComponentKit) -> Self:
+            return cls(config)
+
         def start(self) -> None:
             """Nothing."""
 

@@ -14,12 +14,12 @@ from core.clock import ManualClock
 from core.errors import ConfigError
 from strategies import factory
 from strategies.base_strategy import CycleResult, StrategyConfig
-from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.categories.stateful_strategy import StatefulComponents, StatefulStrategy
+from strategies.components.kits import InMemoryKit
 from strategies.factory import (
     StrategyRegistry,
     build_strategy,
     build_strategy_from,
-    in_memory_components,
     load_strategy_config,
     register_strategy,
 )
@@ -66,13 +66,14 @@ def load_error(source: object, registry: StrategyRegistry) -> str:
 def test_builds_a_registered_strategy_from_yaml_with_its_components(tmp_path, registry):
     path = write(tmp_path, LEDGER_YAML)
     venues = {"alpha": FakeVenue("alpha"), "beta": FakeVenue("beta")}
-    components = in_memory_components(ManualClock(T0), venues)
+    kit = InMemoryKit(ManualClock(T0), venues)
 
-    strategy = build_strategy_from(path, components, registry)
+    strategy = build_strategy_from(path, kit, registry)
 
     assert isinstance(strategy, LedgerStrategy)
     assert strategy.name == "ledger-btc"
-    assert strategy.components is components
+    assert strategy.position_manager is kit.positions()
+    assert strategy.components.exchanges == venues
     assert strategy.run_cycle(T0).ok
 
 
@@ -165,7 +166,7 @@ def test_a_literal_mismatch_says_what_is_expected(registry):
         type: Literal["side_test"]
         order: Wrapper
 
-    class SideStrategy(StatefulStrategy[SideConfig]):
+    class SideStrategy(StatefulStrategy[SideConfig, StatefulComponents]):
         config_model = SideConfig
 
         def run_cycle(self, now: datetime) -> CycleResult:
@@ -239,7 +240,7 @@ def test_the_registry_refuses_configs_that_break_the_house_rules():
         model_config = ConfigDict(frozen=False, extra="ignore")
         type: Literal["loose"]
 
-    class Loose(StatefulStrategy[LooseConfig]):  # type: ignore[type-var]
+    class Loose(StatefulStrategy[LooseConfig, StatefulComponents]):  # type: ignore[type-var]
         config_model = LooseConfig
 
         def run_cycle(self, now: datetime) -> CycleResult:
@@ -251,7 +252,7 @@ def test_the_registry_refuses_configs_that_break_the_house_rules():
     class OpenTypeConfig(StrategyConfig):
         pass
 
-    class OpenType(StatefulStrategy[OpenTypeConfig]):
+    class OpenType(StatefulStrategy[OpenTypeConfig, StatefulComponents]):
         config_model = OpenTypeConfig
 
         def run_cycle(self, now: datetime) -> CycleResult:
@@ -274,6 +275,6 @@ def test_build_strategy_refuses_a_config_of_another_model(registry):
     with pytest.raises(ConfigError, match="LedgerStrategy needs a LedgerConfig, got FakeLedger"):
         build_strategy(
             FakeLedger(type="sample_ledger", name="x"),
-            in_memory_components(ManualClock(T0)),
+            InMemoryKit(ManualClock(T0)),
             registry,
         )

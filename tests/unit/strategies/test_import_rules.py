@@ -34,6 +34,8 @@ FORBIDDEN = (
     "strategies.components.state_manager",
     "strategies.components.event_sink",
     "strategies.components.sessions",
+    "strategies.components.kits",
+    "strategies.components.funding_rates",
 )
 
 

@@ -1,10 +1,10 @@
-"""The stateful category: components checked at construction, accessors, guarded phases."""
+"""The stateful category: typed components from the kit, accessors, guarded phases."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Literal, Self
 
 import pytest
 
@@ -12,9 +12,10 @@ from core.clock import ManualClock
 from core.enums import PositionStatus
 from core.errors import ConfigError
 from strategies.base_strategy import CycleResult, StrategyConfig
-from strategies.categories.stateful_strategy import StatefulStrategy
-from strategies.components.base_components import ComponentMissingError, StrategyComponents
-from strategies.factory import in_memory_components
+from strategies.categories.stateful_strategy import StatefulComponents, StatefulStrategy
+from strategies.components.base_components import ComponentMissingError
+from strategies.components.kit import ComponentKit
+from strategies.components.kits import InMemoryKit
 from tests.unit.strategies.fakes import T0, FakeVenue
 from tests.unit.strategies.sample_strategies import LedgerConfig, LedgerStrategy
 
@@ -36,30 +37,25 @@ def venues() -> dict[str, FakeVenue]:
     return {"alpha": FakeVenue("alpha"), "beta": FakeVenue("beta")}
 
 
-def test_a_missing_component_is_named_at_construction():
-    components = StrategyComponents(clock=ManualClock(T0), exchanges=venues())
+def ledger(clock: ManualClock | None = None, **config: object) -> LedgerStrategy:
+    return LedgerStrategy.create(
+        ledger_config(**config), InMemoryKit(clock or ManualClock(T0), venues())
+    )
+
+
+def test_a_missing_venue_is_named_with_the_configured_ones():
+    kit = InMemoryKit(ManualClock(T0), {"alpha": FakeVenue("alpha")})
     with pytest.raises(ComponentMissingError) as err:
-        LedgerStrategy(ledger_config(), components)
+        LedgerStrategy.create(ledger_config(), kit)
     assert str(err.value) == (
-        "strategy ledger (LedgerStrategy) needs components that were not provided: "
-        "event_sink, position_manager, state_manager"
+        "strategy ledger: no exchange client for venue 'beta' (configured venues: alpha)"
     )
     assert isinstance(err.value, ConfigError)  # the CLI prints it as one line
 
 
-def test_a_missing_venue_is_named_with_the_configured_ones():
-    components = in_memory_components(ManualClock(T0), {"alpha": FakeVenue("alpha")})
-    with pytest.raises(
-        ComponentMissingError,
-        match=r"ledger: no exchange client for venue 'beta' \(configured venues: alpha\)",
-    ):
-        LedgerStrategy(ledger_config(), components)
-
-
 def test_a_cycle_opens_once_counts_cycles_and_audits():
     clock = ManualClock(T0)
-    components = in_memory_components(clock, venues())
-    strategy = LedgerStrategy(ledger_config(), components)
+    strategy = ledger(clock)
 
     first = strategy.run_cycle(clock.now())
     clock.advance(timedelta(minutes=5))
@@ -73,13 +69,12 @@ def test_a_cycle_opens_once_counts_cycles_and_audits():
     state = strategy.load_state()
     assert state.data == {"cycles": 2, "last_cycle_at": T0 + timedelta(minutes=5)}
     assert state.version == 2
-    kinds = [e.kind for e in strategy.event_sink.recent(strategy_name="ledger")]
+    kinds = [e.kind for e in strategy.audit.recent()]
     assert kinds == ["ledger.opened", "position.opened"]
 
 
 def test_an_exception_in_a_phase_is_a_failed_result_and_the_next_cycle_runs(caplog):
-    clock = ManualClock(T0)
-    strategy = LedgerStrategy(ledger_config(), in_memory_components(clock, venues()))
+    strategy = ledger()
     calls = {"n": 0}
 
     def flaky() -> list[object]:
@@ -96,10 +91,10 @@ def test_an_exception_in_a_phase_is_a_failed_result_and_the_next_cycle_runs(capl
 
 
 def test_start_and_stop_are_recorded_in_the_audit_trail():
-    strategy = LedgerStrategy(ledger_config(), in_memory_components(ManualClock(T0), venues()))
+    strategy = ledger()
     strategy.start()
     strategy.stop()
-    events = strategy.event_sink.recent(strategy_name="ledger")
+    events = strategy.audit.recent()
     assert [e.kind for e in events] == ["strategy.stopped", "strategy.started"]
     assert events[0].entity_type == "strategy" and events[0].entity_id == "ledger"
     assert events[0].payload == {"type": "sample_ledger"}
@@ -109,47 +104,35 @@ class BareConfig(StrategyConfig):
     type: Literal["bare"]
 
 
-class BareStrategy(StatefulStrategy[BareConfig]):
-    """Needs nothing but a clock: every optional accessor must then say what is missing."""
+class BareStrategy(StatefulStrategy[BareConfig, StatefulComponents]):
+    """Trades on no venue: it gets every component but no exchange client."""
 
     config_model = BareConfig
-    required_components: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def create(cls, config: BareConfig, kit: ComponentKit) -> Self:
+        return cls(config, StatefulComponents.from_kit(kit, config))
 
     def run_cycle(self, now: datetime) -> CycleResult:
         return self.run_phase("noop", now, list)
 
 
-@pytest.mark.parametrize(
-    "accessor", ["position_manager", "state_manager", "event_sink", "transfer_manager"]
-)
-def test_an_absent_optional_component_is_a_clear_error_when_used(accessor):
-    strategy = BareStrategy(
-        BareConfig(type="bare", name="bare"), StrategyComponents(ManualClock(T0))
+def test_a_venue_the_config_does_not_name_is_a_clear_error_when_asked_for():
+    strategy = BareStrategy.create(
+        BareConfig(type="bare", name="bare"), InMemoryKit(ManualClock(T0), venues())
     )
+    assert strategy.components.exchanges == {}
     with pytest.raises(
-        ComponentMissingError, match=f"strategy bare: component '{accessor}' was not provided"
+        ComponentMissingError,
+        match=r"strategy bare: no exchange client for venue 'alpha' \(configured venues: none\)",
     ):
-        getattr(strategy, accessor)
-    strategy.start()  # no event sink: nothing to record, and no error
+        strategy.exchange("alpha")
+    strategy.start()
     assert strategy.run_cycle(T0).ok
 
 
-def test_required_components_must_be_known_names():
-    with pytest.raises(TypeError, match=r"unknown components \['position_mgr'\]"):
-
-        class Typo(StatefulStrategy[BareConfig]):
-            config_model = BareConfig
-            required_components: ClassVar[frozenset[str]] = frozenset({"position_mgr"})
-
-            def run_cycle(self, now: datetime) -> CycleResult:
-                return self.run_phase("noop", now, list)
-
-
-def test_transfer_manager_and_exchanges_are_reachable():
-    marker = object()
-    components = in_memory_components(ManualClock(T0), venues(), transfer_manager=marker)
-    strategy = LedgerStrategy(ledger_config(), components)
-    assert strategy.transfer_manager is marker
+def test_the_configured_venues_and_the_clock_are_reachable():
+    strategy = ledger()
     assert strategy.exchange("beta").name == "beta"
     assert strategy.clock.now() == T0
     with pytest.raises(ComponentMissingError, match="configured venues: alpha, beta"):
@@ -158,17 +141,26 @@ def test_transfer_manager_and_exchanges_are_reachable():
 
 def test_the_exchange_map_cannot_be_changed_after_injection():
     source = venues()
-    components = in_memory_components(ManualClock(T0), source)
+    kit = InMemoryKit(ManualClock(T0), source)
     source["gamma"] = FakeVenue("gamma")
-    assert sorted(components.exchanges) == ["alpha", "beta"]
+    with pytest.raises(ComponentMissingError):
+        kit.exchange("gamma")
+    strategy = LedgerStrategy.create(ledger_config(), kit)
+    assert sorted(strategy.components.exchanges) == ["alpha", "beta"]
     with pytest.raises(TypeError):
-        components.exchanges["gamma"] = FakeVenue("gamma")  # type: ignore[index]
+        strategy.components.exchanges["gamma"] = FakeVenue("gamma")  # type: ignore[index]
+
+
+def test_the_kit_builds_each_component_once_and_shares_it():
+    kit = InMemoryKit(ManualClock(T0), venues())
+    first = LedgerStrategy.create(ledger_config(), kit)
+    second = LedgerStrategy.create(ledger_config(), kit)
+    assert first.position_manager is second.position_manager is kit.positions()
+    assert kit.events() is kit.events()
 
 
 def test_size_and_money_stay_decimal():
-    strategy = LedgerStrategy(
-        ledger_config(size_usd="1234.5"), in_memory_components(ManualClock(T0), venues())
-    )
+    strategy = ledger(size_usd="1234.5")
     (position,) = strategy.run_cycle(T0).actions
     assert position.size_usd == Decimal("1234.5")
     assert isinstance(position.size_usd, Decimal)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Self
 
 import pytest
 
@@ -20,11 +20,13 @@ from strategies.categories.stateless_strategy import (
     CancelOrder,
     MarketSnapshot,
     PlaceOrder,
+    StatelessComponents,
     StatelessStrategy,
     StatelessStrategyConfig,
     spread_bps,
 )
-from strategies.components.base_components import StrategyComponents
+from strategies.components.kit import ComponentKit
+from strategies.components.kits import InMemoryKit
 from tests.unit.strategies.fakes import T0, FakeVenue
 from tests.unit.strategies.sample_strategies import QuoteConfig, QuoteStrategy
 
@@ -38,12 +40,16 @@ class Shout(Action):
     """An action the default executor does not know."""
 
 
-class ProbeStrategy(StatelessStrategy[ProbeConfig]):
+class ProbeStrategy(StatelessStrategy[ProbeConfig, StatelessComponents]):
     """Records every hook call; `fail_in` makes one hook raise once."""
 
     config_model = ProbeConfig
 
-    def __init__(self, config: ProbeConfig, components: StrategyComponents) -> None:
+    @classmethod
+    def create(cls, config: ProbeConfig, kit: ComponentKit) -> Self:
+        return cls(config, StatelessComponents.from_kit(kit, config))
+
+    def __init__(self, config: ProbeConfig, components: StatelessComponents) -> None:
         super().__init__(config, components)
         self.calls: list[str] = []
         self.fail_in: str | None = None
@@ -81,9 +87,8 @@ class ProbeStrategy(StatelessStrategy[ProbeConfig]):
 
 def make_probe(venue: FakeVenue | None = None) -> ProbeStrategy:
     venue = venue or FakeVenue()
-    components = StrategyComponents(clock=ManualClock(T0), exchanges={venue.name: venue})
     config = ProbeConfig(type="probe", name="probe-1", venue=venue.name, symbol="BTC")
-    return ProbeStrategy(config, components)
+    return ProbeStrategy(config, StatelessComponents(ManualClock(T0), venue))
 
 
 def order(cid: str, qty: str = "0.5") -> PlaceOrder:
@@ -188,7 +193,7 @@ def test_cancel_order_action_cancels_on_the_configured_symbol():
 def test_run_cycle_cannot_be_overridden():
     with pytest.raises(TypeError, match="must not override run_cycle"):
 
-        class Sneaky(StatelessStrategy[ProbeConfig]):
+        class Sneaky(StatelessStrategy[ProbeConfig, StatelessComponents]):
             config_model = ProbeConfig
 
             def decide(self, snapshot: MarketSnapshot, now: datetime) -> Sequence[Action]:
@@ -209,13 +214,13 @@ def test_a_stateless_config_must_name_venue_and_symbol():
 
 
 def test_an_unknown_venue_fails_at_construction_naming_it():
-    components = StrategyComponents(clock=ManualClock(T0), exchanges={"fakedex": FakeVenue()})
+    kit = InMemoryKit(ManualClock(T0), {"fakedex": FakeVenue()})
     config = ProbeConfig(type="probe", name="probe-1", venue="hyperliquid", symbol="BTC")
     with pytest.raises(
         ConfigError,
         match=r"probe-1: no exchange client for venue 'hyperliquid' \(configured venues: fakedex\)",
     ):
-        ProbeStrategy(config, components)
+        ProbeStrategy.create(config, kit)
 
 
 def test_naive_times_are_refused_before_any_hook_runs():
@@ -311,8 +316,7 @@ def quote_strategy(venue: FakeVenue) -> QuoteStrategy:
         order_usd=Decimal(500),
         max_spread_bps=Decimal(10),
     )
-    components = StrategyComponents(clock=ManualClock(T0), exchanges={venue.name: venue})
-    return QuoteStrategy(config, components)
+    return QuoteStrategy.create(config, InMemoryKit(ManualClock(T0), {venue.name: venue}))
 
 
 def test_a_redelivered_cycle_sends_the_same_client_order_id_and_places_no_second_order():

@@ -1,6 +1,8 @@
-"""Routing config: one wallet per chain, allowlist checks with clear refusals."""
+"""Routing config: one wallet per chain, allowlist checks with clear refusals, required
+limits, and `idempotent_withdrawals` only where the adapter declares key dedupe."""
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from core.errors import ConfigError
@@ -10,6 +12,7 @@ from strategies.components.transfer_types import (
 from strategies.implementations.funding_arbitrage.operations.transfer_config import (
     TransferRoutingConfig,
 )
+from strategies.transfer_wiring import load_transfers_config
 
 WALLET = {"chain": "arbitrum", "kind": "wallet", "address": "0xWALLET"}
 DEPOSIT = {
@@ -20,10 +23,14 @@ DEPOSIT = {
 }
 
 
+POLICY = {"max_amount": "50000", "route_cap_24h": "200000"}
+
+
 def routing(**changes):
     raw = {
         "venues": {"hyperliquid": {"chain": "arbitrum"}, "extended": {"chain": "arbitrum"}},
         "allowlist": [WALLET, DEPOSIT],
+        "policy": POLICY,
     }
     raw.update(changes)
     return TransferRoutingConfig.model_validate(raw)
@@ -46,7 +53,7 @@ def test_a_venue_deposit_entry_must_name_its_venue():
 
 def test_an_unknown_config_key_is_refused():
     with pytest.raises(ValidationError, match="extra"):
-        routing(policy={"poll_secs": 3})
+        routing(policy={**POLICY, "poll_secs": 3})
 
 
 def test_an_address_off_the_allowlist_is_refused_naming_address_and_chain():
@@ -81,3 +88,37 @@ def test_unknown_venue_names_the_configured_ones():
         ConfigError, match=r"'aster' has no transfer route \(configured: extended, hyperliquid\)"
     ):
         routing().venue("aster")
+
+
+@pytest.mark.parametrize("field", ["max_amount", "route_cap_24h"])
+def test_a_config_without_a_limit_does_not_load_and_names_the_field(tmp_path, field):
+    policy = {k: v for k, v in POLICY.items() if k != field}
+    raw = {
+        "routing": {
+            "venues": {"hyperliquid": {"chain": "arbitrum"}},
+            "allowlist": [WALLET],
+            "policy": policy,
+        }
+    }
+    path = tmp_path / "transfers.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=rf"routing\.policy\.{field}: Field required"):
+        load_transfers_config(path)
+
+
+def test_a_config_without_a_policy_does_not_load():
+    with pytest.raises(ValidationError, match=r"policy\s+Field required"):
+        TransferRoutingConfig.model_validate(
+            {"venues": {"hyperliquid": {"chain": "arbitrum"}}, "allowlist": [WALLET]}
+        )
+
+
+def test_limits_out_of_order_are_refused_naming_both():
+    with pytest.raises(ValidationError, match="route_cap_24h 1000 is below max_amount 50000"):
+        routing(policy={**POLICY, "route_cap_24h": "1000"})
+    with pytest.raises(ValidationError, match="max_amount 5 is below min_amount 10"):
+        routing(policy={"max_amount": "5", "route_cap_24h": "200000"})
+
+
+def test_idempotent_withdrawals_default_to_false():
+    assert not routing().venue("hyperliquid").idempotent_withdrawals

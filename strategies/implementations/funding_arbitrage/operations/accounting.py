@@ -1,7 +1,10 @@
-"""Money of a position computed from its journaled orders: entry prices, fees, trading PnL.
+"""Money of a position computed from its journaled orders: entry prices, fees, trading PnL,
+what each leg holds by our own fills.
 
-Pure functions over `OrderRecord`s, so the numbers can be checked by hand: a leg that went
-from flat back to flat earned (sell notional - buy notional) before fees and funding.
+Pure functions over the `OrderRecord`s of one position, so the numbers can be checked by
+hand: a leg that went from flat back to flat earned (sell notional - buy notional) before
+fees and funding. Each leg of a position trades on its own venue, so a leg's orders are the
+position's orders on that venue.
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ from decimal import Decimal
 
 from core.enums import OrderSide
 from strategies.components.base_components import OrderRecord
-from strategies.implementations.funding_arbitrage.models import qty_text
-from strategies.implementations.funding_arbitrage.operations.leg_orders import LegSpec
+from strategies.implementations.funding_arbitrage.models import LegSpec, qty_text
 
 ZERO = Decimal(0)
 
@@ -31,6 +33,22 @@ def realized_trading_pnl(records: Iterable[OrderRecord]) -> Decimal:
         notional = record.filled_qty * record.avg_fill_price
         pnl += notional if record.intent.side is OrderSide.SELL else -notional
     return pnl
+
+
+def leg_records(records: Iterable[OrderRecord], spec: LegSpec) -> list[OrderRecord]:
+    """The position's orders of one leg (the leg's venue and symbol)."""
+    return [r for r in records if r.intent.venue == spec.venue and r.intent.symbol == spec.symbol]
+
+
+def journal_held(records: Iterable[OrderRecord], spec: LegSpec) -> Decimal:
+    """What the leg holds by our own fills: opening-side fills minus closing-side fills."""
+    held = ZERO
+    for record in leg_records(records, spec):
+        if record.intent.side is spec.leg.opening_side:
+            held += record.filled_qty
+        else:
+            held -= record.filled_qty
+    return held
 
 
 def fills_vwap(records: Iterable[OrderRecord], spec: LegSpec) -> Decimal | None:

@@ -56,6 +56,7 @@ class FundTransferManager:
         clock: Clock,
         dispatcher: StepDispatcher | None = None,
     ) -> None:
+        routing.check_withdrawal_dedupe(venues)
         self._store = store
         self._venues = venues
         self._bridges = bridges
@@ -83,7 +84,9 @@ class FundTransferManager:
 
         While a transfer with the same dedupe key is in flight (any status but COMPLETED,
         FAILED, CANCELLED) that transfer is returned with `created=False` and nothing new is
-        made. The default key is one per (strategy, source, destination, asset). Raises
+        made. The default key is one per (strategy, source, destination, asset); operator and
+        strategy keys live in separate namespaces. A new transfer must fit the route's rolling
+        24 h cap, checked under the route's lock (`RouteCapExceededError`). Raises
         `TransferRefusedError` or `ConfigError` naming what is wrong; nothing is stored then.
         """
         # With a dispatcher the first step is enqueued at once and the sweeper is only the
@@ -104,7 +107,7 @@ class FundTransferManager:
             dedupe_key=dedupe_key,
             next_check_at=self._clock.now() + delay,
         )
-        record, created = self._store.create(new)
+        record, created = self._store.create(new, self._routing.policy.route_cap)
         if created:
             self._driver.dispatch(TransferStep.WITHDRAW, record.id)
         return TransferRequestResult(record, created)
@@ -143,10 +146,15 @@ class FundTransferManager:
     def retry(self, transfer_id: uuid.UUID, note: str | None = None) -> TransferRecord:
         """Resume a FAILED transfer from where its money rests (with a new key for the step)
         or a NEEDS_RECONCILE one at its step (its key is looked up, then sent under the same
-        key if the other side does not know it: the operator checked it was not carried out)."""
+        key if the other side does not know it: the operator checked it was not carried out).
+
+        A transfer that failed with its money at the source counts against its route's cap
+        again once retried: the retry is refused (`RouteCapExceededError`) if it does not fit."""
         with self._store.locked(transfer_id) as unit:
             check_at = self._clock.now() + self._ctx.stuck
             updated = transfer_operator.retried(unit.record, note, check_at)
+            if updated.status is TransferStatus.PENDING:
+                unit.check_route_cap(self._routing.policy.route_cap)
             resumed = unit.save(updated, "transfer.retry", note=note)
         step = step_for(resumed)
         if step is not None:

@@ -1,4 +1,10 @@
-"""Hedged open, close and reduce of a two-leg position, and their recovery after a crash.
+"""Hedged open, close and reduce of a two-leg position: the position level of execution.
+
+It works on whole positions and calls downward only: one leg's orders go through
+`leg_orders.LegOrders`, both legs run through the injected `LegRunner` (two threads in
+live and paper trading, one after the other under a simulated clock), funding is settled
+through the `FundingLedger` before a position is finished, and every change is recorded on
+the position and in the strategy's audit trail.
 
 The worst outcome of funding arbitrage is one filled leg: price exposure the strategy never
 meant to take. The rules here:
@@ -6,7 +12,7 @@ meant to take. The rules here:
 1. The position row exists (OPENING / CLOSING) before any order; both opening intents are
    journaled before either is sent, with client ids derived from the position, leg and
    purpose, so a retry or a restarted process finds them and never sends a second order.
-2. Both legs are sent concurrently. Transient errors are retried for at most
+2. Both legs are sent at once. Transient errors are retried for at most
    `execution.max_leg_skew_seconds`; an unknown outcome is looked up by client id.
 3. Then the legs are made equal: whatever one leg holds beyond the other is removed with
    reduce-only market orders, retried for at most `execution.unwind_timeout_seconds`. Both
@@ -22,13 +28,12 @@ meant to take. The rules here:
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TypeVar
 
-from core.enums import OrderType, PositionStatus
+from core.clock import Clock
+from core.enums import OrderType, PositionOperation, PositionStatus
 from core.money import quantize_down
 from exchanges.base import ExchangeError
 from strategies.components.base_components import (
@@ -37,65 +42,74 @@ from strategies.components.base_components import (
     PositionManager,
     PositionRecord,
     PositionUpdate,
+    StrategyAudit,
 )
+from strategies.components.concurrency import LegRunner
 from strategies.implementations.funding_arbitrage.config import ExecutionConfig
-from strategies.implementations.funding_arbitrage.models import ExecutionReport, Leg, qty_text
+from strategies.implementations.funding_arbitrage.models import (
+    ExecutionReport,
+    Leg,
+    LegSpec,
+    qty_text,
+)
 from strategies.implementations.funding_arbitrage.operations.accounting import (
     describe_failures,
     fills_vwap,
+    journal_held,
     realized_trading_pnl,
     total_fees,
 )
 from strategies.implementations.funding_arbitrage.operations.leg_orders import (
+    LegOrders,
     LegResult,
-    LegSpec,
-    LegTrader,
     client_order_id,
     is_unresolved,
 )
+from strategies.implementations.funding_arbitrage.position_manager import FundingLedger
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-FundingSync = Callable[[PositionRecord], PositionRecord]
-EventRecorder = Callable[[str, uuid.UUID, Mapping[str, object]], None]
 Legs = Mapping[Leg, LegSpec]
 
 
-class HedgedExecution:
+class HedgedPositions:
     """Carries out hedged operations on positions of one strategy."""
 
     def __init__(
         self,
-        trader: LegTrader,
+        legs: LegOrders,
+        runner: LegRunner,
         positions: PositionManager,
-        sync_funding: FundingSync,
-        record_event: EventRecorder,
+        funding: FundingLedger,
+        audit: StrategyAudit,
         execution: ExecutionConfig,
+        clock: Clock,
     ) -> None:
-        self._trader = trader
+        self._legs = legs
+        self._runner = runner
         self._positions = positions
-        self._sync_funding = sync_funding
-        self._event = record_event
+        self._funding = funding
+        self._audit = audit
         self._execution = execution
+        self._clock = clock
 
     # ---------------------------------------------------------------- open
 
     def open(self, position: PositionRecord, legs: Legs, qty: Decimal) -> ExecutionReport:
         """Open both legs of an OPENING position for `qty` each."""
-        deadline = self._trader.monotonic() + self._execution.max_leg_skew_seconds
+        deadline = self._clock.monotonic() + self._execution.max_leg_skew_seconds
         records = self.send_open_legs(position, legs, qty, deadline)
         return self.complete_open(position, legs, records)
 
     def send_open_legs(
         self, position: PositionRecord, legs: Legs, qty: Decimal, deadline: float
     ) -> list[OrderRecord]:
-        """Journal both opening intents, then send them concurrently (each at most once)."""
+        """Journal both opening intents, then send both (each at most once) through the runner."""
         intents = {leg: self._open_intent(position, spec, qty) for leg, spec in legs.items()}
-        journal = self._trader.executor.journal
         for intent in intents.values():  # both journaled before either is sent
-            journal.record_intent(intent)
-        records = self._both(legs, lambda spec: self._trader.place(intents[spec.leg], deadline))
+            self._legs.journal_intent(intent)
+        records = self._both(legs, lambda spec: self._legs.place(intents[spec.leg], deadline))
         return list(records.values())
 
     def _open_intent(self, position: PositionRecord, spec: LegSpec, qty: Decimal) -> OrderIntent:
@@ -117,37 +131,39 @@ class HedgedExecution:
         """After the opening orders were sent: NEEDS_RECONCILE if an outcome is unknown,
         otherwise make the legs equal (OPEN, or FAILED with the reason)."""
         # An intent still unsent (transient errors until the deadline) is abandoned for good.
-        records = [self._trader.abandon_unsent(r) for r in records]
+        records = [self._legs.abandon_unsent(r) for r in records]
         orders = tuple(r.client_order_id for r in records)
         unknown = [r for r in records if is_unresolved(r)]
         if unknown:
             names = ", ".join(f"{r.client_order_id} ({r.status})" for r in unknown)
-            return self.needs_reconcile(position, "open", f"outcome unknown: {names}", orders)
+            return self.needs_reconcile(
+                position, PositionOperation.OPEN, f"outcome unknown: {names}", orders
+            )
         sent = {r.intent.venue for r in records}
         missing = [f"no {s.leg.label} order was sent" for s in legs.values() if s.venue not in sent]
         why = "; ".join([*missing, describe_failures(records)]).strip("; ")
-        return self.equalize(position, legs, "open", why, orders)
+        return self.equalize(position, legs, PositionOperation.OPEN, why, orders)
 
     def equalize(
         self,
         position: PositionRecord,
         legs: Legs,
-        operation: str,
+        operation: PositionOperation,
         why_unequal: str,
         orders: tuple[str, ...] = (),
     ) -> ExecutionReport:
         """Bring both legs to the size both hold; OPEN, FAILED or CLOSED accordingly."""
         try:
-            held = self._both(legs, lambda spec: self._trader.held(position.id, spec))
+            held = self._both(legs, lambda spec: self._legs.held(position.id, spec))
         except ExchangeError as exc:
             return self.needs_reconcile(position, operation, f"venue unavailable: {exc}", orders)
         target = min(amount for amount, _ in held.values())
         if target < max(spec.min_qty for spec in legs.values()):
             target = Decimal(0)
-        deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+        deadline = self._clock.monotonic() + self._execution.unwind_timeout_seconds
         results = self._both(
             legs,
-            lambda spec: self._trader.converge(position.id, spec, target, "unwind", deadline),
+            lambda spec: self._legs.converge(position.id, spec, target, "unwind", deadline),
         )
         orders += tuple(o for r in results.values() for o in r.orders)
         notes = "; ".join(note for _, note in held.values() if note)
@@ -169,11 +185,12 @@ class HedgedExecution:
         position: PositionRecord,
         legs: Legs,
         results: Mapping[Leg, LegResult],
-        operation: str,
+        operation: PositionOperation,
         orders: tuple[str, ...],
         notes: str,
+        close_failed: bool = False,
     ) -> ExecutionReport:
-        records = self._trader.records(position.id)
+        records = self._legs.records(position.id)
         qty = min(results[Leg.LONG].held, results[Leg.SHORT].held)
         long_price = fills_vwap(records, legs[Leg.LONG])
         short_price = fills_vwap(records, legs[Leg.SHORT])
@@ -188,13 +205,14 @@ class HedgedExecution:
                 long_entry_price=long_price,
                 short_entry_price=short_price,
                 fees_usd=total_fees(records),
+                close_failed_at=self._clock.now() if close_failed else None,
             ),
         )
         position = self._positions.mark_status(position.id, PositionStatus.OPEN, notes or None)
         detail = f"hedged {qty_text(qty)} {position.symbol} on both legs" + (
             f" ({notes})" if notes else ""
         )
-        self._event("position.hedged", position.id, {"operation": operation, "qty": qty})
+        self._audit.position("position.hedged", position.id, {"operation": operation, "qty": qty})
         return ExecutionReport(position.id, operation, position.status, detail, qty, qty, orders)
 
     # ---------------------------------------------------------------- close and reduce
@@ -202,32 +220,36 @@ class HedgedExecution:
     def close(self, position: PositionRecord, legs: Legs, reason: str) -> ExecutionReport:
         """Close both legs with reduce-only orders; CLOSED with realized PnL when flat."""
         position = self._positions.mark_status(position.id, PositionStatus.CLOSING, reason)
-        deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+        deadline = self._clock.monotonic() + self._execution.unwind_timeout_seconds
         results = self._both(
             legs,
-            lambda spec: self._trader.converge(position.id, spec, Decimal(0), "close", deadline),
+            lambda spec: self._legs.converge(position.id, spec, Decimal(0), "close", deadline),
         )
         orders = tuple(o for r in results.values() for o in r.orders)
         if all(r.ok and r.held < legs[r.leg].min_qty for r in results.values()):
-            return self._finish_flat(position, legs, "close", reason, orders)
+            return self._finish_flat(position, legs, PositionOperation.CLOSE, reason, orders)
         if not any(r.unknown for r in results.values()) and self._unequal(results, legs):
             # One leg closed, the other could not be: a naked leg is worse than a failed
             # close, so the closed side is bought back to the size the other still holds.
             bigger = max(r.held for r in results.values())
-            deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+            deadline = self._clock.monotonic() + self._execution.unwind_timeout_seconds
             results = self._both(
                 legs,
-                lambda spec: self._trader.converge(
+                lambda spec: self._legs.converge(
                     position.id, spec, bigger, "rehedge", deadline, grow=True
                 ),
             )
             orders += tuple(o for r in results.values() for o in r.orders)
         if any(r.unknown for r in results.values()) or self._unequal(results, legs):
             detail = f"close incomplete: {self._leg_details(results.values())}"
-            return self.needs_reconcile(position, "close", detail, orders)
+            return self.needs_reconcile(position, PositionOperation.CLOSE, detail, orders)
         detail = f"close failed, legs still hedged: {self._leg_details(results.values())}"
-        self._event("position.close_failed", position.id, {"reason": reason, "detail": detail})
-        return self._mark_open(position, legs, results, "close", orders, detail)
+        self._audit.position(
+            "position.close_failed", position.id, {"reason": reason, "detail": detail}
+        )
+        return self._mark_open(
+            position, legs, results, PositionOperation.CLOSE, orders, detail, close_failed=True
+        )
 
     @staticmethod
     def _unequal(results: Mapping[Leg, LegResult], legs: Legs) -> bool:
@@ -247,19 +269,21 @@ class HedgedExecution:
             return self.close(position, legs, f"{reason} (reduce leaves less than the minimum)")
         if held - target < minimum:
             detail = f"reduce by {fraction} of {held} is below the minimum order size {minimum}"
-            return ExecutionReport(position.id, "reduce", position.status, detail, held, held)
-        deadline = self._trader.monotonic() + self._execution.unwind_timeout_seconds
+            return ExecutionReport(
+                position.id, PositionOperation.REDUCE, position.status, detail, held, held
+            )
+        deadline = self._clock.monotonic() + self._execution.unwind_timeout_seconds
         results = self._both(
             legs,
-            lambda spec: self._trader.converge(position.id, spec, target, "reduce", deadline),
+            lambda spec: self._legs.converge(position.id, spec, target, "reduce", deadline),
         )
         orders = tuple(o for r in results.values() for o in r.orders)
         if any(not r.ok for r in results.values()) or any(
             r.held != target for r in results.values()
         ):
             detail = f"reduce incomplete: {self._leg_details(results.values())}"
-            return self.needs_reconcile(position, "reduce", detail, orders)
-        records = self._trader.records(position.id)
+            return self.needs_reconcile(position, PositionOperation.REDUCE, detail, orders)
+        records = self._legs.records(position.id)
         ratio = target / held
         position = self._positions.update(
             position.id,
@@ -270,10 +294,10 @@ class HedgedExecution:
                 fees_usd=total_fees(records),
             ),
         )
-        self._event("position.reduced", position.id, {"reason": reason, "qty": target})
+        self._audit.position("position.reduced", position.id, {"reason": reason, "qty": target})
         detail = f"reduced from {held} to {target}: {reason}"
         return ExecutionReport(
-            position.id, "reduce", position.status, detail, target, target, orders
+            position.id, PositionOperation.REDUCE, position.status, detail, target, target, orders
         )
 
     # ---------------------------------------------------------------- endings
@@ -282,13 +306,13 @@ class HedgedExecution:
         self,
         position: PositionRecord,
         legs: Legs,
-        operation: str,
+        operation: PositionOperation,
         reason: str,
         orders: tuple[str, ...],
     ) -> ExecutionReport:
         """Both legs are flat: FAILED if the position never opened, else CLOSED with PnL."""
-        position = self._sync_funding(position)
-        records = self._trader.records(position.id)
+        position = self._funding.settle(position)
+        records = self._legs.records(position.id)
         fees = total_fees(records)
         position = self._positions.update(
             position.id, PositionUpdate(long_qty=Decimal(0), short_qty=Decimal(0), fees_usd=fees)
@@ -297,9 +321,9 @@ class HedgedExecution:
         # A leg our fills say is still held was closed by the venue (liquidation, ADL): its
         # exit is not in our journal, so it is valued at the mark now and said so.
         for spec in legs.values():
-            left = self._trader.journal_held(position.id, spec)
+            left = journal_held(records, spec)
             if left != 0:
-                mark = self._trader.mark(spec)
+                mark = self._legs.mark(spec)
                 trading += left * spec.leg.sign * (mark or Decimal(0))
                 reason += (
                     f"; {spec.leg.label} leg ({qty_text(left)}) was closed outside perpbot, "
@@ -317,30 +341,37 @@ class HedgedExecution:
         }
         if never_opened:
             position = self._positions.mark_status(position.id, PositionStatus.FAILED, reason)
-            self._event("position.unwound", position.id, {**payload, "loss_usd": realized})
+            self._audit.position("position.unwound", position.id, {**payload, "loss_usd": realized})
         else:
             position = self._positions.close(position.id, reason, realized)
-            self._event("position.settled", position.id, {**payload, "realized_pnl_usd": realized})
+            self._audit.position(
+                "position.settled", position.id, {**payload, "realized_pnl_usd": realized}
+            )
         return ExecutionReport(position.id, operation, position.status, reason, orders=orders)
 
     def needs_reconcile(
-        self, position: PositionRecord, operation: str, detail: str, orders: tuple[str, ...]
+        self,
+        position: PositionRecord,
+        operation: PositionOperation,
+        detail: str,
+        orders: tuple[str, ...],
     ) -> ExecutionReport:
         logger.warning(
             "position %s needs reconciliation after %s: %s", position.id, operation, detail
         )
         position = self._positions.mark_status(
-            position.id, PositionStatus.NEEDS_RECONCILE, f"{operation}: {detail}"
+            position.id,
+            PositionStatus.NEEDS_RECONCILE,
+            f"{operation}: {detail}",
+            operation=operation,
         )
         return ExecutionReport(position.id, operation, position.status, detail, orders=orders)
 
     # ---------------------------------------------------------------- helpers
 
     def _both(self, legs: Legs, work: Callable[[LegSpec], T]) -> dict[Leg, T]:
-        """Run `work` for both legs at the same time (each leg is its own venue)."""
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="leg") as pool:
-            futures = {leg: pool.submit(work, spec) for leg, spec in legs.items()}
-            return {leg: future.result() for leg, future in futures.items()}
+        """Run `work` for both legs through the runner (each leg is its own venue)."""
+        return self._runner.run({leg: _bind(work, spec) for leg, spec in legs.items()})
 
     @staticmethod
     def _leg_details(results: Iterable[LegResult]) -> str:
@@ -349,6 +380,6 @@ class HedgedExecution:
             for r in results
         )
 
-    @staticmethod
-    def _qtys(results: Mapping[Leg, LegResult]) -> tuple[Decimal, Decimal]:
-        return results[Leg.LONG].held, results[Leg.SHORT].held
+
+def _bind(work: Callable[[LegSpec], T], spec: LegSpec) -> Callable[[], T]:
+    return lambda: work(spec)

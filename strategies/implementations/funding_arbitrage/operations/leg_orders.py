@@ -1,34 +1,50 @@
-"""Orders of one leg of a hedged position: client ids, bounded sending, shrinking a leg.
+"""One leg's orders: client ids, bounded sending, bringing a leg to a size.
 
-Every order goes through the injected `OrderExecution` (intent journaled before it is sent,
-unknown outcomes looked up before anything is resent). On top of it this module adds:
+The lowest level of funding arbitrage's execution: it knows one leg at a time and calls only
+the `OrderExecution` component (intent journaled before it is sent, unknown outcomes looked
+up before anything is resent) and the leg's venue. Position-level code
+(`hedged_execution.py`, `recovery.py`) calls it; it never calls back up. On top of the
+order executor it adds:
 
 - client ids derived from what an order is for: `fa-<position hex>-<L|S>-<purpose>[n]`,
   where `n` (from 2) numbers further attempts of the same purpose. The attempt number is
   the count of orders of that purpose already journaled for the leg, so a process that
   restarts computes the same ids and never reuses one that is finished;
-- `place`: transient errors are retried until a deadline, then the order is followed until
+- `place`: transient errors are retried until a deadline (a value of the clock's
+  `monotonic()`, set by the position-level caller), then the order is followed until
   the venue says what happened to it (or the deadline passes: it stays unresolved);
 - `held`: what the leg holds, as the smaller of our own fills (journal) and the venue's
   position, so a leg is never traded on more than both sources agree on;
-- `converge`: reduce-only market orders until the leg holds `target`, bounded in time.
+- `converge`: market orders until the leg holds `target`, bounded in time.
+
+Every wait and deadline is on the injected clock (`Clock.sleep`, `Clock.monotonic`): under
+a simulated clock a deadline is simulated seconds and a wait returns at once.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.clock import Clock
 from core.enums import OrderStatus, OrderType
 from core.money import quantize_down
-from exchanges.base import ExchangeClient, ExchangeError, TransientExchangeError
-from strategies.components.base_components import OrderExecution, OrderIntent, OrderRecord
+from exchanges.base import ExchangeError, TransientExchangeError
+from strategies.components.base_components import (
+    OrderExecution,
+    OrderIntent,
+    OrderRecord,
+    VenueClients,
+)
 from strategies.implementations.funding_arbitrage.config import ExecutionConfig
-from strategies.implementations.funding_arbitrage.models import Leg, qty_text
+from strategies.implementations.funding_arbitrage.models import Leg, LegSpec, qty_text
+from strategies.implementations.funding_arbitrage.operations.accounting import (
+    journal_held,
+    leg_records,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,23 +56,15 @@ UNRESOLVED = (
     OrderStatus.PARTIALLY_FILLED,
 )
 MAX_ATTEMPTS = 20  # per leg and purpose: a bound on ids, far above what a deadline allows
+# A simulated clock moves only when waited on: a zero pause between retries would then
+# retry forever without reaching any deadline.
+MIN_PAUSE_SECONDS = 0.001
 
 
 def client_order_id(position_id: uuid.UUID, leg: Leg, purpose: str, attempt: int = 1) -> str:
     """`fa-<32 hex>-<L|S>-<purpose>[attempt]`, at most 64 characters."""
     suffix = "" if attempt == 1 else str(attempt)
     return f"fa-{position_id.hex}-{leg.value}-{purpose}{suffix}"
-
-
-@dataclass(frozen=True, slots=True)
-class LegSpec:
-    """Where one leg trades and the order sizes valid there."""
-
-    leg: Leg
-    venue: str
-    symbol: str
-    min_qty: Decimal
-    qty_step: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,58 +83,48 @@ def is_unresolved(record: OrderRecord) -> bool:
     return record.status in UNRESOLVED
 
 
-class LegTrader:
+class LegOrders:
     """Places and follows the orders of single legs for one strategy."""
 
     def __init__(
         self,
         strategy_name: str,
-        executor: OrderExecution,
-        exchange: Callable[[str], ExchangeClient],
+        orders: OrderExecution,
+        venues: VenueClients,
         execution: ExecutionConfig,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock,
     ) -> None:
         self._strategy = strategy_name
-        self._executor = executor
-        self._exchange = exchange
+        self._orders = orders
+        self._venues = venues
         self._execution = execution
-        self._sleep = sleep
-        self.monotonic = monotonic
+        self._clock = clock
 
-    @property
-    def executor(self) -> OrderExecution:
-        return self._executor
+    def _expired(self, deadline: float) -> bool:
+        return self._clock.monotonic() >= deadline
+
+    def _pause(self) -> None:
+        self._clock.sleep(max(self._execution.retry_interval_seconds, MIN_PAUSE_SECONDS))
 
     # ---------------------------------------------------------------- reading
 
     def records(self, position_id: uuid.UUID) -> list[OrderRecord]:
-        return self._executor.journal.find(self._strategy, position_id=position_id)
+        """Every journaled order of the position."""
+        return self._orders.journal.find(self._strategy, position_id=position_id)
 
-    def leg_records(
-        self, position_id: uuid.UUID, spec: LegSpec, purpose: str | None = None
+    def record(self, client_order_id: str) -> OrderRecord | None:
+        return self._orders.journal.get(client_order_id)
+
+    def _leg_records(
+        self, position_id: uuid.UUID, spec: LegSpec, purpose: str
     ) -> list[OrderRecord]:
-        prefix = f"fa-{position_id.hex}-{spec.leg.value}-"
-        return [
-            r
-            for r in self.records(position_id)
-            if r.client_order_id.startswith(prefix)
-            and (purpose is None or r.intent.purpose == purpose)
-        ]
+        """The leg's orders for `purpose`: their count numbers the next attempt."""
+        records = leg_records(self.records(position_id), spec)
+        return [r for r in records if r.intent.purpose == purpose]
 
-    def journal_held(self, position_id: uuid.UUID, spec: LegSpec) -> Decimal:
-        """Our own fills on the leg: opening-side fills minus closing-side fills."""
-        held = Decimal(0)
-        for record in self.leg_records(position_id, spec):
-            if record.intent.side is spec.leg.opening_side:
-                held += record.filled_qty
-            else:
-                held -= record.filled_qty
-        return held
-
-    def venue_held(self, spec: LegSpec) -> Decimal:
+    def _venue_held(self, spec: LegSpec) -> Decimal:
         """The venue's position on the leg's side (negative: the venue holds the other side)."""
-        for position in self._exchange(spec.venue).positions():
+        for position in self._venues.client(spec.venue).positions():
             if position.symbol == spec.symbol:
                 return position.qty * spec.leg.sign
         return Decimal(0)
@@ -134,7 +132,7 @@ class LegTrader:
     def mark(self, spec: LegSpec) -> Decimal | None:
         """The leg's mid price now, or None if its venue cannot say."""
         try:
-            return self._exchange(spec.venue).top_of_book(spec.symbol).mid
+            return self._venues.client(spec.venue).top_of_book(spec.symbol).mid
         except ExchangeError as exc:
             logger.warning("%s %s: no price: %s", spec.venue, spec.symbol, exc)
             return None
@@ -145,11 +143,11 @@ class LegTrader:
         A venue showing less than our fills is read twice (a venue's position endpoint may
         lag its fills); what it still lacks was taken by the venue (liquidation, ADL).
         """
-        own = self.journal_held(position_id, spec)
-        venue = self.venue_held(spec)
+        own = journal_held(self.records(position_id), spec)
+        venue = self._venue_held(spec)
         if venue < own:
-            self._sleep(self._execution.retry_interval_seconds)
-            venue = self.venue_held(spec)
+            self._pause()
+            venue = self._venue_held(spec)
         note = ""
         if venue != own:
             note = (
@@ -160,32 +158,36 @@ class LegTrader:
 
     # ---------------------------------------------------------------- placing
 
+    def journal_intent(self, intent: OrderIntent) -> OrderRecord:
+        """Record `intent` without sending it (both legs are journaled before either is sent)."""
+        return self._orders.journal.record_intent(intent)
+
     def place(self, intent: OrderIntent, deadline: float) -> OrderRecord:
         """Send `intent` (once), retrying transient errors until `deadline`, then follow it
         until its outcome is known or the deadline passes."""
         while True:
             try:
-                record = self._executor.submit(intent)
+                record = self._orders.submit(intent)
                 break
             except TransientExchangeError as exc:
-                if self.monotonic() >= deadline:
+                if self._expired(deadline):
                     logger.warning("%s: giving up after transient errors: %s", intent, exc)
-                    stored = self._executor.journal.get(intent.client_order_id)
+                    stored = self._orders.journal.get(intent.client_order_id)
                     assert stored is not None  # submit journals the intent before sending
                     return stored
-                self._sleep(self._execution.retry_interval_seconds)
+                self._pause()
         return self.settle(record, deadline)
 
     def settle(self, record: OrderRecord, deadline: float) -> OrderRecord:
         """Refresh an order until the venue says what became of it, or `deadline` passes
         (a resting order is then cancelled, so that it cannot fill later)."""
         while is_unresolved(record):
-            if self.monotonic() >= deadline:
+            if self._expired(deadline):
                 if record.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-                    record = self._safely(record, self._executor.cancel)
+                    record = self._safely(record, self._orders.cancel)
                 return record
-            self._sleep(self._execution.retry_interval_seconds)
-            record = self._safely(record, self._executor.refresh)
+            self._pause()
+            record = self._safely(record, self._orders.refresh)
         return record
 
     def _safely(self, record: OrderRecord, call: Callable[[str], OrderRecord]) -> OrderRecord:
@@ -198,10 +200,10 @@ class LegTrader:
     def abandon_unsent(self, record: OrderRecord) -> OrderRecord:
         """Mark an intent that never reached a venue as cancelled (it will never be sent)."""
         if record.status is OrderStatus.INTENT:
-            return self._executor.cancel(record.client_order_id)
+            return self._orders.cancel(record.client_order_id)
         return record
 
-    # ---------------------------------------------------------------- shrinking
+    # ---------------------------------------------------------------- resizing
 
     def converge(
         self,
@@ -217,13 +219,13 @@ class LegTrader:
         placed: list[str] = []
         last_error = ""
         while True:
-            earlier = self.leg_records(position_id, spec, purpose)
+            earlier = self._leg_records(position_id, spec, purpose)
             for record in earlier:
                 record = self.settle(self.abandon_unsent(record), deadline)
                 if is_unresolved(record):
                     return LegResult(
                         spec.leg,
-                        self.journal_held(position_id, spec),
+                        journal_held(self.records(position_id), spec),
                         False,
                         f"outcome of {record.client_order_id} unknown ({record.status})",
                         tuple(placed),
@@ -232,11 +234,11 @@ class LegTrader:
             try:
                 held, note = self.held(position_id, spec)
             except ExchangeError as exc:
-                held, note = self.journal_held(position_id, spec), ""
+                held, note = journal_held(self.records(position_id), spec), ""
                 last_error = f"{spec.venue} positions unavailable: {exc}"
-                if self.monotonic() >= deadline:
+                if self._expired(deadline):
                     return LegResult(spec.leg, held, False, last_error, tuple(placed))
-                self._sleep(self._execution.retry_interval_seconds)
+                self._pause()
                 continue
             gap = held - target if held > target else (target - held if grow else Decimal(0))
             size = quantize_down(gap, spec.qty_step)
@@ -249,7 +251,7 @@ class LegTrader:
                 return LegResult(spec.leg, held, True, note + dust, tuple(placed))
             reducing = held > target
             attempt = len(earlier) + 1
-            if attempt > MAX_ATTEMPTS or self.monotonic() >= deadline:
+            if attempt > MAX_ATTEMPTS or self._expired(deadline):
                 detail = (
                     f"still holds {qty_text(held)} (target {qty_text(target)}) "
                     f"after {len(earlier)} orders"
@@ -271,4 +273,4 @@ class LegTrader:
             placed.append(intent.client_order_id)
             if record.filled_qty == 0 and not is_unresolved(record):
                 last_error = f"{intent.client_order_id} {record.status}: {record.error or ''}"
-                self._sleep(self._execution.retry_interval_seconds)
+                self._pause()

@@ -10,8 +10,12 @@ is ever sent twice), and its legs are compared with what the venues hold:
 - CLOSING: the close is carried on (reduce-only orders to zero).
 - NEEDS_RECONCILE (or OPEN with legs that no longer match the venues): every order still
   in doubt is looked up; if one stays unknown, the position waits for the next pass.
-  Otherwise a position that was closing is closed, and any other is brought to the size
-  both legs hold: OPEN again, or flat (FAILED if it never opened, else CLOSED).
+  Otherwise a position that was closing (`operation` CLOSE) is closed with the reason its
+  close was started for, and any other is brought to the size both legs hold: OPEN again,
+  or flat (FAILED if it never opened, else CLOSED).
+
+Position level, like `hedged_execution.py`, which it drives; it also follows single orders
+through `leg_orders.py`. Neither of those calls back into it.
 """
 
 from __future__ import annotations
@@ -19,16 +23,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.clock import Clock
-from core.enums import PositionStatus
+from core.enums import PositionOperation, PositionStatus
 from strategies.components.base_components import OrderRecord, PositionManager, PositionRecord
 from strategies.implementations.funding_arbitrage.config import ExecutionConfig
 from strategies.implementations.funding_arbitrage.models import ExecutionReport, Leg
 from strategies.implementations.funding_arbitrage.operations.hedged_execution import (
-    HedgedExecution,
+    HedgedPositions,
     Legs,
 )
 from strategies.implementations.funding_arbitrage.operations.leg_orders import (
-    LegTrader,
+    LegOrders,
     client_order_id,
     is_unresolved,
 )
@@ -37,14 +41,14 @@ from strategies.implementations.funding_arbitrage.operations.leg_orders import (
 class PositionRecovery:
     def __init__(
         self,
-        execution: HedgedExecution,
-        trader: LegTrader,
+        hedged: HedgedPositions,
+        legs: LegOrders,
         positions: PositionManager,
         clock: Clock,
         config: ExecutionConfig,
     ) -> None:
-        self._execution = execution
-        self._trader = trader
+        self._hedged = hedged
+        self._legs = legs
         self._positions = positions
         self._clock = clock
         self._config = config
@@ -54,75 +58,70 @@ class PositionRecovery:
         if position.status is PositionStatus.OPENING:
             return self._resume_open(position, legs)
         if position.status is PositionStatus.CLOSING:
-            return self._execution.close(position, legs, self._last_reason(position, "closing"))
+            return self._hedged.close(position, legs, _operation_reason(position))
         if position.status is PositionStatus.OPEN:
             position = self._positions.mark_status(
                 position.id, PositionStatus.NEEDS_RECONCILE, f"monitor: {why}"
             )
         if position.status is PositionStatus.NEEDS_RECONCILE:
             return self._reconcile(position, legs)
-        return ExecutionReport(position.id, "reconcile", position.status, "nothing to do")
+        return ExecutionReport(
+            position.id, PositionOperation.RECONCILE, position.status, "nothing to do"
+        )
 
     # ---------------------------------------------------------------- opening
 
     def _resume_open(self, position: PositionRecord, legs: Legs) -> ExecutionReport:
-        journal = self._trader.executor.journal
         found: dict[Leg, OrderRecord] = {}
         for leg, spec in legs.items():
-            record = journal.get(client_order_id(position.id, spec.leg, "open"))
+            record = self._legs.record(client_order_id(position.id, spec.leg, "open"))
             if record is not None:
                 found[leg] = record
         if not found:
             position = self._positions.mark_status(
                 position.id, PositionStatus.FAILED, "stopped before any order was sent"
             )
-            return ExecutionReport(position.id, "reconcile", position.status, "no order was sent")
+            return ExecutionReport(
+                position.id, PositionOperation.RECONCILE, position.status, "no order was sent"
+            )
         age = self._clock.now() - position.created_at
         fresh = age <= timedelta(seconds=self._config.max_leg_skew_seconds)
         if fresh:
             # Both intents have the same quantity: a leg not journaled yet gets it too.
             qty = next(iter(found.values())).intent.quantity
-            deadline = self._trader.monotonic() + self._config.max_leg_skew_seconds
-            records = self._execution.send_open_legs(position, legs, qty, deadline)
+            deadline = self._clock.monotonic() + self._config.max_leg_skew_seconds
+            records = self._hedged.send_open_legs(position, legs, qty, deadline)
         else:
-            deadline = self._trader.monotonic() + self._config.unwind_timeout_seconds
+            deadline = self._clock.monotonic() + self._config.unwind_timeout_seconds
             records = [
-                self._trader.settle(self._trader.abandon_unsent(record), deadline)
+                self._legs.settle(self._legs.abandon_unsent(record), deadline)
                 for record in found.values()
             ]
-        return self._execution.complete_open(position, legs, records)
+        return self._hedged.complete_open(position, legs, records)
 
     # ---------------------------------------------------------------- in doubt
 
     def _reconcile(self, position: PositionRecord, legs: Legs) -> ExecutionReport:
-        deadline = self._trader.monotonic() + self._config.unwind_timeout_seconds
+        deadline = self._clock.monotonic() + self._config.unwind_timeout_seconds
         doubtful = []
-        for record in self._trader.records(position.id):
+        for record in self._legs.records(position.id):
             if record.is_terminal:
                 continue
-            record = self._trader.settle(self._trader.abandon_unsent(record), deadline)
+            record = self._legs.settle(self._legs.abandon_unsent(record), deadline)
             if is_unresolved(record):
                 doubtful.append(f"{record.client_order_id} ({record.status})")
         if doubtful:
             detail = f"still unknown: {', '.join(doubtful)}"
-            return ExecutionReport(position.id, "reconcile", position.status, detail)
-        if self._was_closing(position):
-            return self._execution.close(position, legs, self._last_reason(position, "closing"))
-        return self._execution.equalize(
-            position, legs, "reconcile", self._last_reason(position, "needs_reconcile")
+            return ExecutionReport(
+                position.id, PositionOperation.RECONCILE, position.status, detail
+            )
+        if position.operation is PositionOperation.CLOSE:
+            return self._hedged.close(position, legs, _operation_reason(position))
+        return self._hedged.equalize(
+            position, legs, PositionOperation.RECONCILE, _operation_reason(position)
         )
 
-    def _was_closing(self, position: PositionRecord) -> bool:
-        for event in reversed(self._positions.history(position.id)):
-            if event.payload.get("to") == PositionStatus.NEEDS_RECONCILE.value:
-                reason = str(event.payload.get("reason") or "")
-                came_from = event.payload.get("from")
-                return came_from == PositionStatus.CLOSING.value or reason.startswith("close:")
-        return False
 
-    def _last_reason(self, position: PositionRecord, status: str) -> str:
-        """The reason given when the position last entered `status` (from its history)."""
-        for event in reversed(self._positions.history(position.id)):
-            if event.payload.get("to") == status and event.payload.get("reason"):
-                return str(event.payload["reason"])
-        return f"resumed from {position.status}"
+def _operation_reason(position: PositionRecord) -> str:
+    """Why the interrupted operation was started (a close carries on with its reason)."""
+    return position.operation_reason or f"resumed from {position.status}"

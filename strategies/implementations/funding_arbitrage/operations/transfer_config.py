@@ -2,20 +2,31 @@
 transfer policy (the `routing:` section of `configs/transfers.yaml`).
 
 Every address a transfer sends to — our wallet on a chain, a venue's deposit address — must
-be on the allowlist; anything else is refused with an error naming the address.
+be on the allowlist; anything else is refused with an error naming the address. The policy's
+`max_amount` (per transfer) and `route_cap_24h` (per route and rolling 24 h) have no default:
+a config without them does not load.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.errors import ConfigError
-from strategies.components.transfer_types import DestinationNotAllowedError
+from exchanges.base import Capability
+from strategies.components.transfer_types import (
+    DestinationNotAllowedError,
+    RouteCap,
+    VenueDirectory,
+)
 
 _NAME = r"^[a-z0-9_-]+$"
+# Above any real treasury, below what `fund_transfers.amount_usd` (NUMERIC(38, 18)) holds.
+_MAX_MONEY = Decimal(10) ** 12
+ROUTE_CAP_WINDOW = timedelta(hours=24)
 
 
 class VenueChain(BaseModel):
@@ -27,7 +38,8 @@ class VenueChain(BaseModel):
     asset: str = Field("USDC", min_length=1, max_length=16)
     # True only when the venue guarantees one withdrawal per idempotency key: then a key
     # whose send outcome is unknown and that the venue does not know may be sent again
-    # (under the same key). Otherwise such a transfer goes to NEEDS_RECONCILE.
+    # (under the same key). Otherwise such a transfer goes to NEEDS_RECONCILE. The manager
+    # refuses true for a venue whose adapter does not declare `withdrawal_key_dedupe`.
     idempotent_withdrawals: bool = False
 
 
@@ -64,10 +76,29 @@ class TransferPolicy(BaseModel):
     # Opportunity cost of money in flight, as a fraction of the amount per hour: the route
     # choice weighs a slower, cheaper bridge against a faster, dearer one with it.
     time_value_per_hour: Decimal = Field(Decimal("0.00003"), ge=0, le=Decimal("0.01"))
-    min_amount: Decimal = Field(Decimal(10), gt=0)
-    max_amount: Decimal | None = Field(None, gt=0)
+    min_amount: Decimal = Field(Decimal(10), gt=0, le=_MAX_MONEY)
+    # Required: the most one transfer moves, and the most one route (venue/account ->
+    # venue/account, in the asset) may be asked for in any rolling 24 h.
+    max_amount: Decimal = Field(gt=0, le=_MAX_MONEY)
+    route_cap_24h: Decimal = Field(gt=0, le=_MAX_MONEY)
+    # Decimal places an amount may have (USDC: 6).
     amount_decimals: int = Field(6, ge=0, le=18)
     sweep_batch: int = Field(200, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> TransferPolicy:
+        if self.max_amount < self.min_amount:
+            raise ValueError(f"max_amount {self.max_amount} is below min_amount {self.min_amount}")
+        if self.route_cap_24h < self.max_amount:
+            raise ValueError(
+                f"route_cap_24h {self.route_cap_24h} is below max_amount {self.max_amount}: "
+                "no transfer of the maximum could ever be made"
+            )
+        return self
+
+    @property
+    def route_cap(self) -> RouteCap:
+        return RouteCap(self.route_cap_24h, ROUTE_CAP_WINDOW)
 
 
 class TransferRoutingConfig(BaseModel):
@@ -75,7 +106,7 @@ class TransferRoutingConfig(BaseModel):
 
     venues: dict[str, VenueChain]
     allowlist: list[AllowedAddress] = Field(default_factory=list)
-    policy: TransferPolicy = TransferPolicy()
+    policy: TransferPolicy
 
     @model_validator(mode="after")
     def _every_chain_has_one_wallet(self) -> TransferRoutingConfig:
@@ -105,6 +136,21 @@ class TransferRoutingConfig(BaseModel):
             raise ConfigError(
                 f"venue {name!r} has no transfer route (configured: {known})"
             ) from None
+
+    def check_withdrawal_dedupe(self, venues: VenueDirectory) -> None:
+        """`idempotent_withdrawals: true` is a claim about the venue's adapter: refuse it
+        (`ConfigError` naming the field) where the adapter does not declare that it keeps one
+        withdrawal per idempotency key."""
+        for name, route in sorted(self.venues.items()):
+            if route.idempotent_withdrawals and (
+                Capability.WITHDRAWAL_KEY_DEDUPE not in venues.capabilities(name)
+            ):
+                raise ConfigError(
+                    f"routing.venues.{name}.idempotent_withdrawals: true, but the {name} "
+                    f"adapter does not declare {Capability.WITHDRAWAL_KEY_DEDUPE.value} (one "
+                    "withdrawal per idempotency key), so a resend after an unknown outcome "
+                    "could withdraw twice; set it to false"
+                )
 
     def wallet(self, chain: str) -> str:
         for entry in self.allowlist:

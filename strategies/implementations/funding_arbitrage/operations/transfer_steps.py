@@ -29,6 +29,7 @@ from strategies.components.transfer_types import (
 from strategies.implementations.funding_arbitrage.operations.bridge_manager import (
     NoBridgeAvailableError,
 )
+from strategies.implementations.funding_arbitrage.operations.transfer_requests import check_amount
 from strategies.implementations.funding_arbitrage.operations.transfer_step_base import (
     Recorded,
     StepContext,
@@ -47,6 +48,13 @@ class WithdrawStep(StepSpec):
     step = TransferStep.WITHDRAW
     entry = (S.PENDING,)
     working = S.WITHDRAWING
+
+    def prepare(self, record: TransferRecord) -> Any:
+        # Before the first send, the amount must still pass the policy the workers run with
+        # (it may have been lowered since the request); refused: FAILED at the source.
+        if record.status is S.PENDING:
+            check_amount(record.amount, self.ctx.routing.policy, record.asset)
+        return None
 
     def begin(self, record: TransferRecord, prepared: Any, now: datetime) -> TransferRecord:
         key = step_key(record.id, self.step, record.withdrawal_ref)

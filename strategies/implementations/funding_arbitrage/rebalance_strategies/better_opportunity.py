@@ -17,12 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from strategies.components.base_components import PositionRecord
-from strategies.implementations.funding_arbitrage.models import (
-    PositionMarket,
-    RebalanceAction,
-    RebalanceDecision,
-    apr,
-)
+from strategies.implementations.funding_arbitrage.decisions import RebalanceDecision
+from strategies.implementations.funding_arbitrage.models import PositionMarket, apr
 from strategies.implementations.funding_arbitrage.rebalance_strategies.base import (
     RebalanceStrategy,
     pct,
@@ -61,10 +57,9 @@ class BetterOpportunity(RebalanceStrategy):
             )
         gain = size * (best.divergence_hourly - current) * horizon
         cost = size * best.cost_rate
-        return self.decide(
-            RebalanceAction.SWITCH,
+        return self.switch(
+            best,
             f"{best.symbol} long {best.long_venue} short {best.short_venue} at "
             f"{pct(best.apr)} APR vs {pct(apr(current))} now: +{gain:.2f} USD over "
             f"{horizon} h against {cost:.2f} USD of fees (min gain {self.min_gain_usd})",
-            target=best,
         )

@@ -17,11 +17,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from strategies.components.base_components import PositionRecord
-from strategies.implementations.funding_arbitrage.models import (
+from strategies.implementations.funding_arbitrage.decisions import (
     ACTION_SEVERITY,
-    PositionMarket,
     RebalanceDecision,
 )
+from strategies.implementations.funding_arbitrage.models import PositionMarket
 from strategies.implementations.funding_arbitrage.rebalance_strategies.base import (
     RebalanceStrategy,
 )

@@ -7,12 +7,8 @@ from decimal import Decimal
 
 from core.market import HOURS_PER_YEAR
 from strategies.components.base_components import PositionRecord
-from strategies.implementations.funding_arbitrage.models import (
-    PositionMarket,
-    RebalanceAction,
-    RebalanceDecision,
-    apr,
-)
+from strategies.implementations.funding_arbitrage.decisions import RebalanceDecision
+from strategies.implementations.funding_arbitrage.models import PositionMarket, apr
 from strategies.implementations.funding_arbitrage.rebalance_strategies.base import (
     RebalanceStrategy,
     pct,
@@ -40,8 +36,7 @@ class DivergenceFlip(RebalanceStrategy):
             f"(flips at or below {pct(-self.flip_margin_apr)} APR)"
         )
         if current <= threshold:
-            return self.decide(
-                RebalanceAction.CLOSE,
+            return self.close(
                 f"{summary}: short {position.short_dex} now pays less than long "
                 f"{position.long_dex}",
             )

@@ -13,12 +13,8 @@ from datetime import datetime
 from decimal import ROUND_UP, Decimal
 
 from strategies.components.base_components import PositionRecord
-from strategies.implementations.funding_arbitrage.models import (
-    LegState,
-    PositionMarket,
-    RebalanceAction,
-    RebalanceDecision,
-)
+from strategies.implementations.funding_arbitrage.decisions import RebalanceDecision
+from strategies.implementations.funding_arbitrage.models import LegState, PositionMarket
 from strategies.implementations.funding_arbitrage.rebalance_strategies.base import (
     RebalanceStrategy,
     pct,
@@ -57,21 +53,13 @@ class LiquidationRisk(RebalanceStrategy):
         distance, leg = min(measured, key=lambda item: (item[0], item[1].leg.value))
         where = f"{leg.leg.label} leg on {leg.venue} is {pct(distance)} from liquidation"
         if distance < self.critical_distance:
-            return self.decide(
-                RebalanceAction.CLOSE,
-                f"{where} (critical below {pct(self.critical_distance)})",
-            )
+            return self.close(f"{where} (critical below {pct(self.critical_distance)})")
         if distance >= self.min_distance:
             return self.hold(f"{where} (acts below {pct(self.min_distance)})")
         reason = f"{where} (acts below {pct(self.min_distance)})"
         if self.action == "reduce":
-            return self.decide(RebalanceAction.REDUCE, reason, fraction=self.reduce_fraction)
-        return self.decide(
-            RebalanceAction.TOP_UP_MARGIN,
-            reason,
-            leg=leg.leg,
-            amount_usd=self._top_up(leg, distance),
-        )
+            return self.reduce(self.reduce_fraction, reason)
+        return self.top_up(leg.leg, self._top_up(leg, distance), reason)
 
     def _top_up(self, leg: LegState, distance: Decimal) -> Decimal:
         amount = (self.min_distance - distance) * leg.notional

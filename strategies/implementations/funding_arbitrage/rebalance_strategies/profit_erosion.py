@@ -6,12 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from strategies.components.base_components import PositionRecord
-from strategies.implementations.funding_arbitrage.models import (
-    PositionMarket,
-    RebalanceAction,
-    RebalanceDecision,
-    apr,
-)
+from strategies.implementations.funding_arbitrage.decisions import RebalanceDecision
+from strategies.implementations.funding_arbitrage.models import PositionMarket, apr
 from strategies.implementations.funding_arbitrage.rebalance_strategies.base import (
     RebalanceStrategy,
     pct,
@@ -45,5 +41,5 @@ class ProfitErosion(RebalanceStrategy):
             f"eroded {pct(erosion)} (threshold {pct(self.min_erosion)})"
         )
         if erosion >= self.min_erosion:
-            return self.decide(RebalanceAction.CLOSE, summary)
+            return self.close(summary)
         return self.hold(summary)

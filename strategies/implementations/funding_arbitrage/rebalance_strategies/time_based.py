@@ -6,11 +6,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from strategies.components.base_components import PositionRecord
-from strategies.implementations.funding_arbitrage.models import (
-    PositionMarket,
-    RebalanceAction,
-    RebalanceDecision,
-)
+from strategies.implementations.funding_arbitrage.decisions import RebalanceDecision
+from strategies.implementations.funding_arbitrage.models import PositionMarket
 from strategies.implementations.funding_arbitrage.rebalance_strategies.base import (
     RebalanceStrategy,
 )
@@ -32,7 +29,7 @@ class TimeBased(RebalanceStrategy):
         held = now - since
         summary = f"held {_hours(held)} h of at most {_hours(self.max_hold)} h"
         if held >= self.max_hold:
-            return self.decide(RebalanceAction.CLOSE, summary)
+            return self.close(summary)
         return self.hold(summary)
 
 

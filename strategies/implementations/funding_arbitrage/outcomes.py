@@ -1,0 +1,39 @@
+"""What each phase returns: a typed union of outcomes per phase.
+
+The outcome types themselves are in `models.py` (`ExecutionReport`, `PositionMonitored`,
+`PhaseSkipped`, `TransferNeed`, `TransferNotStarted`) and `decisions.py` (`OpenRefused`);
+`RebalanceOutcome` pairs a policy's decision with what carrying it out did.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from strategies.components.transfer_types import (
+    TransferRequestResult,
+)
+from strategies.implementations.funding_arbitrage.decisions import OpenRefused, RebalanceDecision
+from strategies.implementations.funding_arbitrage.models import (
+    ExecutionReport,
+    PhaseSkipped,
+    PositionMonitored,
+    TransferNeed,
+    TransferNotStarted,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceOutcome:
+    position_id: uuid.UUID
+    decision: RebalanceDecision
+    done: str  # what was carried out
+    reports: tuple[ExecutionReport, ...] = ()
+
+
+ReconcileOutcome = ExecutionReport | PhaseSkipped
+MonitorOutcome = ExecutionReport | PositionMonitored | PhaseSkipped
+RebalancePhaseOutcome = RebalanceOutcome | PhaseSkipped
+OpenOutcome = ExecutionReport | OpenRefused
+TransferOutcome = TransferRequestResult | TransferNotStarted | PhaseSkipped | TransferNeed
+CloseOutcome = ExecutionReport | PhaseSkipped
