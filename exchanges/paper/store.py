@@ -8,6 +8,9 @@ and positions, and the journal's fills, ledger rows and funding settlements as b
 
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -34,8 +37,8 @@ _ORDER_FIELDS = (
 )
 _HOLDING_FIELDS = ("qty", "entry_price", "margin", "realized_pnl", "funding_pnl", "updated_at")
 # Plain table inserts, sent as one executemany each (no ORM bookkeeping for rows never read).
-_FILLS = PaperFill.__table__.insert()
-_LEDGER = PaperLedgerEntry.__table__.insert()
+_FILLS = insert(cast(Table, PaperFill.__table__))
+_LEDGER = insert(cast(Table, PaperLedgerEntry.__table__))
 
 
 def order_state(row: PaperOrder) -> OrderState:

@@ -96,7 +96,8 @@ def _fill_resting(book: VenueBook, order: OrderState, at: datetime, report: Venu
     holding = book.holding(order.account, order.symbol, at)
     qty = order.quantity - order.filled_qty
     if order.reduce_only:
-        reducible = abs(holding.qty) if (holding.qty > 0) == (order.side is OrderSide.SELL) else 0
+        reduces = (holding.qty > 0) == (order.side is OrderSide.SELL)
+        reducible = abs(holding.qty) if reduces else ZERO
         qty = min(qty, reducible)
         if qty <= 0:
             cancel_order(book, order, at, "reduce-only order no longer reduces a position")
