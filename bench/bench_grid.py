@@ -24,8 +24,8 @@ from core.enums import OrderSide, OrderStatus, OrderType
 from core.market import Instrument, TopOfBook
 from exchanges.base import Position
 from exchanges.paper import PaperExchange
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 from strategies.components.base_components import OrderIntent, OrderRecord
 from strategies.components.kits import PostgresKit
 from strategies.factory import build_strategy, load_strategy_config

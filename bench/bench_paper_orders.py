@@ -21,8 +21,8 @@ from core.clock import ManualClock
 from core.enums import OrderSide, OrderType
 from exchanges.base import OrderRequest
 from exchanges.paper import PaperExchange
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 
 ITERATIONS = 400
 WARMUP = 20

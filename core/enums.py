@@ -56,6 +56,27 @@ class OrderStatus(StrEnum):
 TERMINAL_ORDER_STATUSES = (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
 
 
+class LedgerKind(StrEnum):
+    """Why a simulated venue account's collateral changed (one ledger row each)."""
+
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    WITHDRAWAL_FEE = "withdrawal_fee"
+    WITHDRAWAL_REFUND = "withdrawal_refund"  # a failed withdrawal gives the money back
+    TRADING_FEE = "trading_fee"  # negative for a maker rebate: amount is then positive
+    REALIZED_PNL = "realized_pnl"
+    FUNDING = "funding"
+    LIQUIDATION_FEE = "liquidation_fee"
+
+
+class Liquidity(StrEnum):
+    """How a simulated fill happened."""
+
+    MAKER = "maker"
+    TAKER = "taker"
+    LIQUIDATION = "liquidation"
+
+
 class TransferStatus(StrEnum):
     PENDING = "pending"
     WITHDRAWING = "withdrawing"

@@ -147,7 +147,11 @@ class Settings(BaseSettings):
     )
     # Prefix for every broker key: lets several test runs share one Redis safely.
     broker_key_prefix: str = Field("", validation_alias=AliasChoices("PERPBOT_BROKER_PREFIX"))
-    mode: Literal["paper", "live"] = Field("paper", validation_alias=AliasChoices("PERPBOT_MODE"))
+    # paper: simulated venues on a scenario; dry-run: simulated venues on the real venues'
+    # market data (read-only); live: real venues (also needs the confirmation phrase).
+    mode: Literal["paper", "dry-run", "live"] = Field(
+        "paper", validation_alias=AliasChoices("PERPBOT_MODE")
+    )
     # Live trading needs this second, explicit switch as well as mode=live: the exact phrase.
     live_confirm: str | None = Field(None, validation_alias=AliasChoices("PERPBOT_LIVE_CONFIRM"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -287,6 +291,10 @@ class Settings(BaseSettings):
     @property
     def signs_messages(self) -> bool:
         return self.signing_key is not None
+
+    @property
+    def is_dry_run(self) -> bool:
+        return self.mode == "dry-run"
 
 
 # Field name -> the environment variable a user sets, for error messages.

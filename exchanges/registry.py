@@ -5,6 +5,10 @@ Live means `PERPBOT_MODE=live` *and* `PERPBOT_LIVE_CONFIRM` set to its exact phr
 the venue's credentials in the environment (`PERPBOT_<VENUE>_PRIVATE_KEY`, ...). Live mode
 without the credentials ccxt needs for a venue is an error naming the missing variables, never
 a silent fall-back to paper. Credentials are never logged.
+
+Dry-run (`PERPBOT_MODE=dry-run`) is the step between: the paper venue, with its marks, books
+and funding read from the real venue through a ccxt client built without any credentials
+(public market data only; it never places an order), see `exchanges/dry_run.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 from collections.abc import Callable, Mapping
 
 import ccxt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Engine
 
 from core.clock import Clock, clock_from_settings
@@ -29,12 +33,30 @@ from exchanges.ccxt_venues import (
     make_ccxt_exchange,
     missing_credentials,
 )
+from exchanges.dry_run import LiveQuotes
 from exchanges.paper import PaperExchange, PaperVenueConfig
 from exchanges.venues import VENUES, venue_profile
 
 log = logging.getLogger(__name__)
 
 CcxtFactory = Callable[[str, Mapping[str, str], int], ccxt.Exchange]
+
+
+class DryRunConfig(BaseModel):
+    """How a dry-run venue reads the real venue's market data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # What one read serves: calls within this many seconds of it reuse it.
+    refresh_seconds: float = Field(5.0, ge=0.5, le=300)
+    # A book older than this (by the venue's own timestamp) prices nothing.
+    max_age_seconds: float = Field(60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _age_covers_refresh(self) -> DryRunConfig:
+        if self.max_age_seconds < self.refresh_seconds:
+            raise ValueError("max_age_seconds must be at least refresh_seconds")
+        return self
 
 
 class VenueConfig(BaseModel):
@@ -45,6 +67,7 @@ class VenueConfig(BaseModel):
     # The sub-account on the venue: strategies sharing a venue keep separate books.
     account: str = Field("main", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     paper: PaperVenueConfig = PaperVenueConfig()
+    dry_run: DryRunConfig = DryRunConfig()
     timeout_ms: int = Field(10_000, ge=1_000, le=120_000)
 
 
@@ -93,12 +116,25 @@ def build_exchange(
         from db.engine import get_engine
 
         engine = get_engine()
+    clock = clock or clock_from_settings()
+    quotes = None
+    if settings.is_dry_run:
+        # No credentials, ever: dry-run reads public market data and cannot trade.
+        exchange = ccxt_factory(profile.ccxt_id, {}, config.timeout_ms)
+        quotes = LiveQuotes(
+            CcxtExchangeClient(venue, exchange, clock=clock),
+            clock,
+            refresh_seconds=config.dry_run.refresh_seconds,
+            max_age_seconds=config.dry_run.max_age_seconds,
+        )
+        log.info("%s: dry-run, paper orders on market data read through ccxt", venue)
     return PaperExchange(
         venue,
         engine=engine,
-        clock=clock or clock_from_settings(),
+        clock=clock,
         account=config.account,
         config=config.paper,
+        quotes=quotes,
     )
 
 

@@ -37,7 +37,7 @@ from core.clock import ensure_utc
 from core.errors import ConfigError
 from core.money import round_to, to_decimal
 from db.models.paper import PaperMarketTick
-from exchanges.paper.market import Tick
+from exchanges.simulation.market import Tick
 from exchanges.venues import check_interval_hours, symbol_spec, venue_profile
 
 CSV_COLUMNS = ("venue", "symbol", "timestamp", "mark_price", "funding_rate", "interval_hours")

@@ -25,11 +25,12 @@ class SymbolSpec:
     qty_step: Decimal
     tick_size: Decimal
     max_leverage: Decimal
+    # Half the initial margin at max leverage (Hyperliquid's rule, common elsewhere). Worked
+    # out once: a simulated venue checks it on every tick of every open position.
+    maintenance_margin_rate: Decimal = field(init=False, repr=False, compare=False)
 
-    @property
-    def maintenance_margin_rate(self) -> Decimal:
-        """Half the initial margin at max leverage (Hyperliquid's rule, common elsewhere)."""
-        return Decimal(1) / (2 * self.max_leverage)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "maintenance_margin_rate", Decimal(1) / (2 * self.max_leverage))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,26 +25,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.enums import PARTY_MOVEMENT_STATES, OrderSide, OrderStatus, OrderType, sql_in
+from core.enums import (
+    PARTY_MOVEMENT_STATES,
+    LedgerKind,
+    Liquidity,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    sql_in,
+)
 from db.base import Base
 from db.models._columns import created_at, money_zero
-
-
-class LedgerKind(StrEnum):
-    DEPOSIT = "deposit"
-    WITHDRAWAL = "withdrawal"
-    WITHDRAWAL_FEE = "withdrawal_fee"
-    WITHDRAWAL_REFUND = "withdrawal_refund"  # a failed withdrawal gives the money back
-    TRADING_FEE = "trading_fee"  # negative for a maker rebate: amount is then positive
-    REALIZED_PNL = "realized_pnl"
-    FUNDING = "funding"
-    LIQUIDATION_FEE = "liquidation_fee"
-
-
-class Liquidity(StrEnum):
-    MAKER = "maker"
-    TAKER = "taker"
-    LIQUIDATION = "liquidation"
 
 
 class TransferDirection(StrEnum):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from exchanges.paper.config import PaperVenueConfig
+from exchanges.simulation.config import PaperVenueConfig
 
 _TWO_TO_64 = float(2**64)
 

@@ -1,7 +1,12 @@
-"""Bookkeeping inside one paper-venue transaction: accounts, positions, fills, the ledger.
+"""Row locks and reads of accounts, orders and positions inside one paper-venue transaction.
 
-Every change of an account's collateral goes through `post`, which writes the ledger row
-and moves the balance together; nothing else touches `collateral`.
+The venue row is the venue's sequencer, an account row guards its collateral. Trading
+changes collateral through the simulation core (`RowBook.persist` writes its ledger rows
+and the new balance together); withdrawals and deposits go through `post` here, which does
+the same for one row.
+
+The statements every call runs are built once, here, with bound parameters: building a
+SQLAlchemy expression costs more than the database takes to answer it.
 """
 
 from __future__ import annotations
@@ -9,30 +14,62 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.enums import OrderSide, OrderStatus
-from db.models.paper import (
-    LedgerKind,
-    Liquidity,
-    PaperAccount,
-    PaperFill,
-    PaperLedgerEntry,
-    PaperOrder,
-    PaperPosition,
-    PaperVenue,
-)
-from exchanges.paper.margin import FillEffect, PositionState, apply_fill, fee_for, money
+from core.enums import LedgerKind, OrderStatus
+from db.models.paper import PaperAccount, PaperLedgerEntry, PaperOrder, PaperPosition, PaperVenue
+from exchanges.simulation.margin import money
 
 OPEN_ORDER_STATUSES = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
+
+_VENUE = select(PaperVenue).where(PaperVenue.venue == bindparam("venue")).with_for_update()
+_ACCOUNT = select(PaperAccount).where(
+    PaperAccount.venue == bindparam("venue"), PaperAccount.account == bindparam("account")
+)
+_ACCOUNT_LOCKED = _ACCOUNT.with_for_update()
+_ORDER = select(PaperOrder).where(
+    PaperOrder.venue == bindparam("venue"), PaperOrder.client_order_id == bindparam("cid")
+)
+_OWN_ORDER = _ORDER.join(PaperAccount, PaperAccount.id == PaperOrder.account_id).where(
+    PaperAccount.account == bindparam("account")
+)
+_OPEN_ORDERS = (
+    select(PaperOrder)
+    .join(PaperAccount, PaperAccount.id == PaperOrder.account_id)
+    .where(
+        PaperAccount.venue == bindparam("venue"),
+        PaperAccount.account == bindparam("account"),
+        PaperOrder.status.in_(OPEN_ORDER_STATUSES),
+    )
+    .order_by(PaperOrder.placed_at, PaperOrder.client_order_id)
+)
+_POSITION = select(PaperPosition).where(
+    PaperPosition.account_id == bindparam("account_id"),
+    PaperPosition.symbol == bindparam("symbol"),
+)
+_OPEN_POSITIONS = (
+    select(PaperPosition)
+    .where(PaperPosition.account_id == bindparam("account_id"), PaperPosition.qty != 0)
+    .order_by(PaperPosition.symbol)
+)
+_COMMITTED = select(
+    select(func.coalesce(func.sum(PaperPosition.margin), 0))
+    .where(PaperPosition.account_id == bindparam("account_id"))
+    .scalar_subquery(),
+    select(func.coalesce(func.sum(PaperOrder.reserved_margin), 0))
+    .where(
+        PaperOrder.account_id == bindparam("account_id"),
+        PaperOrder.status.in_(OPEN_ORDER_STATUSES),
+    )
+    .scalar_subquery(),
+)
 
 
 def lock_venue(session: Session, venue: str, now: datetime) -> PaperVenue:
     """Lock the venue row (creating it at `now`): the venue's single sequencer."""
-    query = select(PaperVenue).where(PaperVenue.venue == venue).with_for_update()
-    row = session.scalars(query).one_or_none()
+    row = session.scalars(_VENUE, {"venue": venue}).one_or_none()
     if row is not None:
         return row
     session.execute(
@@ -40,17 +77,13 @@ def lock_venue(session: Session, venue: str, now: datetime) -> PaperVenue:
         .values(venue=venue, processed_through=now)
         .on_conflict_do_nothing(index_elements=["venue"])
     )
-    return session.scalars(query).one()
+    return session.scalars(_VENUE, {"venue": venue}).one()
 
 
 def lock_account(session: Session, venue: str, account: str) -> PaperAccount:
     """Lock the account row for this transaction, creating an empty account on first use."""
-    query = (
-        select(PaperAccount)
-        .where(PaperAccount.venue == venue, PaperAccount.account == account)
-        .with_for_update()
-    )
-    row = session.scalars(query).one_or_none()
+    names = {"venue": venue, "account": account}
+    row = session.scalars(_ACCOUNT_LOCKED, names).one_or_none()
     if row is not None:
         return row
     session.execute(
@@ -58,7 +91,7 @@ def lock_account(session: Session, venue: str, account: str) -> PaperAccount:
         .values(venue=venue, account=account)
         .on_conflict_do_nothing(index_elements=["venue", "account"])
     )
-    return session.scalars(query).one()
+    return session.scalars(_ACCOUNT_LOCKED, names).one()
 
 
 def lock_accounts(session: Session, account_ids: set[int]) -> dict[int, PaperAccount]:
@@ -101,113 +134,46 @@ def post(
     account.collateral = money(account.collateral + amount)
 
 
-def position_for(
-    session: Session, account: PaperAccount, symbol: str, at: datetime
-) -> PaperPosition:
-    position = session.scalars(
-        select(PaperPosition).where(
-            PaperPosition.account_id == account.id, PaperPosition.symbol == symbol
-        )
-    ).one_or_none()
-    if position is None:
-        position = PaperPosition(
-            venue=account.venue,
-            account_id=account.id,
-            symbol=symbol,
-            qty=Decimal(0),
-            entry_price=Decimal(0),
-            margin=Decimal(0),
-            realized_pnl=Decimal(0),
-            funding_pnl=Decimal(0),
-            updated_at=at,
-        )
-        session.add(position)
-    return position
-
-
-def state_of(position: PaperPosition) -> PositionState:
-    return PositionState(position.qty, position.entry_price, position.margin)
-
-
-def committed_margin(session: Session, account: PaperAccount) -> tuple[Decimal, Decimal]:
+def committed_margin(session: Session, account_id: int) -> tuple[Decimal, Decimal]:
     """(margin held by positions, margin reserved by resting orders) of the account."""
-    held = session.scalar(
-        select(func.coalesce(func.sum(PaperPosition.margin), 0)).where(
-            PaperPosition.account_id == account.id
-        )
-    )
-    reserved = session.scalar(
-        select(func.coalesce(func.sum(PaperOrder.reserved_margin), 0)).where(
-            PaperOrder.account_id == account.id, PaperOrder.status.in_(OPEN_ORDER_STATUSES)
-        )
-    )
+    held, reserved = session.execute(_COMMITTED, {"account_id": account_id}).one()
     return Decimal(held), Decimal(reserved)
 
 
 def available_margin(session: Session, account: PaperAccount) -> Decimal:
-    held, reserved = committed_margin(session, account)
+    held, reserved = committed_margin(session, account.id)
     return account.collateral - held - reserved
 
 
-def execute_fill(
-    session: Session,
-    account: PaperAccount,
-    position: PaperPosition,
-    *,
-    side: OrderSide,
-    qty: Decimal,
-    price: Decimal,
-    fee_rate: Decimal,
-    leverage: Decimal,
-    liquidity: Liquidity,
-    at: datetime,
-    reference: str,
-    order: PaperOrder | None = None,
-) -> tuple[FillEffect, Decimal]:
-    """Apply a fill to the position, the ledger and the order. Returns (effect, fee)."""
-    effect = apply_fill(state_of(position), side, qty, price, leverage)
-    fee = fee_for(qty, price, fee_rate)
-    position.qty = effect.after.qty
-    position.entry_price = effect.after.entry_price
-    position.margin = effect.after.margin
-    position.realized_pnl = money(position.realized_pnl + effect.realized_pnl)
-    position.updated_at = at
-    post(
-        session,
-        account,
-        LedgerKind.REALIZED_PNL,
-        effect.realized_pnl,
-        reference,
-        at,
-        position.symbol,
-    )
-    post(session, account, LedgerKind.TRADING_FEE, -fee, reference, at, position.symbol)
-    session.add(
-        PaperFill(
-            venue=account.venue,
-            account_id=account.id,
-            order_id=order.id if order is not None else None,
-            symbol=position.symbol,
-            side=side.value,
-            qty=qty,
-            price=price,
-            fee=fee,
-            liquidity=liquidity.value,
-            filled_at=at,
-        )
-    )
-    if order is not None:
-        previous = order.filled_qty
-        total = previous + qty
-        paid = (order.avg_fill_price or Decimal(0)) * previous
-        order.avg_fill_price = money((paid + qty * price) / total)
-        order.filled_qty = total
-        order.fee = money(order.fee + fee)
-        order.reserved_margin = Decimal(0)
-        order.status = (
-            OrderStatus.FILLED.value
-            if total == order.quantity
-            else OrderStatus.PARTIALLY_FILLED.value
-        )
-        order.updated_at = at
-    return effect, fee
+def account_row(session: Session, venue: str, account: str) -> PaperAccount | None:
+    return session.scalars(_ACCOUNT, {"venue": venue, "account": account}).one_or_none()
+
+
+def order_row(session: Session, venue: str, client_order_id: str) -> PaperOrder | None:
+    """The order with this client id on the venue, whichever account placed it."""
+    return session.scalars(_ORDER, {"venue": venue, "cid": client_order_id}).one_or_none()
+
+
+def own_order(
+    session: Session, venue: str, account: str, client_order_id: str
+) -> PaperOrder | None:
+    """The order with this client id if this account placed it."""
+    names = {"venue": venue, "cid": client_order_id, "account": account}
+    return session.scalars(_OWN_ORDER, names).one_or_none()
+
+
+def open_order_rows(
+    session: Session, venue: str, account: str, symbol: str | None
+) -> list[PaperOrder]:
+    """The account's resting orders (in `symbol`, or all), oldest first."""
+    rows = session.scalars(_OPEN_ORDERS, {"venue": venue, "account": account})
+    return [row for row in rows if symbol is None or row.symbol == symbol]
+
+
+def position_row(session: Session, account_id: int, symbol: str) -> PaperPosition | None:
+    return session.scalars(_POSITION, {"account_id": account_id, "symbol": symbol}).one_or_none()
+
+
+def open_position_rows(session: Session, account_id: int) -> list[PaperPosition]:
+    """The account's positions that are not flat, by symbol."""
+    return list(session.scalars(_OPEN_POSITIONS, {"account_id": account_id}))

@@ -2,24 +2,30 @@
 
 Each call is one short transaction that first advances the venue to the clock's now (see
 `simulation.py`) under the venue's row lock, then locks the account row if it changes
-anything. Several processes using the same venue therefore see one venue, one history.
+anything. The simulation core (`exchanges/simulation/`) decides; this class loads the rows
+it decides on and persists what it decided (`store.py`). Several processes using the same
+venue therefore see one venue, one history.
+
+With `quotes` (dry-run), marks, funding and books come from a real venue: each call that
+prices anything first reads it (outside the transaction, at most once per call window) and
+appends what it read to `paper_market_ticks`, the venue's tape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, ensure_utc
-from core.enums import OrderSide
-from core.market import FundingKind, FundingRate, Instrument, TopOfBook
-from db.models.paper import PaperAccount, PaperOrder, PaperPosition, TransferDirection
+from core.market import FundingRate, Instrument, TopOfBook
+from db.models.paper import TransferDirection
 from exchanges.base import (
     Balance,
     Capability,
@@ -33,16 +39,28 @@ from exchanges.base import (
     UnknownOutcomeError,
     VenueOrder,
 )
-from exchanges.paper import funding_history, orders, transfers
-from exchanges.paper.book import OPEN_ORDER_STATUSES, committed_margin, lock_account
-from exchanges.paper.config import PaperVenueConfig
-from exchanges.paper.margin import ZERO, execution_price, money
-from exchanges.paper.market import Tick, latest_ticks, next_funding_time, venue_symbols
-from exchanges.paper.simulation import VenueAdvance, advance_venue
-from exchanges.paper.views import position_view, venue_order
-from exchanges.venues import symbol_spec, venue_profile
+from exchanges.dry_run import LiveMarket, LiveQuotes
+from exchanges.paper import book, funding_history, transfers
+from exchanges.paper.book import committed_margin, lock_account
+from exchanges.paper.market import ScenarioMarket
+from exchanges.paper.simulation import advance_venue
+from exchanges.paper.store import RowBook, holding_state, order_state
+from exchanges.simulation import views
+from exchanges.simulation.config import PaperVenueConfig
+from exchanges.simulation.margin import ZERO
+from exchanges.simulation.market import MarketSource, Tick
+from exchanges.simulation.orders import Terms, accept_order, cancel_order, validate
+from exchanges.simulation.state import VenueAdvance
+from exchanges.venues import venue_profile
 
 COLLATERAL = transfers.COLLATERAL_ASSET
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    session: Session
+    now: datetime  # the venue's now
+    market: MarketSource
 
 
 class PaperExchange:
@@ -60,45 +78,57 @@ class PaperExchange:
         clock: Clock,
         account: str = "main",
         config: PaperVenueConfig | None = None,
+        quotes: LiveQuotes | None = None,
     ) -> None:
         self.profile = venue_profile(venue)
         self.name = venue
         self.account = account
         self.config = config or PaperVenueConfig()
+        self.quotes = quotes
         self._clock = clock
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        self._terms = orders.Terms(
-            maker_fee=self.config.maker_rate(self.profile),
-            taker_fee=self.config.taker_rate(self.profile),
-            leverage=self.config.leverage,
-            slippage_bps=self.config.slippage_bps,
-            impact_bps_per_million=self.config.impact_bps_per_million,
-        )
+        self._terms = Terms.of(self.config, self.profile)
 
     def __repr__(self) -> str:
-        return f"PaperExchange({self.name!r}, account={self.account!r})"
+        mode = ", dry-run" if self.quotes is not None else ""
+        return f"PaperExchange({self.name!r}, account={self.account!r}{mode})"
 
     # ---------------------------------------------------------------- plumbing
 
     @contextmanager
-    def _transaction(self, operation: str, *, mutating: bool) -> Iterator[tuple[Session, datetime]]:
-        """One transaction with the venue advanced to now; yields (session, venue now)."""
+    def _transaction(
+        self, operation: str, *, mutating: bool, observe: Sequence[str] | None = None
+    ) -> Iterator[_Call]:
+        """One transaction with the venue advanced to now. `observe`: the symbols this call
+        prices (dry-run reads them, and the symbols in play, from the real venue first)."""
+        observed: list[Tick] = []
+        if self.quotes is not None and observe is not None:
+            observed = self.quotes.observe(observe)
         try:
             with self._sessions.begin() as session:
-                advance = advance_venue(session, self.name, ensure_utc(self._clock.now()))
-                yield session, advance.until
+                market = self._market(session, observed)
+                advance = advance_venue(session, self.name, ensure_utc(self._clock.now()), market)
+                yield _Call(session, advance.until, market)
         except DBAPIError as exc:
             reason = f"{operation}: database error ({type(exc.orig).__name__})"
             if mutating and exc.connection_invalidated:
                 raise UnknownOutcomeError(self.name, reason) from exc
             raise TransientExchangeError(self.name, reason) from exc
 
+    def _market(self, session: Session, observed: Sequence[Tick]) -> MarketSource:
+        """The venue's market in this transaction; dry-run's new observations go on its tape."""
+        tape = ScenarioMarket(session, self.name)
+        if self.quotes is None:
+            return tape
+        tape.record(observed)
+        return LiveMarket(tape, self.quotes)
+
     @contextmanager
-    def _market_session(self, operation: str) -> Iterator[Session]:
-        """A read-only session for market data (no venue lock: ticks are not account state)."""
+    def _market_session(self, operation: str) -> Iterator[ScenarioMarket]:
+        """Market data reads (no venue lock: ticks are not account state)."""
         try:
             with self._sessions() as session:
-                yield session
+                yield ScenarioMarket(session, self.name)
         except DBAPIError as exc:
             reason = f"{operation}: database error ({type(exc.orig).__name__})"
             raise TransientExchangeError(self.name, reason) from exc
@@ -108,31 +138,13 @@ class PaperExchange:
         if delay > 0:
             self._clock.sleep(delay)  # a manual clock just moves on by the injected latency
 
-    def _account_row(self, session: Session) -> PaperAccount | None:
-        return session.scalars(
-            select(PaperAccount).where(
-                PaperAccount.venue == self.name, PaperAccount.account == self.account
-            )
-        ).one_or_none()
-
-    def _tick(self, session: Session, symbol: str, at: datetime) -> Tick:
-        tick = latest_ticks(session, self.name, [symbol], at).get(symbol)
+    def _tick(self, market: MarketSource, symbol: str, at: datetime) -> Tick:
+        tick = market.latest([symbol], at).get(symbol)
         if tick is None:
             raise TransientExchangeError(
                 self.name, f"no market data for {symbol} at {at.isoformat()} (no scenario tick yet)"
             )
         return tick
-
-    def _own_order(self, session: Session, client_order_id: str) -> PaperOrder | None:
-        order = session.scalars(
-            select(PaperOrder).where(
-                PaperOrder.venue == self.name, PaperOrder.client_order_id == client_order_id
-            )
-        ).one_or_none()
-        account = self._account_row(session)
-        if order is None or account is None or order.account_id != account.id:
-            return None
-        return order
 
     # ---------------------------------------------------------------- market data
 
@@ -142,60 +154,35 @@ class PaperExchange:
         return frozenset(Capability)
 
     def instruments(self) -> Sequence[Instrument]:
-        with self._market_session("instruments") as session:
-            symbols = venue_symbols(session, self.name)
-        result = []
-        for symbol in symbols:
-            spec = symbol_spec(symbol)
-            result.append(
-                Instrument(
-                    venue=self.name,
-                    symbol=symbol,
-                    min_qty=spec.min_qty,
-                    qty_step=spec.qty_step,
-                    tick_size=spec.tick_size,
-                    maker_fee=self._terms.maker_fee,
-                    taker_fee=self._terms.taker_fee,
-                    max_leverage=spec.max_leverage,
-                )
-            )
-        return result
+        if self.quotes is not None:
+            symbols, spec = self.quotes.symbols(), self.quotes.spec
+        else:
+            with self._market_session("instruments") as market:
+                symbols, spec = list(market.symbols()), market.spec
+        return [views.instrument_view(self.name, s, spec(s), self._terms) for s in symbols]
 
     def funding_rates(self, symbols: Sequence[str] | None = None) -> Sequence[FundingRate]:
         now = ensure_utc(self._clock.now())
-        with self._market_session("funding_rates") as session:
-            wanted = list(symbols) if symbols is not None else venue_symbols(session, self.name)
-            ticks = latest_ticks(session, self.name, wanted, now)
-        return [
-            FundingRate(
-                venue=self.name,
-                symbol=tick.symbol,
-                rate=tick.funding_rate,
-                interval_hours=tick.interval_hours,
-                next_funding_time=next_funding_time(now, tick.interval_hours),
-                mark_price=tick.mark_price,
-                timestamp=tick.ts,
-                margin_asset=transfers.COLLATERAL_ASSET,
-                kind=FundingKind.PREDICTED,
-            )
-            for tick in (ticks[s] for s in wanted if s in ticks)
-        ]
+        if self.quotes is not None:
+            wanted = list(symbols) if symbols is not None else self.quotes.symbols()
+            return self.quotes.rates(wanted)
+        with self._market_session("funding_rates") as market:
+            wanted = list(symbols) if symbols is not None else list(market.symbols())
+            ticks = market.latest(wanted, now)
+        return views.funding_rate_views(self.name, [ticks[s] for s in wanted if s in ticks], now)
 
     def top_of_book(self, symbol: str) -> TopOfBook:
+        if self.quotes is not None:
+            return self.quotes.book(symbol)
         now = ensure_utc(self._clock.now())
-        with self._market_session("top_of_book") as session:
-            tick = self._tick(session, symbol, now)
-        spec = symbol_spec(symbol)
-        bps = self.config.slippage_bps
-        qty = (self.config.book_depth_usd / tick.mark_price // spec.qty_step) * spec.qty_step
-        return TopOfBook(
-            venue=self.name,
-            symbol=symbol,
-            bid=execution_price(tick.mark_price, OrderSide.SELL, ZERO, spec.tick_size, bps, ZERO),
-            bid_qty=qty,
-            ask=execution_price(tick.mark_price, OrderSide.BUY, ZERO, spec.tick_size, bps, ZERO),
-            ask_qty=qty,
-            timestamp=tick.ts,
+        with self._market_session("top_of_book") as market:
+            tick = self._tick(market, symbol, now)
+        return views.modelled_book(
+            self.name,
+            tick,
+            market.spec(symbol),
+            self.config.slippage_bps,
+            self.config.book_depth_usd,
         )
 
     # ---------------------------------------------------------------- orders
@@ -211,30 +198,43 @@ class PaperExchange:
         faults = self.config.faults
         self._pause(key, "place_order")
         created = False
-        with self._transaction("place_order", mutating=True) as (session, now):
-            account = lock_account(session, self.name, self.account)
-            existing = session.scalars(
-                select(PaperOrder).where(
-                    PaperOrder.venue == self.name, PaperOrder.client_order_id == key
-                )
-            ).one_or_none()
+        with self._transaction("place_order", mutating=True, observe=[request.symbol]) as call:
+            session = call.session
+            account_row = lock_account(session, self.name, self.account)
+            existing = book.order_row(session, self.name, key)
             if existing is not None:
-                if existing.account_id != account.id:
+                if existing.account_id != account_row.id:
                     raise OrderRejectedError(
                         self.name, f"client order id {key} belongs to another account"
                     )
-                order = existing
-            else:
-                if faults.decides(faults.reject_rate, self.name, key, "reject"):
-                    raise OrderRejectedError(self.name, f"order {key}: rejected (injected fault)")
-                spec = symbol_spec(request.symbol)
-                orders.validate(self.name, request, spec)
-                mark = self._tick(session, request.symbol, now).mark_price
-                order = orders.submit(
-                    session, account, request, mark=mark, spec=spec, terms=self._terms, now=now
-                )
-                created = True
-            result = venue_order(order)
+                return views.order_view(self.name, order_state(existing))
+            if faults.decides(faults.reject_rate, self.name, key, "reject"):
+                raise OrderRejectedError(self.name, f"order {key}: rejected (injected fault)")
+            spec = call.market.spec(request.symbol)
+            validate(self.name, request, spec)
+            mark = self._tick(call.market, request.symbol, call.now).mark_price
+            touch = call.market.book(request.symbol)
+            rows = RowBook(session, self.name)
+            account = rows.account(account_row)
+            position = book.position_row(session, account_row.id, request.symbol)
+            if position is not None:
+                rows.holding(position)
+            order = accept_order(
+                rows.book,
+                account,
+                request,
+                mark=mark,
+                touch=touch,
+                spec=spec,
+                terms=self._terms,
+                committed=committed_margin(session, account_row.id),
+                now=call.now,
+            )
+            rows.persist()
+            result = views.order_view(self.name, order)
+            created = True
+        if self.quotes is not None:
+            self.quotes.watch([request.symbol])
         if created and faults.decides(faults.timeout_after_fill_rate, self.name, key, "timeout"):
             raise UnknownOutcomeError(
                 self.name, f"order {key}: timed out waiting for the venue (injected fault)"
@@ -243,78 +243,67 @@ class PaperExchange:
 
     def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrder:
         self._pause(client_order_id, "cancel_order")
-        with self._transaction("cancel_order", mutating=True) as (session, now):
-            lock_account(session, self.name, self.account)
-            order = self._own_order(session, client_order_id)
-            if order is None or order.symbol != symbol:
+        with self._transaction("cancel_order", mutating=True) as call:
+            lock_account(call.session, self.name, self.account)
+            row = book.own_order(call.session, self.name, self.account, client_order_id)
+            if row is None or row.symbol != symbol:
                 raise OrderRejectedError(
                     self.name, f"cancel: no {symbol} order with client id {client_order_id}"
                 )
-            return venue_order(orders.cancel(order, now))
+            rows = RowBook(call.session, self.name)
+            order = cancel_order(rows.book, rows.order(row), call.now, "cancelled by client")
+            rows.persist()
+            return views.order_view(self.name, order)
 
     def get_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
-        with self._transaction("get_order", mutating=False) as (session, _):
-            order = self._own_order(session, client_order_id)
-            if order is None or order.symbol != symbol:
+        with self._transaction("get_order", mutating=False) as call:
+            row = book.own_order(call.session, self.name, self.account, client_order_id)
+            if row is None or row.symbol != symbol:
                 return None
-            return venue_order(order)
+            return views.order_view(self.name, order_state(row))
 
     def open_orders(self, symbol: str | None = None) -> Sequence[VenueOrder]:
-        with self._transaction("open_orders", mutating=False) as (session, _):
-            account = self._account_row(session)
-            if account is None:
-                return []
-            query = select(PaperOrder).where(
-                PaperOrder.account_id == account.id, PaperOrder.status.in_(OPEN_ORDER_STATUSES)
-            )
-            if symbol is not None:
-                query = query.where(PaperOrder.symbol == symbol)
-            return [venue_order(o) for o in session.scalars(query.order_by(PaperOrder.placed_at))]
+        with self._transaction("open_orders", mutating=False) as call:
+            rows = book.open_order_rows(call.session, self.name, self.account, symbol)
+            return [views.order_view(self.name, order_state(row)) for row in rows]
 
     # ---------------------------------------------------------------- account
 
     def positions(self) -> Sequence[Position]:
-        with self._transaction("positions", mutating=False) as (session, now):
-            account = self._account_row(session)
-            return self._open_positions(session, account, now) if account else []
+        with self._transaction("positions", mutating=False, observe=[]) as call:
+            account = book.account_row(call.session, self.name, self.account)
+            return self._open_positions(call, account.id) if account else []
 
-    def _open_positions(
-        self, session: Session, account: PaperAccount, now: datetime
-    ) -> list[Position]:
-        rows = list(
-            session.scalars(
-                select(PaperPosition)
-                .where(PaperPosition.account_id == account.id, PaperPosition.qty != 0)
-                .order_by(PaperPosition.symbol)
+    def _open_positions(self, call: _Call, account_id: int) -> list[Position]:
+        rows = book.open_position_rows(call.session, account_id)
+        marks = call.market.latest([r.symbol for r in rows], call.now)
+        return [
+            views.position_view(
+                self.name,
+                holding_state(row),
+                marks[row.symbol].mark_price,
+                call.market.spec(row.symbol),
             )
-        )
-        marks = latest_ticks(session, self.name, [r.symbol for r in rows], now)
-        return [position_view(row, marks[row.symbol].mark_price) for row in rows]
+            for row in rows
+        ]
 
     def funding_payments(self, symbol: str | None, since: datetime) -> Sequence[FundingPayment]:
         """Funding settled on this account for `symbol` (None: all) after `since`."""
-        with self._transaction("funding_payments", mutating=False) as (session, _):
+        with self._transaction("funding_payments", mutating=False) as call:
             return funding_history.funding_payments(
-                session, self.name, self.account, symbol, ensure_utc(since)
+                call.session, self.name, self.account, symbol, ensure_utc(since)
             )
 
     def balance(self) -> Balance:
         """Equity is collateral plus unrealized PnL; available excludes all margin in use."""
-        with self._transaction("balance", mutating=False) as (session, now):
-            account = self._account_row(session)
+        with self._transaction("balance", mutating=False, observe=[]) as call:
+            account = book.account_row(call.session, self.name, self.account)
             if account is None:
-                return Balance(self.name, COLLATERAL, ZERO, ZERO, ZERO)
-            positions = self._open_positions(session, account, now)
-            held, reserved = committed_margin(session, account)
-            collateral = account.collateral
-        upnl = sum((p.unrealized_pnl for p in positions), ZERO)
-        return Balance(
-            venue=self.name,
-            asset=COLLATERAL,
-            total=money(collateral + upnl),
-            available=money(collateral - held - reserved),
-            margin_used=money(held + reserved),
-        )
+                return views.balance_view(self.name, ZERO, (ZERO, ZERO), ZERO)
+            positions = self._open_positions(call, account.id)
+            committed = committed_margin(call.session, account.id)
+            upnl = sum((p.unrealized_pnl for p in positions), ZERO)
+            return views.balance_view(self.name, account.collateral, committed, upnl)
 
     # ---------------------------------------------------------------- transfers
 
@@ -330,10 +319,10 @@ class PaperExchange:
         key = idempotency_key
         self._pause(key, "withdraw")
         fails = faults.decides(faults.withdrawal_failure_rate, self.name, key, "withdraw_fail")
-        with self._transaction("withdraw", mutating=True) as (session, now):
-            account = lock_account(session, self.name, self.account)
+        with self._transaction("withdraw", mutating=True) as call:
+            account = lock_account(call.session, self.name, self.account)
             transfer, created = transfers.request_withdrawal(
-                session,
+                call.session,
                 account,
                 asset=asset,
                 amount=amount,
@@ -343,7 +332,7 @@ class PaperExchange:
                 fee=self.config.withdrawal_fee_for(self.profile),
                 delay=timedelta(seconds=self.config.withdrawal_delay_s),
                 fail_reason="withdrawal failed on the venue (injected fault)" if fails else None,
-                now=now,
+                now=call.now,
             )
             result = transfers.receipt(transfer)
         if created and faults.decides(
@@ -361,9 +350,9 @@ class PaperExchange:
         return self._transfer(TransferDirection.DEPOSIT, reference)
 
     def _transfer(self, direction: TransferDirection, reference: str) -> MovementReceipt | None:
-        with self._transaction(f"get_{direction.value}", mutating=False) as (session, _):
-            transfer = transfers.find_transfer(session, self.name, direction, reference)
-            account = self._account_row(session)
+        with self._transaction(f"get_{direction.value}", mutating=False) as call:
+            transfer = transfers.find_transfer(call.session, self.name, direction, reference)
+            account = book.account_row(call.session, self.name, self.account)
             if transfer is None or account is None or transfer.account_id != account.id:
                 return None
             return transfers.receipt(transfer)
@@ -382,17 +371,17 @@ class PaperExchange:
 
         Idempotent by `reference` (e.g. the bridge transfer id or tx hash).
         """
-        with self._transaction("credit_deposit", mutating=True) as (session, now):
-            account = lock_account(session, self.name, self.account)
+        with self._transaction("credit_deposit", mutating=True) as call:
+            account = lock_account(call.session, self.name, self.account)
             transfer = transfers.credit_deposit(
-                session,
+                call.session,
                 account,
                 reference=reference,
                 asset=asset,
                 amount=amount,
                 chain=chain,
                 address=transfers.deposit_address(self.name, self.account, chain),
-                now=now,
+                now=call.now,
             )
             return transfers.receipt(transfer)
 
@@ -402,5 +391,6 @@ class PaperExchange:
         """Advance the whole venue to `now` (default: the clock's now): fills, liquidations,
         withdrawals, funding. For a periodic (beat) task; every other call does it lazily."""
         target = ensure_utc(now) if now is not None else ensure_utc(self._clock.now())
+        observed = self.quotes.observe([]) if self.quotes is not None else []
         with self._sessions.begin() as session:
-            return advance_venue(session, self.name, target)
+            return advance_venue(session, self.name, target, self._market(session, observed))

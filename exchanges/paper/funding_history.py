@@ -1,10 +1,11 @@
 """The funding settled on one paper account, read back from its ledger.
 
 Each funding payment is a `funding` ledger row (booked at the funding time, see
-`simulation.py`); the settlement row beside it holds the rate and mark it was computed from,
-and the position it was paid on is the sum of the account's fills strictly before the
-funding time (an order filled at exactly the funding time comes after the settlement). So
-what this returns is what the venue actually paid or charged, to the last digit.
+`exchanges/simulation/replay.py`); the settlement row beside it holds the rate and mark it
+was computed from, and the position it was paid on is the sum of the account's fills
+strictly before the funding time (an order filled at exactly the funding time comes after
+the settlement). So what this returns is what the venue actually paid or charged, to the
+last digit.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from core.enums import OrderSide
+from core.enums import LedgerKind, OrderSide
 from db.models.paper import (
-    LedgerKind,
     PaperAccount,
     PaperFill,
     PaperFundingSettlement,

@@ -1,53 +1,24 @@
-"""Reading scenario market data (`paper_market_ticks`) and the funding calendar.
+"""The scenario in PostgreSQL (`paper_market_ticks`) as a `MarketSource`.
 
-Prices are a step function: the mark at time t is the mark of the latest tick at or before
-t. Funding times of a market are the whole multiples of its interval since midnight UTC
-(00:00, 08:00, 16:00 for 8 h; every hour for 1 h), the interval being that of the latest
-tick at or before the funding time.
+Every process reads the same ticks, so every process sees the same market. Funding events
+come from the ticks through the scenario calendar (`exchanges.simulation.market`); the book
+is modelled from the mark; order sizes come from the venue table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
+from core.market import TopOfBook
 from db.models.paper import PaperMarketTick
-
-HOUR = timedelta(hours=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    venue: str
-    symbol: str
-    ts: datetime
-    mark_price: Decimal
-    funding_rate: Decimal  # per interval
-    interval_hours: Decimal
-
-    @classmethod
-    def of(cls, row: PaperMarketTick) -> Tick:
-        return cls(
-            row.venue, row.symbol, row.ts, row.mark_price, row.funding_rate, row.interval_hours
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class FundingEvent:
-    symbol: str
-    funding_time: datetime
-    rate: Decimal
-    interval_hours: Decimal
-    mark_price: Decimal
-
+from exchanges.simulation.market import MarketWindow, Tick, funding_events
+from exchanges.venues import SymbolSpec, symbol_spec
 
 # Loose index scan: one index probe per distinct symbol instead of reading every tick.
 _SYMBOLS_SQL = text(
@@ -76,71 +47,94 @@ _LATEST_SQL = text(
 ).bindparams(bindparam("symbols", type_=ARRAY(String)))
 
 
-def venue_symbols(session: Session, venue: str) -> list[str]:
-    return list(session.execute(_SYMBOLS_SQL, {"venue": venue}).scalars())
+class ScenarioMarket:
+    """The ticks of one venue in PostgreSQL, read in the caller's session (transaction)."""
 
+    def __init__(self, session: Session, venue: str) -> None:
+        self._session = session
+        self.venue = venue
+        self._symbols: list[str] | None = None
 
-def latest_ticks(
-    session: Session, venue: str, symbols: Sequence[str], at: datetime
-) -> dict[str, Tick]:
-    """The latest tick at or before `at` for each symbol that has one."""
-    if not symbols:
-        return {}
-    rows = session.execute(_LATEST_SQL, {"venue": venue, "symbols": list(symbols), "at": at})
-    return {row.symbol: Tick(*row) for row in rows}
+    def symbols(self) -> Sequence[str]:
+        if self._symbols is None:
+            rows = self._session.execute(_SYMBOLS_SQL, {"venue": self.venue}).scalars()
+            self._symbols = list(rows)
+        return self._symbols
 
-
-def ticks_between(
-    session: Session, venue: str, symbols: Sequence[str], after: datetime, until: datetime
-) -> list[Tick]:
-    """Ticks with `after < ts <= until`, in time order."""
-    if not symbols:
-        return []
-    rows = session.scalars(
-        select(PaperMarketTick)
-        .where(
-            PaperMarketTick.venue == venue,
-            PaperMarketTick.symbol.in_(list(symbols)),
-            PaperMarketTick.ts > after,
-            PaperMarketTick.ts <= until,
+    def latest(self, symbols: Sequence[str], at: datetime) -> dict[str, Tick]:
+        if not symbols:
+            return {}
+        rows = self._session.execute(
+            _LATEST_SQL, {"venue": self.venue, "symbols": list(symbols), "at": at}
         )
-        .order_by(PaperMarketTick.ts, PaperMarketTick.symbol)
-    )
-    return [Tick.of(row) for row in rows]
+        return {row.symbol: Tick(*row) for row in rows}
 
-
-def is_funding_time(moment: datetime, interval_hours: Decimal) -> bool:
-    seconds = (moment - _EPOCH).total_seconds()
-    if seconds % 3600:
-        return False
-    return int(seconds // 3600) % int(interval_hours) == 0
-
-
-def next_funding_time(after: datetime, interval_hours: Decimal) -> datetime:
-    """The first funding time strictly after `after` for a market with this interval."""
-    hour = after.replace(minute=0, second=0, microsecond=0) + HOUR
-    while not is_funding_time(hour, interval_hours):
-        hour += HOUR
-    return hour
-
-
-def funding_events(
-    symbol: str, prior: Tick | None, window: Sequence[Tick], after: datetime, until: datetime
-) -> Iterator[FundingEvent]:
-    """Funding times of one market in `(after, until]`, each with the tick in force then.
-
-    `prior` is the latest tick at or before `after`; `window` the market's ticks in the
-    interval, in time order. A funding time before the first tick has no rate and is skipped.
-    """
-    current = prior
-    index = 0
-    hour = after.replace(minute=0, second=0, microsecond=0) + HOUR
-    while hour <= until:
-        while index < len(window) and window[index].ts <= hour:
-            current = window[index]
-            index += 1
-        if current is not None and is_funding_time(hour, current.interval_hours):
-            yield FundingEvent(
-                symbol, hour, current.funding_rate, current.interval_hours, current.mark_price
+    def window(self, symbols: Sequence[str], after: datetime, until: datetime) -> MarketWindow:
+        every = self.symbols()
+        prior = self.latest(every, after)
+        ticks = self._between(every, after, until)
+        by_symbol: dict[str, list[Tick]] = {}
+        for tick in ticks:
+            by_symbol.setdefault(tick.symbol, []).append(tick)
+        funding = [
+            event
+            for symbol in every
+            for event in funding_events(
+                symbol, prior.get(symbol), by_symbol.get(symbol, []), after, until
             )
-        hour += HOUR
+        ]
+        funding.sort(key=lambda e: (e.funding_time, e.symbol))
+        wanted = set(symbols)
+        return MarketWindow([t for t in ticks if t.symbol in wanted], funding)
+
+    def _between(self, symbols: Sequence[str], after: datetime, until: datetime) -> list[Tick]:
+        """Ticks with `after < ts <= until`, in time order."""
+        if not symbols:
+            return []
+        rows = self._session.execute(
+            select(
+                PaperMarketTick.venue,
+                PaperMarketTick.symbol,
+                PaperMarketTick.ts,
+                PaperMarketTick.mark_price,
+                PaperMarketTick.funding_rate,
+                PaperMarketTick.interval_hours,
+            )
+            .where(
+                PaperMarketTick.venue == self.venue,
+                PaperMarketTick.symbol.in_(list(symbols)),
+                PaperMarketTick.ts > after,
+                PaperMarketTick.ts <= until,
+            )
+            .order_by(PaperMarketTick.ts, PaperMarketTick.symbol)
+        )
+        return [Tick(*row) for row in rows]
+
+    def record(self, ticks: Sequence[Tick]) -> None:
+        """Add observed ticks (dry-run); a tick already stored at that time is kept."""
+        if not ticks:
+            return
+        self._session.execute(
+            insert(PaperMarketTick)
+            .values(
+                [
+                    {
+                        "venue": t.venue,
+                        "symbol": t.symbol,
+                        "ts": t.ts,
+                        "mark_price": t.mark_price,
+                        "funding_rate": t.funding_rate,
+                        "interval_hours": t.interval_hours,
+                    }
+                    for t in ticks
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["venue", "symbol", "ts"])
+        )
+        self._symbols = None
+
+    def book(self, symbol: str) -> TopOfBook | None:
+        return None  # modelled from the mark
+
+    def spec(self, symbol: str) -> SymbolSpec:
+        return symbol_spec(symbol)

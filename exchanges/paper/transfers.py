@@ -15,11 +15,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.enums import MovementState
-from db.models.paper import LedgerKind, PaperAccount, PaperTransfer, TransferDirection
+from core.enums import LedgerKind, MovementState
+from db.models.paper import PaperAccount, PaperTransfer, TransferDirection
 from exchanges.base import MovementReceipt, OrderRejectedError
 from exchanges.paper.book import available_margin, post
-from exchanges.paper.margin import money
+from exchanges.simulation.margin import money
 
 COLLATERAL_ASSET = "USDC"
 

@@ -35,7 +35,7 @@ from exchanges.base import (
     Position,
     VenueOrder,
 )
-from exchanges.paper.margin import (
+from exchanges.simulation.margin import (
     FLAT,
     PositionState,
     apply_fill,

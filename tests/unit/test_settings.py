@@ -79,7 +79,9 @@ def test_redaction_covers_passwords_in_the_query_string():
 
 def test_unknown_mode_names_the_variable(monkeypatch):
     monkeypatch.setenv("PERPBOT_MODE", "yolo")
-    with pytest.raises(ConfigError, match=r"PERPBOT_MODE: Input should be 'paper' or 'live'"):
+    with pytest.raises(
+        ConfigError, match=r"PERPBOT_MODE: Input should be 'paper', 'dry-run' or 'live'"
+    ):
         load_settings()
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from core.clock import ManualClock
 from db.models.paper import PaperAccount, PaperLedgerEntry
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, 00:00 UTC: a funding time everywhere
 

@@ -17,7 +17,7 @@ from db.models.paper import (
     PaperPosition,
     PaperTransfer,
 )
-from exchanges.paper.margin import money
+from exchanges.simulation.margin import money
 
 from .conftest import START, flat_ticks, ledger_sum
 from .paper_trader import trade

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core.enums import OrderSide, OrderType
 from db.models.paper import PaperFill
 from exchanges.base import OrderRequest
-from exchanges.paper.margin import money
+from exchanges.simulation.margin import money
 
 from .conftest import flat_ticks, ledger_by_kind, ledger_sum
 

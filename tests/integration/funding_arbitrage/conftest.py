@@ -24,8 +24,8 @@ from db.models import Event, Order
 from db.models.paper import PaperOrder
 from exchanges.base import ExchangeClient
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 from funding_service.collector import FundingCollector
 from strategies.components.kits import PostgresKit
 from strategies.components.transfers_unavailable import UnavailableTransferManager

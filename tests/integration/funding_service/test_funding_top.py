@@ -13,8 +13,8 @@ from core.clock import ManualClock
 from core.settings import get_settings
 from db.models import FundingRate
 from exchanges.paper import PaperExchange
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 from funding_service.collector import FundingCollector
 from strategies.runtime import reset_runtime
 from trading_bot import app

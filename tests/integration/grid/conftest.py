@@ -20,8 +20,8 @@ from core.clock import ManualClock
 from db.models.paper import PaperAccount, PaperOrder
 from exchanges.base import Position
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 from strategies.base_strategy import CycleResult
 from strategies.components.base_components import OrderRecord
 from strategies.components.kits import PostgresKit

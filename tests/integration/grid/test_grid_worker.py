@@ -18,8 +18,8 @@ import pytest
 
 from core.clock import ScaledClock
 from exchanges.paper import PaperExchange
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 from strategies.implementations.grid.models import GridState
 from strategies.runtime import get_runtime, reset_runtime
 from tests.integration.grid.conftest import ACCOUNT, START, SYMBOL, VENUE

@@ -20,8 +20,8 @@ from core.clock import ManualClock
 from core.errors import ConfigError
 from core.settings import PROJECT_ROOT
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from exchanges.paper.market import Tick
 from exchanges.scenarios import store_ticks
+from exchanges.simulation.market import Tick
 from strategies.base_strategy import BaseStrategy
 from strategies.components.kits import PostgresKit
 from strategies.factory import StrategyRegistry, build_strategy_from, load_strategy_config

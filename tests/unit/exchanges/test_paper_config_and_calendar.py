@@ -4,11 +4,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from core.errors import ConfigError
 from exchanges.paper import FaultConfig, PaperVenueConfig
-from exchanges.paper.market import Tick, funding_events, is_funding_time, next_funding_time
+from exchanges.simulation.market import Tick, funding_events, is_funding_time, next_funding_time
 from exchanges.venues import VENUES, check_interval_hours, symbol_spec, venue_profile
 
 D = Decimal
@@ -108,3 +110,42 @@ def test_funding_events_use_the_tick_in_force_and_follow_interval_changes():
         funding_events("SOL", prior, [], T0 + timedelta(hours=1), T0 + timedelta(hours=9))
     )
     assert [(e.funding_time.hour, e.rate) for e in events] == [(8, D("0.0005"))]
+
+
+def _hour_by_hour(prior, window, after, until):
+    """The calendar's definition, one hour at a time: the tick in force at each whole hour."""
+    ticks = ([prior] if prior else []) + list(window)
+    hour = after.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    while hour <= until:
+        in_force = [t for t in ticks if t.ts <= hour]
+        if in_force and is_funding_time(hour, in_force[-1].interval_hours):
+            yield (hour, in_force[-1].funding_rate, in_force[-1].interval_hours)
+        hour += timedelta(hours=1)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 72 * 60), st.sampled_from([1, 2, 4, 8, 12, 24])),
+        min_size=0,
+        max_size=12,
+    ),
+    st.integers(0, 24 * 60),
+    st.integers(0, 96 * 60),
+    st.booleans(),
+)
+def test_funding_events_are_the_calendar_hour_by_hour(points, after_min, span_min, with_prior):
+    after = T0 + timedelta(minutes=after_min)
+    until = after + timedelta(minutes=span_min)
+    times = sorted({T0 + timedelta(minutes=m) for m, _ in points})
+    ticks = [
+        Tick("aster", "SOL", ts, D(100), D(i + 1), D(interval))
+        for i, (ts, (_, interval)) in enumerate(zip(times, points, strict=False))
+    ]
+    prior_ticks = [t for t in ticks if t.ts <= after]
+    prior = prior_ticks[-1] if (with_prior and prior_ticks) else None
+    window = [t for t in ticks if after < t.ts <= until]
+    got = [
+        (e.funding_time, e.rate, e.interval_hours)
+        for e in funding_events("SOL", prior, window, after, until)
+    ]
+    assert got == list(_hour_by_hour(prior, window, after, until))

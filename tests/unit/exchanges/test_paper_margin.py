@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.enums import OrderSide
-from exchanges.paper.margin import (
+from exchanges.simulation.margin import (
     FLAT,
     PositionState,
     apply_fill,

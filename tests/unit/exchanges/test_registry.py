@@ -14,11 +14,12 @@ from core.settings import LIVE_CONFIRM_PHRASE, load_settings
 from exchanges.ccxt_client import CcxtExchangeClient
 from exchanges.ccxt_venues import make_ccxt_exchange
 from exchanges.paper import PaperExchange, PaperVenueConfig
-from exchanges.registry import VenueConfig, build_exchange
+from exchanges.registry import DryRunConfig, VenueConfig, build_exchange
 
 PAPER = load_settings(PERPBOT_MODE="paper")
 LIVE = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=LIVE_CONFIRM_PHRASE)
 UNCONFIRMED = load_settings(PERPBOT_MODE="live", PERPBOT_LIVE_CONFIRM=None)
+DRY_RUN = load_settings(PERPBOT_MODE="dry-run")
 ENGINE = create_engine("postgresql+psycopg://nobody@localhost:1/never")  # never connected
 SECRET = "0x" + "5e" * 32
 CLOCK = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -97,3 +98,34 @@ def test_unknown_venue_and_bad_config_are_named():
         VenueConfig(account="has space")
     with pytest.raises(ValidationError, match="slippage"):
         VenueConfig.model_validate({"paper": {"slippage": 3}})
+
+
+def test_dry_run_is_the_paper_venue_reading_the_real_market_without_credentials(caplog):
+    factory = Factory()
+    environ = {"PERPBOT_HYPERLIQUID_PRIVATE_KEY": SECRET}  # there, and never handed over
+    config = VenueConfig(account="arb", dry_run=DryRunConfig(refresh_seconds=2))
+    with caplog.at_level(logging.DEBUG):
+        client = build_exchange(
+            "hyperliquid",
+            config=config,
+            settings=DRY_RUN,
+            engine=ENGINE,
+            clock=CLOCK,
+            environ=environ,
+            ccxt_factory=factory,
+        )
+    assert isinstance(client, PaperExchange) and client.quotes is not None
+    assert (client.account, repr(client)) == (
+        "arb",
+        "PaperExchange('hyperliquid', account='arb', dry-run)",
+    )
+    assert factory.calls == [("hyperliquid", {}, 10_000)]
+    assert SECRET not in caplog.text
+    assert PAPER.is_dry_run is False and DRY_RUN.is_dry_run and not DRY_RUN.is_live
+
+
+def test_dry_run_settings_are_checked():
+    with pytest.raises(ValidationError, match="max_age_seconds must be at least refresh_seconds"):
+        DryRunConfig(refresh_seconds=30, max_age_seconds=10)
+    with pytest.raises(ValidationError, match="refresh_seconds"):
+        DryRunConfig(refresh_seconds=0)

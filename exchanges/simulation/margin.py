@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
+from functools import lru_cache
 
 from core.enums import OrderSide
 
@@ -98,6 +99,7 @@ def unrealized_pnl(position: PositionState, mark: Decimal) -> Decimal:
     return money(position.qty * (mark - position.entry_price))
 
 
+@lru_cache(maxsize=4096)  # a position's price changes only with its fills; ticks ask often
 def liquidation_price(position: PositionState, maintenance_rate: Decimal) -> Decimal | None:
     """The mark at which the position's equity falls to its maintenance margin.
 
