@@ -9,6 +9,7 @@ from db.models.bridges import (
     PaperWallet,
     PaperWalletEntry,
 )
+from db.models.dashboard import DashboardSession, DashboardUser
 from db.models.events import Event
 from db.models.funding import FundingPayment, FundingRate
 from db.models.orders import Order
@@ -30,6 +31,8 @@ from db.models.transfers import FundTransfer
 
 __all__ = [
     "Base",
+    "DashboardSession",
+    "DashboardUser",
     "Event",
     "FundTransfer",
     "FundingPayment",
