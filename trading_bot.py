@@ -12,6 +12,7 @@ import typer
 
 from cli import data, funding, strategies, transfers, venues
 from cli.common import console, one_line_errors
+from cli.dashboard import dashboard, users_app
 from cli.demo import demo
 
 app = typer.Typer(
@@ -26,6 +27,8 @@ app.add_typer(venues.app, name="venues")
 for _command in strategies.app.registered_commands:
     app.registered_commands.append(_command)
 app.command("demo")(demo)
+app.command("dashboard")(dashboard)
+app.add_typer(users_app, name="dashboard-users")
 
 
 @app.command()

@@ -40,9 +40,7 @@ class DashboardSession(Base):
     __tablename__ = "dashboard_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_name: Mapped[str] = mapped_column(
-        ForeignKey("dashboard_users.name", ondelete="CASCADE")
-    )
+    user_name: Mapped[str] = mapped_column(ForeignKey("dashboard_users.name", ondelete="CASCADE"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
