@@ -30,6 +30,7 @@ from pathlib import Path
 import typer
 
 from cli.common import console, one_line_errors
+from cli.demo_summary import render_summary, summary
 from core.settings import PROJECT_ROOT
 
 DEMO_CONFIGS = PROJECT_ROOT / "configs" / "demo"
@@ -52,6 +53,9 @@ class DemoPlan:
     flower_url: str | None
     flower_user: str
     flower_password: str
+    dashboard_user: str
+    dashboard_password: str
+    dashboard_url: str | None = None
     processes: list[Managed] = field(default_factory=list)
 
 
@@ -106,7 +110,31 @@ def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     run_dir.mkdir(parents=True, exist_ok=True)
     _seed_market(seed, origin, hours=seconds * speed / 3600 + 48)
     _fund_accounts(overrides=SHORT_ACCOUNTS)
-    return DemoPlan(database_url, services.redis.url, run_dir, env, None, "perpbot", password)
+    dashboard_password = _dashboard_user()
+    return DemoPlan(
+        database_url,
+        services.redis.url,
+        run_dir,
+        env,
+        None,
+        "perpbot",
+        password,
+        DASHBOARD_USER,
+        dashboard_password,
+    )
+
+
+DASHBOARD_USER = "operator"
+
+
+def _dashboard_user() -> str:
+    """The demo database's dashboard operator, with a generated password (stored hashed)."""
+    from dashboard.auth import Authenticator, generate_password
+    from strategies.runtime import get_runtime
+
+    password = os.environ.get("PERPBOT_DEMO_DASHBOARD_PASSWORD") or generate_password()
+    Authenticator(get_runtime().engine).put_user(DASHBOARD_USER, "operator", password)
+    return password
 
 
 def _seed_market(seed: int, origin: datetime, hours: float) -> None:
@@ -159,9 +187,10 @@ def _fund_accounts(
 
 def _start(plan: DemoPlan, name: str, args: list[str]) -> None:
     log = plan.run_dir / f"{name}.log"
+    command = args if name == "dashboard" else [CELERY, "-A", "tasks", *args]
     with log.open("wb") as handle:
         proc = subprocess.Popen(
-            [CELERY, "-A", "tasks", *args],
+            command,
             cwd=PROJECT_ROOT,
             env={**os.environ, **plan.env},
             stdout=handle,
@@ -171,7 +200,7 @@ def _start(plan: DemoPlan, name: str, args: list[str]) -> None:
     plan.processes.append(Managed(name, proc, log))
 
 
-def start_processes(plan: DemoPlan, flower_port: int | None) -> None:
+def start_processes(plan: DemoPlan, flower_port: int | None, dashboard_port: int | None) -> None:
     _start(
         plan,
         "worker",
@@ -202,6 +231,10 @@ def start_processes(plan: DemoPlan, flower_port: int | None) -> None:
             ],
         )
         plan.flower_url = f"http://127.0.0.1:{flower_port}"
+    if dashboard_port is not None:
+        bot = str(PROJECT_ROOT / "trading_bot.py")
+        _start(plan, "dashboard", [sys.executable, bot, "dashboard", f"--port={dashboard_port}"])
+        plan.dashboard_url = f"http://127.0.0.1:{dashboard_port}"
 
 
 def stop_processes(plan: DemoPlan, timeout: float = 20.0) -> None:
@@ -221,49 +254,6 @@ def stop_processes(plan: DemoPlan, timeout: float = 20.0) -> None:
             os.killpg(managed.proc.pid, signal.SIGKILL)
 
 
-def summary() -> dict[str, object]:
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import Session
-
-    from db.models import FundTransfer, Order, StrategyPosition, TaskRun
-    from strategies.runtime import get_runtime
-
-    with Session(get_runtime().engine) as session:
-        positions = session.execute(
-            select(StrategyPosition.strategy_name, StrategyPosition.status, func.count()).group_by(
-                StrategyPosition.strategy_name, StrategyPosition.status
-            )
-        ).all()
-        totals = session.execute(
-            select(
-                func.coalesce(
-                    func.sum(
-                        StrategyPosition.long_funding_usd + StrategyPosition.short_funding_usd
-                    ),
-                    0,
-                ),
-                func.coalesce(func.sum(StrategyPosition.fees_usd), 0),
-                func.coalesce(func.sum(StrategyPosition.realized_pnl_usd), 0),
-                func.coalesce(func.sum(StrategyPosition.unrealized_pnl_usd), 0),
-            )
-        ).one()
-        orders = session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
-        runs = session.execute(select(TaskRun.status, func.count()).group_by(TaskRun.status)).all()
-        transfers = session.execute(
-            select(FundTransfer.status, func.count()).group_by(FundTransfer.status)
-        ).all()
-    return {
-        "positions": [{"strategy": s, "status": st, "count": n} for s, st, n in positions],
-        "funding_collected_usd": str(totals[0]),
-        "fees_usd": str(totals[1]),
-        "realized_pnl_usd": str(totals[2]),
-        "unrealized_pnl_usd": str(totals[3]),
-        "orders": {status: n for status, n in orders},
-        "task_runs": {status: n for status, n in runs},
-        "transfers": {status: n for status, n in transfers},
-    }
-
-
 def _watch(plan: DemoPlan, seconds: int) -> None:
     from rich.live import Live
     from rich.panel import Panel
@@ -274,8 +264,11 @@ def _watch(plan: DemoPlan, seconds: int) -> None:
     clock = get_runtime().clock
     deadline = time.monotonic() + seconds
     header = (
-        f"perpbot demo on paper venues — {seconds}s; Flower: {plan.flower_url or 'off'} "
-        f"(user {plan.flower_user}, password {plan.flower_password}); logs: {plan.run_dir}"
+        f"perpbot demo on paper venues — {seconds}s; logs: {plan.run_dir}\n"
+        f"dashboard: {plan.dashboard_url or 'off'} (user {plan.dashboard_user}, password "
+        f"{plan.dashboard_password})\n"
+        f"Flower: {plan.flower_url or 'off'} (user {plan.flower_user}, password "
+        f"{plan.flower_password})"
     )
     console.print(header, highlight=False)
 
@@ -325,6 +318,7 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Scenario seed."),
     database: str = typer.Option("perpbot_demo", "--database", help="Demo database name."),
     flower_port: int = typer.Option(5555, "--flower-port", help="0: no Flower."),
+    dashboard_port: int = typer.Option(8050, "--dashboard-port", help="0: no dashboard."),
 ) -> None:
     """Run funding arbitrage and the grid on paper venues with worker, beat and Flower."""
     plan = prepare(seed, speed, seconds, database)
@@ -338,7 +332,7 @@ def demo(
         FundingCollector(
             {v: runtime.exchange(v) for v in collection_venues()}, runtime.clock, runtime.engine
         ).collect()
-        start_processes(plan, flower_port or None)
+        start_processes(plan, flower_port or None, dashboard_port or None)
         _watch(plan, seconds)
     except KeyboardInterrupt:
         interrupted = True
@@ -346,5 +340,33 @@ def demo(
         stop_processes(plan)
     data = summary()
     (plan.run_dir / "summary.json").write_text(json.dumps(data, indent=2))
-    console.print(("demo interrupted" if interrupted else "demo finished") + "; summary:")
-    console.print_json(json.dumps(data))
+    _write_dashboard_env(plan)
+    console.print(("demo interrupted" if interrupted else "demo finished") + ":")
+    console.print(render_summary(data), highlight=False)
+    console.print(
+        f"The JSON summary is in {plan.run_dir / 'summary.json'}.\n"
+        "Open the dashboard on the demo's data afterwards:\n"
+        "  .venv/bin/python trading_bot.py dashboard --demo\n"
+        f"  then http://127.0.0.1:8050 — user {plan.dashboard_user}, password "
+        f"{plan.dashboard_password} (the demo's clock stays where it stopped, at 1x)",
+        highlight=False,
+    )
+
+
+def _write_dashboard_env(plan: DemoPlan) -> None:
+    """What `trading_bot.py dashboard --demo` needs: the demo's database and configs, and a
+    clock that goes on from where the demo's stopped, at real speed."""
+    from strategies.runtime import get_runtime
+
+    stopped = get_runtime().clock.now()
+    lines = {
+        "DATABASE_URL": plan.database_url,
+        "REDIS_URL": plan.redis_url,
+        "PERPBOT_MODE": "paper",
+        "PERPBOT_STRATEGIES": str(DEMO_CONFIGS),
+        "PERPBOT_BROKER_PREFIX": plan.env["PERPBOT_BROKER_PREFIX"],
+        "PERPBOT_CLOCK_ORIGIN": stopped.isoformat(),
+        "PERPBOT_CLOCK_SPEED": "1",
+        "PERPBOT_CLOCK_REAL_START": repr(time.time()),
+    }
+    (plan.run_dir / "demo.env").write_text("".join(f"{k}={v}\n" for k, v in lines.items()))

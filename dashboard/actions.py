@@ -159,9 +159,9 @@ async def confirm(request: Request) -> Response:
     def work(session: Session, scope: Scope) -> dict[str, Any]:
         checked = _checked(session, scope, action, strategy, position)
         return {
-            "request": checked,
+            "op": checked,
             "what": _describe(checked),
-            "back": request.headers.get("referer"),
+            "back": f"/positions/{checked.position_id}" if checked.position_id else "/",
         }
 
     context = await dashboard(request).read(work)
@@ -184,5 +184,5 @@ async def act(request: Request) -> Response:
     said = f"{reason} (dashboard: {info.user})" if reason else f"dashboard: {info.user}"
     sent = ManualRequest(checked.action, checked.strategy, checked.position_id, said)
     result = await run_in_threadpool(enqueue, sent)
-    context = {"request": sent, "what": _describe(sent), "task_id": result.id}
+    context = {"op": sent, "what": _describe(sent), "task_id": result.id}
     return no_store(render(request, "done.html", context, info))

@@ -149,9 +149,10 @@ def capital(session: Session, scope: Scope) -> list[CapitalRow]:
             .outerjoin(reserved, reserved.c.account_id == PaperAccount.id)
         ):
             paper[(venue, account)] = (collateral, m, r)
-        processed = dict(
-            session.execute(select(PaperVenue.venue, PaperVenue.processed_through)).tuples().all()
-        )
+        processed = {
+            venue: at
+            for venue, at in session.execute(select(PaperVenue.venue, PaperVenue.processed_through))
+        }
     rows = []
     for use in uses:
         held = paper.get((use.venue, use.account))
