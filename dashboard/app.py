@@ -116,6 +116,7 @@ def create_app(
         Route("/transfers", pages.transfers_page),
         Route("/tasks", pages.tasks_page),
         Route("/api/live", pages.live_endpoint),
+        Route("/api/pnl", pages.pnl_endpoint),
         Route("/login", actions.login_form, methods=["GET"]),
         Route("/login", actions.login, methods=["POST"]),
         Route("/logout", actions.logout, methods=["POST"]),

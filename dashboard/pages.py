@@ -33,8 +33,6 @@ async def overview_page(request: Request) -> Response:
             "strategies": overview.strategies(session, scope),
             "capital": overview.capital(session, scope),
             "alerts": overview.alerts(session, scope),
-            "series": [p.to_json() for p in pnl.series(session, scope.now)],
-            "totals": pnl.totals(session, scope.now),
             "live": live.snapshot(session, scope),
         }
 
@@ -130,6 +128,15 @@ async def tasks_page(request: Request) -> Response:
 
     context = await dashboard(request).read(work)
     return no_store(render(request, "tasks.html", context, info))
+
+
+async def pnl_endpoint(request: Request) -> Response:
+    """The PnL curve, fetched by the overview after it is drawn (the heaviest read)."""
+    await current_session(request)
+    data = await dashboard(request).read(
+        lambda session, scope: [p.to_json() for p in pnl.series(session, scope.now)]
+    )
+    return no_store(JSONResponse(data))
 
 
 async def live_endpoint(request: Request) -> Response:

@@ -50,6 +50,8 @@ class Dashboard:
         def run() -> T:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 session.execute(text("SET TRANSACTION READ ONLY"))
+                # The PnL curve sorts the monitor's updates per position: in memory, not on disk.
+                session.execute(text("SET LOCAL work_mem = '64MB'"))
                 return work(session, self.scope())
 
         return await run_in_threadpool(run)

@@ -7,8 +7,10 @@ Each part comes from the rows that record it, at the time it happened:
   the price part (`pnl + fees`) of `grid.take_profit` events; unrealised, the latest
   `unrealized_pnl_usd` monitoring wrote per position (`position.updated` events), which
   drops to zero when the position closes.
-Net PnL = funding - fees + price PnL. The totals use the same definitions (the unrealised
-part from the positions table), so the live point continues the curve.
+Net PnL = funding - fees + price PnL. The totals use the same definitions, reading the
+positions table where it holds the same sums (funding per leg is the sum of the leg's
+payments, kept by monitoring; the unrealised PnL is the latest monitoring wrote), so the
+live point continues the curve.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ SELECT least(
 _TOTALS = text(
     """
 SELECT
-    (SELECT coalesce(sum(amount_usd), 0) FROM funding_payments) AS funding,
+    (SELECT coalesce(sum(long_funding_usd + short_funding_usd), 0)
+     FROM strategy_positions) AS funding,
     (SELECT coalesce(sum(fee_usd), 0) FROM orders) AS fees,
     (SELECT coalesce(sum((payload ->> 'trading_pnl_usd')::numeric), 0)
      FROM events WHERE kind = 'position.settled')

@@ -85,9 +85,12 @@ function applyLive(data, chart) {
   extendChart(chart, data.totals);
 }
 
-function start() {
-  const source = document.getElementById("pnl-data");
-  const chart = source ? drawChart(JSON.parse(source.textContent)) : null;
+async function start() {
+  let chart = null;
+  if (document.getElementById("pnl-chart")) {
+    const response = await fetch("/api/pnl", { credentials: "same-origin", cache: "no-store" });
+    if (response.ok) chart = drawChart(await response.json());
+  }
   const poll = async () => {
     try {
       const response = await fetch("/api/live", { credentials: "same-origin", cache: "no-store" });

@@ -112,8 +112,10 @@ def test_each_page_shows_what_the_system_wrote(app, traded):
     position = _arb_position(traded)
     overview = client.get("/")
     assert overview.status_code == 200
-    for text in ("arb-demo", "grid-demo", "Capital per venue", 'id="pnl-data"', "paradex"):
+    for text in ("arb-demo", "grid-demo", "Capital per venue", 'id="pnl-chart"', "paradex"):
         assert text in overview.text
+    curve = client.get("/api/pnl").json()
+    assert curve and {"at", "funding", "fees", "price", "net"} <= set(curve[-1])
     positions = client.get("/positions").text
     assert position.long_dex in positions and position.short_dex in positions
     assert f"/positions/{position.id}" in positions
