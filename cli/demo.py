@@ -3,8 +3,8 @@
 From a fresh clone: find or start PostgreSQL and Redis (embedded if none), create a fresh demo
 database and migrate it, generate a seeded market scenario for the demo strategies' venues and
 symbols, fund their paper accounts, start a Celery worker, beat, Flower and the dashboard, and
-show live progress until `DEMO_SECONDS` (or Ctrl-C). Every process it started is stopped, and a summary
-is printed (and written to `.run/demo/summary.json`).
+show live progress until `DEMO_SECONDS` (or Ctrl-C). Every process it started is stopped, and
+a summary is printed (and written to `.run/demo/summary.json`).
 
 The clock is shared by every process through the environment: simulated time runs `speed`
 times faster than real time (3600: one real second is one simulated hour), so hourly funding
