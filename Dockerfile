@@ -9,6 +9,7 @@ COPY funding_service funding_service
 COPY strategies strategies
 COPY tasks tasks
 COPY cli cli
+COPY dashboard dashboard
 COPY configs configs
 COPY alembic.ini celeryconfig.py beat_schedule.py trading_bot.py ./
 RUN pip install --no-cache-dir .

@@ -12,6 +12,7 @@ import typer
 
 from cli import data, funding, strategies, transfers, venues
 from cli.common import console, one_line_errors
+from cli.dashboard import dashboard, users_app
 from cli.demo import demo
 from cli.flower import flower
 
@@ -28,6 +29,8 @@ for _command in strategies.app.registered_commands:
     app.registered_commands.append(_command)
 app.command("demo")(demo)
 app.command("flower")(flower)
+app.command("dashboard")(dashboard)
+app.add_typer(users_app, name="dashboard-users")
 
 
 @services_app.command("up")

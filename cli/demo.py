@@ -2,9 +2,9 @@
 
 From a fresh clone: find or start PostgreSQL and Redis (embedded if none), create a fresh demo
 database and migrate it, generate a seeded market scenario for the demo strategies' venues and
-symbols, fund their paper accounts, start a Celery worker, beat and Flower, and show live
-progress until `DEMO_SECONDS` (or Ctrl-C). Every process it started is stopped, and a summary
-is printed (and written to `.run/demo/summary.json`).
+symbols, fund their paper accounts, start a Celery worker, beat, Flower and the dashboard, and
+show live progress until `DEMO_SECONDS` (or Ctrl-C). Every process it started is stopped, and
+a summary is printed (and written to `.run/demo/summary.json`).
 
 The clock is shared by every process through the environment: simulated time runs `speed`
 times faster than real time (3600: one real second is one simulated hour), so hourly funding
@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from pathlib import Path
 import typer
 
 from cli.common import console, one_line_errors
+from cli.demo_summary import render_summary, summary
 from cli.flower import CELERY, flower_command, flower_environment, flower_password
 from core.settings import PROJECT_ROOT
 
@@ -51,6 +53,9 @@ class DemoPlan:
     flower_user: str
     flower_password: str
     flower_password_shown: str  # a configured password is never printed
+    dashboard_user: str
+    dashboard_password: str
+    dashboard_url: str | None = None
     processes: list[Managed] = field(default_factory=list)
 
 
@@ -115,7 +120,32 @@ def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     _seed_market(seed, origin, hours=seconds * speed / 3600 + 48)
     _fund_accounts(overrides=SHORT_ACCOUNTS)
     user = os.environ.get("FLOWER_USER", "perpbot")
-    return DemoPlan(database_url, services.redis.url, run_dir, env, None, user, password, shown)
+    dashboard_password = _dashboard_user()
+    return DemoPlan(
+        database_url,
+        services.redis.url,
+        run_dir,
+        env,
+        None,
+        user,
+        password,
+        shown,
+        DASHBOARD_USER,
+        dashboard_password,
+    )
+
+
+DASHBOARD_USER = "operator"
+
+
+def _dashboard_user() -> str:
+    """The demo database's dashboard operator, with a generated password (stored hashed)."""
+    from dashboard.auth import Authenticator, generate_password
+    from strategies.runtime import get_runtime
+
+    password = os.environ.get("PERPBOT_DEMO_DASHBOARD_PASSWORD") or generate_password()
+    Authenticator(get_runtime().engine).put_user(DASHBOARD_USER, "operator", password)
+    return password
 
 
 def _refuse_a_live_database(database_url: str) -> None:
@@ -198,7 +228,7 @@ def _start(plan: DemoPlan, name: str, command: list[str], env: dict[str, str]) -
     plan.processes.append(Managed(name, proc, log))
 
 
-def start_processes(plan: DemoPlan, flower_port: int | None) -> None:
+def start_processes(plan: DemoPlan, flower_port: int | None, dashboard_port: int | None) -> None:
     env = _children_env(plan)
     _start(
         plan,
@@ -227,6 +257,11 @@ def start_processes(plan: DemoPlan, flower_port: int | None) -> None:
         flower_env = flower_environment(plan.flower_user, plan.flower_password, env)
         _start(plan, "flower", flower_command(flower_port), flower_env)
         plan.flower_url = f"http://127.0.0.1:{flower_port} (read-only)"
+    if dashboard_port is not None:
+        bot = str(PROJECT_ROOT / "trading_bot.py")
+        dashboard = [sys.executable, bot, "dashboard", f"--port={dashboard_port}"]
+        _start(plan, "dashboard", dashboard, env)
+        plan.dashboard_url = f"http://127.0.0.1:{dashboard_port}"
 
 
 def stop_processes(plan: DemoPlan, timeout: float = 20.0) -> None:
@@ -246,49 +281,6 @@ def stop_processes(plan: DemoPlan, timeout: float = 20.0) -> None:
             os.killpg(managed.proc.pid, signal.SIGKILL)
 
 
-def summary() -> dict[str, object]:
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import Session
-
-    from db.models import FundTransfer, Order, StrategyPosition, TaskRun
-    from strategies.runtime import get_runtime
-
-    with Session(get_runtime().engine) as session:
-        positions = session.execute(
-            select(StrategyPosition.strategy_name, StrategyPosition.status, func.count()).group_by(
-                StrategyPosition.strategy_name, StrategyPosition.status
-            )
-        ).all()
-        totals = session.execute(
-            select(
-                func.coalesce(
-                    func.sum(
-                        StrategyPosition.long_funding_usd + StrategyPosition.short_funding_usd
-                    ),
-                    0,
-                ),
-                func.coalesce(func.sum(StrategyPosition.fees_usd), 0),
-                func.coalesce(func.sum(StrategyPosition.realized_pnl_usd), 0),
-                func.coalesce(func.sum(StrategyPosition.unrealized_pnl_usd), 0),
-            )
-        ).one()
-        orders = session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
-        runs = session.execute(select(TaskRun.status, func.count()).group_by(TaskRun.status)).all()
-        transfers = session.execute(
-            select(FundTransfer.status, func.count()).group_by(FundTransfer.status)
-        ).all()
-    return {
-        "positions": [{"strategy": s, "status": st, "count": n} for s, st, n in positions],
-        "funding_collected_usd": str(totals[0]),
-        "fees_usd": str(totals[1]),
-        "realized_pnl_usd": str(totals[2]),
-        "unrealized_pnl_usd": str(totals[3]),
-        "orders": {status: n for status, n in orders},
-        "task_runs": {status: n for status, n in runs},
-        "transfers": {status: n for status, n in transfers},
-    }
-
-
 def _watch(plan: DemoPlan, seconds: int) -> None:
     from rich.live import Live
     from rich.panel import Panel
@@ -299,8 +291,11 @@ def _watch(plan: DemoPlan, seconds: int) -> None:
     clock = get_runtime().clock
     deadline = time.monotonic() + seconds
     header = (
-        f"perpbot demo on paper venues — {seconds}s; Flower: {plan.flower_url or 'off'} "
-        f"(user {plan.flower_user}, password {plan.flower_password_shown}); logs: {plan.run_dir}"
+        f"perpbot demo on paper venues — {seconds}s; logs: {plan.run_dir}\n"
+        f"dashboard: {plan.dashboard_url or 'off'} (user {plan.dashboard_user}, password "
+        f"{plan.dashboard_password})\n"
+        f"Flower: {plan.flower_url or 'off'} (user {plan.flower_user}, password "
+        f"{plan.flower_password_shown})"
     )
     console.print(header, highlight=False)
 
@@ -350,6 +345,7 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Scenario seed."),
     database: str = typer.Option("perpbot_demo", "--database", help="Demo database name."),
     flower_port: int = typer.Option(5555, "--flower-port", help="0: no Flower."),
+    dashboard_port: int = typer.Option(8050, "--dashboard-port", help="0: no dashboard."),
 ) -> None:
     """Run funding arbitrage and the grid on paper venues with worker, beat and Flower."""
     plan = prepare(seed, speed, seconds, database)
@@ -363,7 +359,7 @@ def demo(
         FundingCollector(
             {v: runtime.exchange(v) for v in collection_venues()}, runtime.clock, runtime.engine
         ).collect()
-        start_processes(plan, flower_port or None)
+        start_processes(plan, flower_port or None, dashboard_port or None)
         _watch(plan, seconds)
     except KeyboardInterrupt:
         interrupted = True
@@ -371,5 +367,35 @@ def demo(
         stop_processes(plan)
     data = summary()
     (plan.run_dir / "summary.json").write_text(json.dumps(data, indent=2))
-    console.print(("demo interrupted" if interrupted else "demo finished") + "; summary:")
-    console.print_json(json.dumps(data))
+    _write_dashboard_env(plan)
+    console.print(("demo interrupted" if interrupted else "demo finished") + ":")
+    console.print(render_summary(data), highlight=False)
+    console.print(
+        f"The JSON summary is in {plan.run_dir / 'summary.json'}.\n"
+        "Open the dashboard on the demo's data afterwards:\n"
+        "  .venv/bin/python trading_bot.py dashboard --demo\n"
+        f"  then http://127.0.0.1:8050 — user {plan.dashboard_user}, password "
+        f"{plan.dashboard_password} (the demo's clock stays where it stopped, at 1x)",
+        highlight=False,
+    )
+
+
+def _write_dashboard_env(plan: DemoPlan) -> None:
+    """What `trading_bot.py dashboard --demo` needs: the demo's database and configs, and a
+    clock that goes on from where the demo's stopped, at real speed."""
+    from core.private_files import write_private
+    from strategies.runtime import get_runtime
+
+    stopped = get_runtime().clock.now()
+    lines = {
+        "DATABASE_URL": plan.database_url,
+        "REDIS_URL": plan.redis_url,
+        "PERPBOT_MODE": "paper",
+        "PERPBOT_STRATEGIES": str(DEMO_CONFIGS),
+        "PERPBOT_BROKER_PREFIX": plan.env["PERPBOT_BROKER_PREFIX"],
+        "PERPBOT_CLOCK_ORIGIN": stopped.isoformat(),
+        "PERPBOT_CLOCK_SPEED": "1",
+        "PERPBOT_CLOCK_REAL_START": repr(time.time()),
+    }
+    # It names the database (a URL may carry its password): readable by its owner only.
+    write_private(plan.run_dir / "demo.env", "".join(f"{k}={v}\n" for k, v in lines.items()))

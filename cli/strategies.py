@@ -17,35 +17,29 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
-def _enqueue(task: str, args: tuple[object, ...], kwargs: dict[str, object], wait: bool) -> None:
-    from tasks import app as celery_app
+def _enqueue(
+    action: str, name: str, position: uuid.UUID | None, reason: str | None, wait: bool
+) -> None:
+    # Imported here: the Celery app is built only by commands that send a task.
+    from tasks.manual import ManualAction, ManualRequest, enqueue
 
-    result = celery_app.send_task(task, args=args, kwargs=kwargs)
-    console.print(f"enqueued {task} {args[0]} as task {result.id} (watch it in Flower)")
+    request = ManualRequest(ManualAction(action), name, position, reason)
+    result = enqueue(request)  # ConfigError naming the strategy if unknown
+    console.print(
+        f"enqueued {request.task_name} {request.strategy} as task {result.id} (watch it in Flower)"
+    )
     if wait:
         answer = result.get(timeout=120)
         console.print(answer)
 
 
-def _known(name: str) -> None:
-    """`name` is a configured strategy, and the database is of this command's mode."""
-    from db.deployment import check_deployment_mode
-    from db.engine import engine_for
-    from strategies.runtime import get_runtime
+def _position_id(value: str) -> uuid.UUID:
+    from tasks.manual import position_uuid
 
-    runtime = get_runtime()
-    runtime.config(name)  # ConfigError naming the strategy if unknown
-    settings = runtime.settings
-    check_deployment_mode(
-        engine_for(settings.database_url), settings.deployment_mode, "this command"
-    )
-
-
-def _position_id(value: str) -> str:
     try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise fail(f"--position: {value!r} is not a position id (a UUID)", EXIT_BAD_INPUT) from None
+        return position_uuid(value)
+    except ValueError as exc:
+        raise fail(f"--position: {exc}", EXIT_BAD_INPUT) from None
 
 
 @app.command()
@@ -57,11 +51,8 @@ def rebalance(
     wait: bool = typer.Option(False, "--wait", help="Wait for the result."),
 ) -> None:
     """Enqueue a rebalance of NAME now (runs under the strategy's lock, like beat's ticks)."""
-    _known(name)
-    kwargs: dict[str, object] = {"reason": reason, "trigger": "manual"}
-    if position is not None:
-        kwargs["position_id"] = _position_id(position)
-    _enqueue("perpbot.strategy.rebalance", (name,), kwargs, wait)
+    pid = _position_id(position) if position is not None else None
+    _enqueue("rebalance", name, pid, reason, wait)
 
 
 @app.command()
@@ -73,8 +64,7 @@ def close(
     wait: bool = typer.Option(False, "--wait"),
 ) -> None:
     """Enqueue closing one position of NAME (both legs, reduce-only)."""
-    _known(name)
-    _enqueue("perpbot.strategy.close", (name, _position_id(position)), {"reason": reason}, wait)
+    _enqueue("close", name, _position_id(position), reason, wait)
 
 
 @app.command()
@@ -89,8 +79,7 @@ def pause(
     Its open and cycle phases are skipped (beat's and manual ones); the others close,
     reduce and monitor but open nothing; resting orders that would add exposure (a grid's
     opens) are cancelled."""
-    _known(name)
-    _enqueue("perpbot.strategy.pause", (name,), {"reason": reason}, wait)
+    _enqueue("pause", name, None, reason, wait)
 
 
 @app.command()
@@ -101,8 +90,7 @@ def resume(
     wait: bool = typer.Option(False, "--wait"),
 ) -> None:
     """Let NAME take new exposure again (its next open/cycle phase runs)."""
-    _known(name)
-    _enqueue("perpbot.strategy.resume", (name,), {"reason": reason}, wait)
+    _enqueue("resume", name, None, reason, wait)
 
 
 @app.command()

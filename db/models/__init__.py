@@ -9,6 +9,7 @@ from db.models.bridges import (
     PaperWallet,
     PaperWalletEntry,
 )
+from db.models.dashboard import DashboardSession, DashboardUser
 from db.models.deployment import Deployment
 from db.models.events import Event
 from db.models.funding import FundingPayment, FundingRate
@@ -31,6 +32,8 @@ from db.models.transfers import FundTransfer
 
 __all__ = [
     "Base",
+    "DashboardSession",
+    "DashboardUser",
     "Deployment",
     "Event",
     "FundTransfer",

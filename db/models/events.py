@@ -29,6 +29,8 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_entity", "entity_type", "entity_id"),
         Index("ix_events_strategy_occurred", "strategy_name", "occurred_at"),
+        # The dashboard reads by kind (settlements, monitor updates, refusals).
+        Index("ix_events_kind_id", "kind", "id"),
     )
 
 

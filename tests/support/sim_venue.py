@@ -5,7 +5,7 @@ Market data is an hourly series per symbol (mark price and funding rate per inte
 through the clock: the newest point at or before now is the market. Market orders fill at
 once at the book (the mark, moved by `half_spread_bps` against the taker and onto the tick
 grid), pay the taker fee and net into one position per symbol with the paper venue's own
-arithmetic (`exchanges.paper.margin`). Funding is settled once per funding time (every
+arithmetic (`exchanges.simulation.margin`). Funding is settled once per funding time (every
 `interval_hours` from midnight UTC) on the position held just before it — a position opened
 exactly at a funding time does not pay it — before anything else happens at that time.
 

@@ -26,7 +26,7 @@ def _project_roots() -> list[str]:
 
 
 # The top of the stack: nothing below may reach up into it.
-ENTRY_POINTS = ("cli", "tasks", "trading_bot", "celeryconfig", "beat_schedule")
+ENTRY_POINTS = ("cli", "dashboard", "tasks", "trading_bot", "celeryconfig", "beat_schedule")
 NOT_PRODUCTION = ("tests", "bench")
 
 

@@ -30,6 +30,20 @@ from strategies.implementations.funding_arbitrage.position_manager import leg_ve
 logger = logging.getLogger(__name__)
 
 
+def opportunity_filter(config: FundingArbitrageConfig) -> OpportunityFilter:
+    """What the strategy's entry rules let through the ranking (the dashboard shows the same)."""
+    entry = config.entry
+    return OpportunityFilter(
+        horizon_hours=config.horizon_hours,
+        min_divergence_hourly=entry.min_divergence_hourly,
+        max_breakeven_hours=entry.max_breakeven_hours,
+        max_age=entry.max_rate_age,
+        min_open_interest_usd=entry.min_open_interest_usd,
+        venues=frozenset(config.venue_names),
+        symbols=frozenset(config.symbols),
+    )
+
+
 class UnknownInstrumentError(LookupError):
     """A venue does not list a symbol the strategy wants to trade there."""
 
@@ -90,16 +104,7 @@ class MarketData:
         return self._client
 
     def opportunity_filter(self) -> OpportunityFilter:
-        entry = self._config.entry
-        return OpportunityFilter(
-            horizon_hours=self._config.horizon_hours,
-            min_divergence_hourly=entry.min_divergence_hourly,
-            max_breakeven_hours=entry.max_breakeven_hours,
-            max_age=entry.max_rate_age,
-            min_open_interest_usd=entry.min_open_interest_usd,
-            venues=frozenset(self._config.venue_names),
-            symbols=frozenset(self._config.symbols),
-        )
+        return opportunity_filter(self._config)
 
     def ranked(self, now: datetime) -> Ranking:
         return self.client().rank(now, self.opportunity_filter())

@@ -1,0 +1,218 @@
+"""Dashboard pages and the live update with 1,000 positions and 100,000 events.
+
+Set-up: a throwaway database filled in bulk (SQL `generate_series`): 1,000 positions of the
+demo's strategies (200 open, 800 closed) on the demo's venues, 100,000 events (monitor
+updates, funding, decisions, refusals, settlements), 40,000 funding payments, 4,000
+orders, 5,000 task runs, 200 transfers, collected quotes and paper accounts. Measured
+through the real app and HTTP client (login once, then each page `SAMPLES` times), the live
+query alone, and as floors in the same run: `/healthz` through the same app and client, and
+`SELECT 1` on the same engine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import scratch_database, summary_ms
+
+SAMPLES = 15
+PAGE_TARGET_MS = 200.0
+LIVE_TARGET_MS = 20.0
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+_FILL = [
+    # 1,000 positions: every 5th open (one per symbol and venue pair), over 50 symbols.
+    """INSERT INTO strategy_positions (id, strategy_name, symbol, long_dex, short_dex, size_usd,
+        long_qty, short_qty, long_entry_price, short_entry_price, entry_divergence,
+        current_divergence, long_funding_usd, short_funding_usd, fees_usd, realized_pnl_usd,
+        unrealized_pnl_usd, status, opened_at, closed_at, last_monitored_at, created_at,
+        updated_at)
+    SELECT md5('p' || i)::uuid, 'arb-demo', 'S' || ((i / 5) % 50),
+        (ARRAY['hyperliquid','lighter','extended','paradex'])[1 + (i / 250) % 4],
+        (ARRAY['lighter','extended','paradex','hyperliquid'])[1 + (i / 250) % 4],
+        2000, CASE WHEN i % 5 = 0 THEN 1 ELSE 0 END, CASE WHEN i % 5 = 0 THEN 1 ELSE 0 END,
+        2000, 2001, 0.00002, 0.000015, -0.5, 1.5, 1.0, CASE WHEN i % 5 = 0 THEN 0 ELSE 0.3 END,
+        2.5, CASE WHEN i % 5 = 0 THEN 'open' ELSE 'closed' END,
+        :now - (i || ' hours')::interval, CASE WHEN i % 5 = 0 THEN NULL ELSE :now END,
+        :now, :now - (i || ' hours')::interval, :now
+    FROM generate_series(1, 1000) i""",
+    # 98,400 events of running positions (monitor updates, funding, decisions, refusals)...
+    """INSERT INTO events (occurred_at, strategy_name, entity_type, entity_id, kind, payload)
+    SELECT :now - ((100000 - i) || ' seconds')::interval, 'arb-demo',
+        CASE WHEN i % 20 >= 18 THEN 'strategy' ELSE 'position' END,
+        md5('p' || (1 + i % 1000))::uuid::text,
+        (ARRAY['position.updated','position.updated','position.updated','position.updated',
+               'position.updated','position.updated','position.updated','position.updated',
+               'position.updated','position.updated','position.updated','position.updated',
+               'funding.received','funding.received','funding.received','funding.received',
+               'funding.received','rebalance.decision','open.refused','open.refused'])
+            [1 + i % 20],
+        jsonb_build_object('changes', jsonb_build_object('unrealized_pnl_usd', (i % 50) - 25),
+            'reason', 'bench', 'rule', 'risk.max_positions', 'source', 'profit_erosion',
+            'action', 'close', 'opportunity', jsonb_build_array('S1', 'lighter', 'extended'))
+    FROM generate_series(1, 98400) i""",
+    # ... and the close of each of the 800 closed positions (closed + settled): 100,000.
+    """INSERT INTO events (occurred_at, strategy_name, entity_type, entity_id, kind, payload)
+    SELECT :now - (i || ' minutes')::interval, 'arb-demo', 'position', id::text, k,
+        jsonb_build_object('trading_pnl_usd', '0.5', 'realized_pnl_usd', '0.3')
+    FROM (SELECT id, row_number() OVER () AS i FROM strategy_positions
+          WHERE status = 'closed') p, unnest(ARRAY['position.closed', 'position.settled']) k""",
+    """INSERT INTO funding_payments (id, position_id, strategy_name, venue, symbol,
+        funding_time, rate, position_qty, mark_price, amount_usd)
+    SELECT gen_random_uuid(), md5('p' || (1 + i % 1000))::uuid, 'arb-demo', 'lighter', 'S1',
+        :now - (i || ' minutes')::interval, 0.00001, 1, 2000, 0.02
+    FROM generate_series(1, 40000) i""",
+    """INSERT INTO orders (id, client_order_id, venue_client_order_id, strategy_name,
+        position_id, venue, symbol, side, order_type, quantity, purpose, status, filled_qty,
+        fee_usd, sent_at)
+    SELECT gen_random_uuid(), 'o' || i, 'o' || i, 'arb-demo', md5('p' || (1 + i % 1000))::uuid,
+        'lighter', 'S1', 'buy', 'market', 1, 'open', 'filled', 1, 0.5,
+        :now - (i || ' minutes')::interval
+    FROM generate_series(1, 4000) i""",
+    """INSERT INTO task_runs (id, task_name, strategy_name, phase, trigger, status, reason,
+        result, started_at, finished_at)
+    SELECT gen_random_uuid(), 'perpbot.strategy.monitor',
+        (ARRAY['arb-demo','grid-demo'])[1 + i % 2], 'monitor', 'beat',
+        (ARRAY['succeeded','skipped','failed'])[1 + i % 3], 'bench', '{}'::jsonb,
+        :now - (i || ' seconds')::interval, :now - (i || ' seconds')::interval
+    FROM generate_series(1, 5000) i""",
+    """INSERT INTO fund_transfers (id, from_dex, to_dex, from_account, to_account, amount_usd,
+        status, funds_location, created_at, updated_at)
+    SELECT gen_random_uuid(), 'hyperliquid', 'paradex', 'arb', 'arb', 100 + i, 'completed',
+        'destination', :now - (i || ' hours')::interval, :now
+    FROM generate_series(1, 200) i""",
+    """INSERT INTO funding_rates (venue, symbol, margin_asset, kind, rate, interval_hours,
+        mark_price, observed_at)
+    SELECT v, 'S' || s, 'USDC', 'predicted', 0.00001 * (1 + s % 7), 1, 2000,
+        :now - (m || ' minutes')::interval
+    FROM unnest(ARRAY['hyperliquid','lighter','extended','paradex']) v,
+         generate_series(0, 49) s, generate_series(0, 120, 2) m""",
+    """INSERT INTO paper_accounts (venue, account, collateral)
+    SELECT v, 'arb', 50000 FROM unnest(ARRAY['hyperliquid','lighter','extended','paradex']) v""",
+]
+
+
+def _fill(engine: Any) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        for statement in _FILL:
+            connection.execute(text(statement), {"now": NOW})
+        connection.execute(text("ANALYZE"))
+
+
+def _time(call: Any) -> list[float]:
+    call()  # warm
+    samples = []
+    for _ in range(SAMPLES):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def run() -> dict[str, Any]:
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+    from starlette.testclient import TestClient
+
+    from core.clock import ManualClock
+    from core.settings import PROJECT_ROOT, get_settings
+    from dashboard.app import create_app
+    from dashboard.auth import Authenticator
+    from dashboard.readmodel import live
+    from db.engine import engine_for
+    from strategies.runtime import get_runtime, reset_runtime
+
+    saved = dict(os.environ)
+    rows: list[dict[str, Any]] = []
+    try:
+        with scratch_database() as url:
+            os.environ.update(
+                {"DATABASE_URL": url, "PERPBOT_STRATEGIES": str(PROJECT_ROOT / "configs" / "demo")}
+            )
+            get_settings.cache_clear()
+            reset_runtime()
+            engine = engine_for(url)
+            _fill(engine)
+            Authenticator(engine).put_user("bench", "operator", "bench-password")
+            clock = ManualClock(NOW)
+            app = create_app(engine=engine, clock=clock)
+            client = TestClient(app)
+            form = client.get("/login").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+            client.post(
+                "/login",
+                data={"username": "bench", "password": "bench-password", "csrf_token": csrf},
+            )
+            with engine.connect() as connection:
+                position = connection.execute(
+                    text("SELECT id FROM strategy_positions WHERE status = 'open' LIMIT 1")
+                ).scalar_one()
+            pages = ["/", "/positions", f"/positions/{position}", "/opportunities"]
+            pages += ["/transfers", "/tasks", "/api/live", "/api/pnl"]
+            floor_page = summary_ms(_time(lambda: client.get("/healthz")))
+            rows.append({"case": "floor: GET /healthz (same app, client)", **floor_page})
+            page_p50 = {}
+            for path in pages:
+
+                def get(path: str = path) -> None:
+                    response = client.get(path)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{path}: {response.status_code}")
+
+                stats = summary_ms(_time(get))
+                page_p50[path] = stats["p50_ms"]
+                name = "/positions/{id}" if path.startswith("/positions/") else path
+                rows.append(
+                    {
+                        "case": f"page {name}",
+                        **stats,
+                        "x_floor": round(stats["p50_ms"] / floor_page["p50_ms"], 1),
+                    }
+                )
+            runtime = get_runtime()
+            scope_now = clock.now()
+
+            def live_query() -> None:
+                with Session(engine) as session:
+                    live.snapshot(session, runtime_scope(runtime, scope_now))
+
+            floor_sql = summary_ms(_time(lambda: Session(engine).execute(text("SELECT 1")).close()))
+            rows.append({"case": "floor: SELECT 1 (same engine)", **floor_sql})
+            live_stats = summary_ms(_time(live_query))
+            rows.append(
+                {
+                    "case": "live update query",
+                    **live_stats,
+                    "x_floor": round(live_stats["p50_ms"] / floor_sql["p50_ms"], 1),
+                }
+            )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        reset_runtime()
+    worst = max(page_p50.values())
+    met = worst < PAGE_TARGET_MS and live_stats["p50_ms"] < LIVE_TARGET_MS
+    return {
+        "name": "dashboard",
+        "title": f"Dashboard with 1,000 positions and 100,000 events ({SAMPLES} samples each)",
+        "rows": rows,
+        "target": f"every page p50 < {PAGE_TARGET_MS:g} ms, live query p50 < {LIVE_TARGET_MS:g} ms",
+        "met": met,
+        "notes": [
+            f"slowest page p50: {worst:.1f} ms ({max(page_p50, key=page_p50.get)})",
+            f"live query p50: {live_stats['p50_ms']:.1f} ms",
+        ],
+    }
+
+
+def runtime_scope(runtime: Any, now: datetime) -> Any:
+    from dashboard.readmodel.scope import Scope
+
+    return Scope(runtime.configs, now, True)
