@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from exchanges.simulation.margin import PositionState, liquidation_price
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -23,6 +22,7 @@ from core.market import FundingKind, FundingRate
 from dashboard.readmodel.scope import Scope
 from db.models import PaperAccount, PaperPosition, StrategyPosition
 from db.repositories.funding_rates import FundingRateRepository
+from exchanges.simulation.margin import PositionState, liquidation_price
 from exchanges.venues import symbol_spec
 
 QUOTE_LOOKBACK = timedelta(hours=24)
