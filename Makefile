@@ -31,8 +31,10 @@ migrate: services
 test: services
 	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=80 $(PYTEST_ARGS)
 
+## Ruff, then mypy (strict; what it checks is configured in pyproject.toml)
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 ## The demo: funding arbitrage + grid on paper venues with worker, beat and Flower (DEMO_SECONDS)
 demo: install
@@ -51,4 +53,4 @@ up:
 	docker compose up --build
 
 clean:
-	rm -rf .pytest_cache .ruff_cache .coverage .coverage.* htmlcov bench/results
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .coverage .coverage.* htmlcov bench/results

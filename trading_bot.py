@@ -6,8 +6,6 @@ is unavailable) instead of a traceback.
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from cli import data, funding, strategies, transfers, venues
@@ -72,4 +70,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from bench import scratch_database, summary_ms
@@ -122,9 +123,7 @@ def _decide_rows() -> list[dict[str, Any]]:
         actions = plan_cycle(config.name, config, snapshot, now)
         # Steady: no order, no state change (only the position record, absent here, to open).
         assert [type(a).__name__ for a in actions] == ["OpenPositionRecord"], actions
-        stats = summary_ms(
-            _timed(lambda s=snapshot, t=now: plan_cycle(config.name, config, s, t), 200)
-        )
+        stats = summary_ms(_timed(partial(plan_cycle, config.name, config, snapshot, now), 200))
         rows.append({"case": f"decide, {levels} resting take-profits", "n": 200, **stats})
     return rows
 

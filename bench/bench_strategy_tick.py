@@ -15,9 +15,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import scratch_database, summary_ms
+
+if TYPE_CHECKING:  # for annotations only: like its other imports, these happen in run()
+    from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
+    from strategies.runtime import Runtime
 
 VENUES = ("hyperliquid", "lighter", "extended", "paradex")
 # Each position uses two of the four venues and a venue holds one leg per symbol: two
@@ -45,15 +49,25 @@ intervals: {{monitor_seconds: 3600, rebalance_seconds: 3600, open_seconds: 3600}
 """)
 
 
+def _arbitrage(runtime: Runtime) -> FundingArbitrageStrategy:
+    """The benchmark's strategy, typed as what its config builds."""
+    from strategies.implementations.funding_arbitrage.strategy import FundingArbitrageStrategy
+
+    strategy = runtime.build("bench-arb")
+    if not isinstance(strategy, FundingArbitrageStrategy):
+        raise TypeError(f"bench-arb built a {type(strategy).__name__}, not funding arbitrage")
+    return strategy
+
+
 def _open_positions() -> int:
     """Open positions through the strategy itself (journal, hedged legs) until 50 are open."""
     from strategies.runtime import get_runtime
 
     runtime = get_runtime()
-    strategy = runtime.build("bench-arb")
+    strategy = _arbitrage(runtime)
     for _ in range(20):
-        strategy.open_positions(runtime.clock.now())  # type: ignore[attr-defined]
-        held = len(strategy.position_manager.find_active("bench-arb"))  # type: ignore[attr-defined]
+        strategy.open_positions(runtime.clock.now())
+        held = len(strategy.position_manager.find_active("bench-arb"))
         if held >= POSITIONS:
             return held
     return held
@@ -139,7 +153,7 @@ def run() -> dict[str, Any]:
             inproc = []
             for _ in range(SAMPLES):
                 start = time.perf_counter()
-                runtime.build("bench-arb").monitor(runtime.clock.now())  # type: ignore[attr-defined]
+                _arbitrage(runtime).monitor(runtime.clock.now())
                 inproc.append(time.perf_counter() - start)
             with celery_worker(app="tasks", concurrency=1):
                 noop, noop_tp = _round_trips(app, "perpbot.health.noop", ())

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
 from cli.common import EXIT_BAD_INPUT, console, fail, one_line_errors
 from core.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from dashboard.auth import Authenticator
 
 users_app = typer.Typer(help="Dashboard users: add, list, remove.", no_args_is_help=True)
 
@@ -16,7 +20,7 @@ DEMO_ENV = PROJECT_ROOT / ".run" / "demo" / "demo.env"
 FIRST_USER = "operator"
 
 
-def _authenticator():  # type: ignore[no-untyped-def]
+def _authenticator() -> Authenticator:
     from dashboard.auth import Authenticator
     from strategies.runtime import get_runtime
 

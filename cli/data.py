@@ -10,12 +10,15 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from cli.common import EXIT_BAD_INPUT, console, fail, one_line_errors
+
+if TYPE_CHECKING:  # the CLI imports the funding service only when a command runs
+    from funding_service.history.mapping import ColumnMapping
 
 app = typer.Typer(
     help="Funding history: import, fetch, list what is stored, pre-screen spreads.",
@@ -47,7 +50,7 @@ _NOTHING_IMPORTED = "; nothing was imported"
 
 def _mapping(
     map_option: str | None, mapping_file: Path | None, venue: str | None, symbol: str | None
-):  # type: ignore[no-untyped-def]
+) -> ColumnMapping:
     from funding_service.history.mapping import (
         ColumnMapping,
         load_mapping_file,

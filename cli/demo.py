@@ -104,8 +104,8 @@ def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     from db.migrate import upgrade
 
     services = ensure_services()
-    database_url = make_url(services.postgres.url).set(database=database)
-    database_url = database_url.render_as_string(hide_password=False)
+    demo_url = make_url(services.postgres.url).set(database=database)
+    database_url = demo_url.render_as_string(hide_password=False)
     _refuse_a_live_database(database_url)
     drop_database(database_url)
     ensure_database(database_url)
@@ -207,6 +207,7 @@ def _fund_accounts(
     amounts = {pair: (overrides or {}).get(pair, per_account) for pair in pairs}
     for (venue, account), amount in amounts.items():
         client = runtime.exchange(venue, account)
+        # The demo's venues are paper venues; `runtime.exchange` types them as the port.
         client.credit_deposit(  # type: ignore[attr-defined]
             f"demo-seed-{venue}-{account}", "USDC", amount, venue_profile(venue).deposit_chain
         )
@@ -317,11 +318,11 @@ def _watch(plan: DemoPlan, seconds: int) -> None:
             data = summary()
             console.print(
                 f"[{int(deadline - time.monotonic())}s left] sim {clock.now():%m-%d %H:%M}"
-                f" positions={sum(p['count'] for p in data['positions'])}"  # type: ignore[misc]
+                f" positions={sum(p['count'] for p in data['positions'])}"
                 f" funding=${Decimal(str(data['funding_collected_usd'])):,.2f}"
                 f" orders={sum(data['orders'].values())}",
                 highlight=False,
-            )  # type: ignore[attr-defined]
+            )
 
 
 def _check_alive(plan: DemoPlan) -> None:

@@ -47,12 +47,11 @@ def top(
         )
     instruments = [i for v in venues for i in runtime.exchange(v).instruments()]
     client = FundingServiceClient(source, FeeSchedule.from_instruments(instruments))
-    flt = OpportunityFilter.with_min_apr(
-        Decimal(str(min_apr)) / 100,
+    flt = OpportunityFilter(
         horizon_hours=Decimal(horizon_hours),
         max_breakeven_hours=Decimal(max_breakeven),
         max_age=timedelta(minutes=max_age_minutes),
-    )
+    ).with_min_apr(Decimal(str(min_apr)) / 100)
     ranking = client.rank(now, flt, limit=limit)
     table = Table(
         title=f"Funding arbitrage at {now:%Y-%m-%d %H:%M} UTC "

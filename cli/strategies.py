@@ -140,7 +140,7 @@ def _one_cycle(runtime: Runtime, name: str) -> str:
     if blocked is not None:
         return f"at {now.isoformat()}: skipped: no new exposure: {blocked}"
     result = runtime.build(name).run_cycle(now)
-    summary = result.to_json() if hasattr(result, "to_json") else result
+    summary = result.to_json()
     status = "ok" if summary.get("ok", True) else f"error: {summary.get('error')}"
     return f"at {summary.get('at', '')}: {status}"
 

@@ -102,7 +102,7 @@ def _build(
     )
     from exchanges.venues import venue_profile
 
-    built = {}
+    built: dict[str, tuple[ccxt.Exchange, list[str]]] = {}
     for venue in venues:
         if venue in prebuilt:
             built[venue] = (prebuilt[venue], [])

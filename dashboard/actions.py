@@ -78,10 +78,10 @@ async def login(request: Request) -> Response:
         return no_store(render(request, "login.html", context, None, status_code=401))
     board.limiter.succeeded(keys)
     token, _info = found
-    response = RedirectResponse(target, status_code=303)
-    _set_cookie(request, response, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
-    return response
+    redirect = RedirectResponse(target, status_code=303)
+    _set_cookie(request, redirect, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return redirect
 
 
 async def logout(request: Request) -> Response:

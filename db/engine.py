@@ -6,7 +6,9 @@ import os
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from core.settings import get_settings
 
@@ -30,13 +32,21 @@ def _dispose_after_fork(engine: Engine) -> None:
     pid = os.getpid()
 
     @event.listens_for(engine, "connect")
-    def _record_pid(dbapi_connection, connection_record):  # type: ignore[no-untyped-def]
+    def _record_pid(
+        dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+    ) -> None:
         connection_record.info["pid"] = os.getpid()
 
     @event.listens_for(engine, "checkout")
-    def _check_pid(dbapi_connection, connection_record, connection_proxy):  # type: ignore[no-untyped-def]
+    def _check_pid(
+        dbapi_connection: DBAPIConnection,
+        connection_record: ConnectionPoolEntry,
+        connection_proxy: PoolProxiedConnection,
+    ) -> None:
         if connection_record.info.get("pid", pid) != os.getpid():
-            connection_record.dbapi_connection = connection_proxy.dbapi_connection = None
+            # Dropped, not closed: the socket is the parent's. The pool's interface types
+            # declare the attribute read-only; the record and proxy behind them take None.
+            connection_record.dbapi_connection = connection_proxy.dbapi_connection = None  # type: ignore[misc]
             from sqlalchemy.exc import DisconnectionError
 
             raise DisconnectionError("connection belongs to another process")

@@ -89,8 +89,11 @@ class CcxtExchangeClient:
 
     def _trading_fee(self, market: Mapping[str, Any]) -> Mapping[str, Any]:
         symbol = market["symbol"]
-        fee = self._session.read(
-            "fetch_trading_fee", lambda: self.exchange.fetch_trading_fee(symbol)
+        fee = self._session.answer_object(
+            "fetch_trading_fee",
+            self._session.read(
+                "fetch_trading_fee", lambda: self.exchange.fetch_trading_fee(symbol)
+            ),
         )
         if fee.get("symbol") != symbol:
             raise MalformedResponseError(
@@ -181,7 +184,8 @@ class CcxtExchangeClient:
             base = self._session.base_of(symbol, "fetch_positions")
             if infos:
                 info = infos.get(str(symbol), {})
-                mark = info.get(self.quirks.mark_field)
+                field = self.quirks.mark_field
+                mark = None if field is None else info.get(field)
                 fraction = info.get(self.quirks.margin_fraction_field or "")
                 result.append(self._parser.position(base, entry, mark, fraction))
             else:

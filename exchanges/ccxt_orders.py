@@ -121,9 +121,10 @@ class CcxtOrders:
 
             def fetch() -> Mapping[str, Any] | None:
                 try:
-                    return exchange.fetch_order("", ccxt_symbol, params)
+                    answer = exchange.fetch_order("", ccxt_symbol, params)
                 except ccxt.OrderNotFound:
                     return None
+                return None if answer is None else session.answer_object("fetch_order", answer)
 
             raw = session.read("fetch_order", fetch)
             candidates = [] if raw is None or _empty(raw) else [raw]

@@ -128,6 +128,14 @@ class CcxtSession:
             f"({type(exc).__name__}: {str(exc)[:200]})",
         )
 
+    def answer_object(self, operation: str, answer: object) -> Mapping[str, Any]:
+        """A ccxt answer that must be one object (an order, a fee schedule), typed as one."""
+        if not isinstance(answer, Mapping):
+            raise MalformedResponseError(
+                self.venue, f"{operation}: the answer is {type(answer).__name__}, not an object"
+            )
+        return answer
+
     # ---------------------------------------------------------------- markets
 
     def perpetuals(self) -> dict[str, Mapping[str, Any]]:

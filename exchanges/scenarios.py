@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -109,7 +109,7 @@ def _price_path(seed: int, symbol: str, count: int, step: timedelta) -> list[flo
 
 def _venue_stream(
     seed: int, venue: str, symbol: str, step: timedelta
-) -> Iterable[tuple[float, float]]:
+) -> Iterator[tuple[float, float]]:
     """Endless (basis, hourly funding rate) pairs for one venue market."""
     rng = random.Random(f"{seed}|venue|{venue}|{symbol}")  # noqa: S311 - simulation, not secrets
     typical = float(venue_profile(venue).typical_hourly_funding)

@@ -34,7 +34,7 @@ pairs), so it works in two steps:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -59,9 +59,9 @@ class OpportunityFilter:
     maker_open: bool = False
     maker_close: bool = False
 
-    @classmethod
-    def with_min_apr(cls, min_apr: Decimal, **kwargs: object) -> OpportunityFilter:
-        return cls(min_divergence_hourly=min_apr / HOURS_PER_YEAR, **kwargs)  # type: ignore[arg-type]
+    def with_min_apr(self, min_apr: Decimal) -> OpportunityFilter:
+        """This filter, asking for at least `min_apr` of divergence (0.10: 10 % a year)."""
+        return replace(self, min_divergence_hourly=min_apr / HOURS_PER_YEAR)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ app.config_from_object("celeryconfig")
 if get_settings().signs_messages:
     # Registers the `auth` serializer with the key, certificate and store celeryconfig names;
     # decoders other than JSON (results, events) and it are disabled.
-    app.setup_security(allowed_serializers=["json"], serializer="json")
+    app.setup_security(allowed_serializers={"json"}, serializer="json")
 
 # Worker signal handlers: restore a dead worker's in-flight messages within seconds; refuse
 # to start a worker or beat on a database of the other mode (paper/live).

@@ -70,7 +70,7 @@ class ManualRequest:
         return (self.strategy,), {"reason": self.reason}
 
 
-def enqueue(request: ManualRequest) -> AsyncResult:
+def enqueue(request: ManualRequest) -> AsyncResult[Any]:
     """Check the strategy is configured (`ConfigError` naming it) and the database is of this
     process's mode (`db.deployment`: a paper process never commands a live database's
     strategies, nor the reverse), then send the task."""

@@ -21,7 +21,7 @@ def collection_venues() -> list[str]:
 
 
 @app.task(name="perpbot.market.collect_funding", bind=True, acks_late=True, queue="market")
-def collect_funding(self: Task, venues: list[str] | None = None) -> dict[str, Any]:
+def collect_funding(self: Task[..., Any], venues: list[str] | None = None) -> dict[str, Any]:
     """Store the current funding rates of `venues` (default: all in use). Idempotent."""
     runtime = get_runtime()
     names = venues if venues is not None else collection_venues()

@@ -28,6 +28,9 @@ from typing import Any
 import redis
 from celery import Celery
 from celery.signals import celeryd_after_setup, task_postrun, task_received, worker_shutdown
+from kombu import Connection
+from kombu.transport.redis import Channel as RedisChannel
+from kombu.transport.redis import QoS as RedisQoS
 
 from core.settings import get_settings
 
@@ -76,18 +79,35 @@ class Reclaimer:
         """Restore the in-flight messages of workers that stopped beating; return task ids."""
         dead: dict[str, tuple[str, str]] = {}
         for task_id, value in self._redis.hgetall(_key("inflight")).items():
-            host, _, tag = value.decode().partition("|")
+            host, _, tag = _text(value).partition("|")
             if host != self.hostname and not self._redis.exists(_key(f"alive:{host}")):
-                dead[task_id.decode()] = (host, tag)
+                dead[_text(task_id)] = (host, tag)
         if not dead:
             return []
         with self.app.connection_for_write() as connection:
-            qos = connection.default_channel.qos
+            qos = _redis_qos(connection)
             for task_id, (host, tag) in dead.items():
                 qos.restore_by_tag(tag, leftmost=True)
                 self._redis.hdel(_key("inflight"), task_id)
                 logger.warning("restored task %s held by dead worker %s", task_id, host)
         return sorted(dead)
+
+
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text (this client does not decode replies: they arrive as bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _redis_qos(connection: Connection) -> RedisQoS:
+    """The Redis transport's QoS, which restores a message by its delivery tag."""
+    channel = connection.default_channel
+    qos = channel.qos if isinstance(channel, RedisChannel) else None
+    if not isinstance(qos, RedisQoS):
+        raise TypeError(
+            "the reclaimer restores messages through kombu's Redis transport; "
+            f"the broker's channel is {type(channel).__name__}"
+        )
+    return qos
 
 
 _reclaimer: Reclaimer | None = None

@@ -42,7 +42,7 @@ def _jsonable(result: Any) -> dict[str, Any]:
 
 
 def run_phase(
-    task: Task,
+    task: Task[..., Any],
     strategy_name: str,
     phase: str,
     call: PhaseCall,
@@ -54,7 +54,7 @@ def run_phase(
     runtime.config(strategy_name)  # unknown names fail before anything is recorded
     task_id = getattr(task.request, "id", None)
     worker = f"{socket.gethostname()}:{getattr(task.request, 'hostname', '')}"
-    record = {
+    record: dict[str, Any] = {  # the keyword arguments of `TaskRunRepository.start`
         "task_name": task.name,
         "strategy_name": strategy_name,
         "phase": phase,
@@ -107,13 +107,13 @@ _OPTIONS: dict[str, Any] = {"bind": True, "acks_late": True, "queue": "strategy"
 
 
 @app.task(name="perpbot.strategy.monitor", **_OPTIONS)
-def monitor(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+def monitor(self: Task[..., Any], strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
     return run_phase(self, strategy_name, "monitor", lambda s, now: s.monitor(now), trigger)
 
 
 @app.task(name="perpbot.strategy.rebalance", **_OPTIONS)
 def rebalance(
-    self: Task,
+    self: Task[..., Any],
     strategy_name: str,
     position_id: str | None = None,
     reason: str | None = None,
@@ -133,25 +133,29 @@ def rebalance(
 
 
 @app.task(name="perpbot.strategy.open", **_OPTIONS)
-def open_positions(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+def open_positions(
+    self: Task[..., Any], strategy_name: str, trigger: str = "beat"
+) -> dict[str, Any]:
     return run_phase(self, strategy_name, "open", lambda s, now: s.open_positions(now), trigger)
 
 
 @app.task(name="perpbot.strategy.transfers", **_OPTIONS)
-def process_transfers(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+def process_transfers(
+    self: Task[..., Any], strategy_name: str, trigger: str = "beat"
+) -> dict[str, Any]:
     return run_phase(
         self, strategy_name, "transfers", lambda s, now: s.process_transfers(now), trigger
     )
 
 
 @app.task(name="perpbot.strategy.cycle", **_OPTIONS)
-def run_cycle(self: Task, strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
+def run_cycle(self: Task[..., Any], strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
     return run_phase(self, strategy_name, "cycle", lambda s, now: s.run_cycle(now), trigger)
 
 
 @app.task(name="perpbot.strategy.close", **_OPTIONS)
 def close_position(
-    self: Task, strategy_name: str, position_id: str, reason: str = "operator"
+    self: Task[..., Any], strategy_name: str, position_id: str, reason: str = "operator"
 ) -> dict[str, Any]:
     import uuid
 
@@ -172,7 +176,7 @@ WIND_DOWN_RETRY_SECONDS = 2
 
 
 @app.task(name="perpbot.strategy.pause", bind=True, acks_late=True, queue="strategy")
-def pause(self: Task, strategy_name: str, reason: str | None = None) -> dict[str, Any]:
+def pause(self: Task[..., Any], strategy_name: str, reason: str | None = None) -> dict[str, Any]:
     """No new exposure for a strategy until `resume`: its phases that open are skipped, the
     others run guarded. Recorded at once (a phase already running finishes as it started);
     then, under the strategy's lock, the strategy is wound down as a stop does, which
@@ -192,7 +196,7 @@ def pause(self: Task, strategy_name: str, reason: str | None = None) -> dict[str
 
 
 @app.task(name="perpbot.strategy.resume", bind=True, acks_late=True, queue="strategy")
-def resume(self: Task, strategy_name: str, reason: str | None = None) -> dict[str, Any]:
+def resume(self: Task[..., Any], strategy_name: str, reason: str | None = None) -> dict[str, Any]:
     """Let a paused strategy take new exposure again (its next open/cycle phase runs)."""
     _set_paused(task_runtime(), strategy_name, False, reason)
     return {"strategy": strategy_name, "paused": False}

@@ -47,7 +47,7 @@ STEP_OPTIONS: dict[str, Any] = {
 BRIDGE_OPTIONS: dict[str, Any] = {**STEP_OPTIONS, "max_retries": 10}
 
 
-def run_step(task: Task, step: TransferStep, transfer_id: str) -> dict[str, Any]:
+def run_step(task: Task[..., Any], step: TransferStep, transfer_id: str) -> dict[str, Any]:
     """Advance one step; on the last retry, a transient failure gives the step up."""
     manager = task_runtime().transfer_manager
     identifier = uuid.UUID(transfer_id)
@@ -63,19 +63,19 @@ def run_step(task: Task, step: TransferStep, transfer_id: str) -> dict[str, Any]
 
 
 @app.task(name=STEP_TASKS[TransferStep.WITHDRAW], **STEP_OPTIONS)
-def withdraw(self: Task, transfer_id: str) -> dict[str, Any]:
+def withdraw(self: Task[..., Any], transfer_id: str) -> dict[str, Any]:
     """Withdraw from the source venue to our wallet on its chain (or poll the withdrawal)."""
     return run_step(self, TransferStep.WITHDRAW, transfer_id)
 
 
 @app.task(name=STEP_TASKS[TransferStep.BRIDGE], **BRIDGE_OPTIONS)
-def bridge(self: Task, transfer_id: str) -> dict[str, Any]:
+def bridge(self: Task[..., Any], transfer_id: str) -> dict[str, Any]:
     """Bridge from our wallet on the source chain to ours on the destination chain."""
     return run_step(self, TransferStep.BRIDGE, transfer_id)
 
 
 @app.task(name=STEP_TASKS[TransferStep.DEPOSIT], **STEP_OPTIONS)
-def deposit(self: Task, transfer_id: str) -> dict[str, Any]:
+def deposit(self: Task[..., Any], transfer_id: str) -> dict[str, Any]:
     """Send from our wallet to the destination venue's deposit address; confirm the credit."""
     return run_step(self, TransferStep.DEPOSIT, transfer_id)
 

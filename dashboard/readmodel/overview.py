@@ -104,6 +104,9 @@ def strategies(session: Session, scope: Scope) -> list[StrategyRow]:
     rows = []
     for name, config in sorted(scope.configs.items()):
         control = controls.get(name)
+        state: str
+        why: str | None
+        since: datetime | None
         if not getattr(config, "enabled", True):
             state, why, since = (
                 "disabled",

@@ -156,7 +156,7 @@ class FundingHistoryRepository:
             "venues": list(venues) if venues is not None else None,
             "symbols": list(symbols) if symbols is not None else None,
         }
-        return [tuple(row) for row in self._session.execute(_SETTLEMENTS, params)]  # type: ignore[misc]
+        return [tuple(row) for row in self._session.execute(_SETTLEMENTS, params)]
 
     def differences(self, rates: Sequence[FundingRate]) -> list[StoredDifference]:
         """The first few `rates` already stored with a different rate or interval."""

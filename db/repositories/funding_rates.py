@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import CursorResult, delete, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -50,7 +51,8 @@ _INSERT = text(
 CHUNK_ROWS = 20_000
 
 
-def _to_domain(row: tuple) -> FundingRate:  # type: ignore[type-arg]
+def _to_domain(row: Sequence[Any]) -> FundingRate:
+    """A row of `_COLUMNS`, in that order."""
     *values, margin_asset, kind = row
     return FundingRate(*values, margin_asset=margin_asset, kind=FundingKind(kind))
 
@@ -159,4 +161,5 @@ class FundingRateRepository:
                 FundingRateRow.kind == kind.value, FundingRateRow.observed_at < cutoff
             )
         )
-        return int(result.rowcount or 0)
+        # A DELETE runs on a cursor; `Session.execute` is typed `Result` for every statement.
+        return int(cast(CursorResult[Any], result).rowcount or 0)

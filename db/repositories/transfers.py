@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from core.errors import ConcurrencyConflictError
 from db.models.transfers import FundTransfer
 
-_TABLE = FundTransfer.__table__
+# The `Table` itself (what `insert`/`update` take); `__table__` is typed as any FromClause.
+_TABLE = FundTransfer.metadata.tables[FundTransfer.__tablename__]
 # Statuses after which a dedupe key is free again (must match the partial unique index).
 SETTLED = ("completed", "failed", "cancelled")
 _IN_FLIGHT = text("status NOT IN ('completed', 'failed', 'cancelled')")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.enums import MovementState
@@ -43,8 +43,9 @@ class MoneyFigures:
         return "\n".join(f"{name:>22}: {value:,.6f}" for name, value in self.rows())
 
 
-def _sum(session: Session, query: object) -> Decimal:
-    return Decimal(session.execute(query).scalar_one() or 0)  # type: ignore[call-overload]
+def _sum(session: Session, query: Select[Decimal | None]) -> Decimal:
+    """A `SUM(...)` query's one value; SQL's sum of no rows is NULL, here 0."""
+    return Decimal(session.execute(query).scalar_one() or 0)
 
 
 def money_figures(

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.enums import MovementState
+from core.errors import PerpbotError
 from db.models.bridges import PaperWallet, PaperWalletEntry, WalletEntryKind
 from db.models.paper import PaperTransfer, TransferDirection
 
@@ -109,6 +110,11 @@ def absorb_withdrawals(session: Session, wallet: PaperWallet, now: datetime) -> 
     ).all()
     total = Decimal(0)
     for venue, key, amount, fee, completed_at in rows:
+        if completed_at is None:
+            raise PerpbotError(
+                f"paper withdrawal {withdrawal_reference(venue, key)} is completed "
+                "without a completion time: the paper_transfers row is corrupt"
+            )
         arrived = amount - fee
         post(
             session,

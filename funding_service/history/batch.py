@@ -84,19 +84,17 @@ class SettlementBatch:
                 ]
             )
 
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([getattr(b, name) for b in batches])
+
         return cls(
-            *(
-                np.concatenate([getattr(b, name) for b in batches])
-                for name in (
-                    "venue",
-                    "symbol",
-                    "margin_asset",
-                    "settled_us",
-                    "rate",
-                    "interval_hours",
-                    "mark_price",
-                )
-            ),
+            joined("venue"),
+            joined("symbol"),
+            joined("margin_asset"),
+            joined("settled_us"),
+            joined("rate"),
+            joined("interval_hours"),
+            joined("mark_price"),
             texts("rate_text", "rate"),
             texts("mark_text", "mark_price"),
             np.concatenate([b.origin_file + k for k, b in zip(offsets, batches, strict=True)]),
@@ -164,14 +162,14 @@ class SettlementBatch:
 
     def to_rates(self) -> list[FundingRate]:
         """The rows as realised `FundingRate`s, rates and marks exact in Decimal."""
-        rates = self._decimals(self.rate_text, self.rate, "rate_raw")
+        rates = self._rates()
         marks = self._decimals(self.mark_text, self.mark_price, "mark_price")
         intervals = {float(h): to_decimal(float(h)).normalize() for h in set(self.interval_hours)}
         return [
             FundingRate(
                 venue=str(self.venue[i]),
                 symbol=str(self.symbol[i]),
-                rate=rates[i],  # type: ignore[arg-type]
+                rate=rates[i],
                 interval_hours=intervals[float(self.interval_hours[i])],
                 next_funding_time=None,
                 mark_price=marks[i],
@@ -181,6 +179,13 @@ class SettlementBatch:
             )
             for i in range(len(self))
         ]
+
+    def _rates(self) -> list[Decimal]:
+        """The rates in Decimal. Validation requires one in every row; `to_decimal` would
+        refuse a gap by name rather than let a None through."""
+        if self.rate_text is not None:
+            return [to_decimal(str(t), "rate_raw") for t in self.rate_text]
+        return [to_decimal(float(v), "rate_raw") for v in self.rate]
 
     @staticmethod
     def _decimals(text: np.ndarray | None, values: np.ndarray, what: str) -> list[Decimal | None]:

@@ -3,11 +3,12 @@
 Paged over the window [since, until]: each request sends `since`, `limit` and `until`
 (ccxt passes on what the venue takes). Most venues answer from `since` forward: the window's
 start then moves one millisecond past the newest settlement received. Some answer with the
-newest end of the window instead (a full page reaching `until` but not `since`, as dYdX's
-indexer does): the window's end then moves before the oldest received. Paging stops when the
-window is empty or a page brings nothing new. Pages that overlap (venues often repeat the
-boundary settlement) are de-duplicated by settlement time; nothing outside the window is
-kept.
+newest end of the window instead, ignoring `since` (dYdX's indexer): a full page that reaches
+`until` (no step of the page's own spacing fits after its newest settlement) but not `since`
+shows it, and from then on the window's end moves before the oldest received, across any gap
+in the venue's history. Paging stops when the window is empty or a page brings nothing new.
+Pages that overlap (venues often repeat the boundary settlement) are de-duplicated by
+settlement time; nothing outside the window is kept.
 
 ccxt's history carries the rate and the settlement time but no interval: the interval of
 each settlement is measured from the one before it (the first from the one after it), which
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,9 @@ def resolve_market(
     """The perpetual `symbol` names: `BTC-USDT-PERP` (base and margin), `BTC/USDT:USDT`
     (ccxt's own), or `BTC` (the perpetual perpbot's venue adapter trades)."""
     markets = _read(venue, "load_markets", exchange.load_markets, clock)
-    perpetuals = [m for m in markets.values() if m.get("swap") and m.get("linear") is not False]
+    perpetuals: list[Mapping[str, Any]] = [
+        m for m in markets.values() if m.get("swap") and m.get("linear") is not False
+    ]
     if "/" in symbol:
         found = [m for m in perpetuals if m.get("symbol") == symbol]
     elif symbol.endswith("-PERP") and symbol.count("-") == 2:
@@ -89,12 +93,17 @@ def fetch_settlements(
     ccxt_symbol = str(market["symbol"])
     low, high = to_micros(since) // 1000, to_micros(until) // 1000
     found: dict[int, float] = {}
+    newest_end = False  # the venue answers with the newest end of the window
     for _ in range(MAX_PAGES):
         page = _read(
             venue,
             "fetch_funding_rate_history",
-            lambda lo=low, hi=high: exchange.fetch_funding_rate_history(
-                ccxt_symbol, since=lo, limit=page_limit, params={"until": hi}
+            partial(
+                exchange.fetch_funding_rate_history,
+                ccxt_symbol,
+                since=low,
+                limit=page_limit,
+                params={"until": high},
             ),
             clock,
         )
@@ -111,8 +120,15 @@ def fetch_settlements(
         if fresh == 0:
             break
         oldest, newest = min(times), max(times)
-        if len(page) >= page_limit and newest >= high and oldest > low:
-            high = oldest - 1  # the venue answered with the newest end: page backwards
+        # A full page reaches `until` when no step of its own spacing fits after its newest
+        # settlement (the venue has none later); one that also starts after `since` came
+        # from the newest end of the window. Such a venue is paged backwards from then on,
+        # across any gap in its history.
+        spacing = (newest - oldest) // (len(times) - 1) if len(times) > 1 else 0
+        if len(page) >= page_limit and newest + spacing > high and oldest > low:
+            newest_end = True
+        if newest_end:
+            high = oldest - 1
         else:
             low = newest + 1
         if low > high:

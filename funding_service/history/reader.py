@@ -122,7 +122,7 @@ def _csv_header(path: Path) -> list[str]:
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16))
     except (pa.ArrowInvalid, OSError) as exc:
         raise HistoryFileError(f"{path}: not readable as CSV ({exc})") from None
-    return reader.schema.names
+    return list(reader.schema.names)
 
 
 def _read_csv(path: Path, columns: list[str]) -> pa.Table:

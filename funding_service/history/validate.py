@@ -67,7 +67,7 @@ class _Checks:
             self.failures.append((field, bad, reason))
 
     def bad_rows(self) -> np.ndarray:
-        return np.logical_or.reduce([bad for _, bad, _ in self.failures])
+        return np.asarray(np.logical_or.reduce([bad for _, bad, _ in self.failures]), dtype=bool)
 
     def error_for(self, index: int, bad_rows: int) -> HistoryRowError:
         """The error of row `index`: its first failing column."""
@@ -214,7 +214,7 @@ def _exact_text(table: pa.Table, field: str) -> np.ndarray | None:
     if field not in table.column_names:
         return None
     column = pc.utf8_trim_whitespace(table.column(field))
-    return column.to_numpy(zero_copy_only=False)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _numbers(checks: _Checks, field: str, *, required: bool) -> np.ndarray:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from core.enums import PositionStatus
+from core.enums import PositionOperation, PositionStatus
 from strategies.components.base_components import (
     AuditEvent,
     NewExposureRefusedError,
@@ -53,8 +53,11 @@ class NoNewPositions:
         status: PositionStatus,
         reason: str | None = None,
         expected_version: int | None = None,
+        operation: PositionOperation | None = None,
     ) -> PositionRecord:
-        return self._positions.mark_status(position_id, status, reason, expected_version)
+        return self._positions.mark_status(
+            position_id, status, reason, expected_version, operation=operation
+        )
 
     def close(
         self,

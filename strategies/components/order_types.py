@@ -28,7 +28,8 @@ def venue_ids_of(exchanges: Mapping[str, ExchangeClient]) -> VenueIdResolver:
 
     def resolve(venue: str, client_order_id: str) -> str:
         client = exchanges.get(venue)
-        if isinstance(client, VenueClientIds):
+        # `is not None` first: mypy cannot intersect `ExchangeClient | None` with the protocol.
+        if client is not None and isinstance(client, VenueClientIds):
             return client.venue_client_id(client_order_id)
         return client_order_id
 

@@ -128,8 +128,10 @@ class GridStrategy(StatelessStrategy[GridConfig, GridComponents]):
                 state, records = found
                 recovered = True
         if state is not None:
-            tracked = [self.orders.journal.get(i) for i in state.tracked_ids() if i not in records]
-            records |= {r.client_order_id: r for r in self._refreshed(tracked) if r is not None}
+            journal = self.orders.journal
+            tracked = [journal.get(i) for i in state.tracked_ids() if i not in records]
+            known = [record for record in tracked if record is not None]
+            records |= {r.client_order_id: r for r in self._refreshed(known)}
         # Read after the refresh: a fill between the two then shows in the records first,
         # which the planner's coverage check tolerates (see planner.py).
         market = super().fetch_market(now)
@@ -264,13 +266,11 @@ class GridStrategy(StatelessStrategy[GridConfig, GridComponents]):
 
     # ------------------------------------------------------------------ helpers
 
-    def _refreshed(self, records: Sequence[OrderRecord | None]) -> list[OrderRecord | None]:
+    def _refreshed(self, records: Sequence[OrderRecord]) -> list[OrderRecord]:
         """Records brought up to date with the venue where they may have changed there."""
         return [
             self.orders.refresh(record.client_order_id)
-            if record is not None
-            and not record.is_terminal
-            and record.status is not OrderStatus.INTENT
+            if not record.is_terminal and record.status is not OrderStatus.INTENT
             else record
             for record in records
         ]

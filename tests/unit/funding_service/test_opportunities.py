@@ -113,12 +113,12 @@ def test_min_apr_filter():
     px = rate("paradex", "BTC", "0.0004", 8)  # APR 32.85%
     assert (
         rank_opportunities(
-            [hl, px], FEES, OpportunityFilter.with_min_apr(D("0.33")), NOW
+            [hl, px], FEES, OpportunityFilter().with_min_apr(D("0.33")), NOW
         ).opportunities
         == []
     )
     assert rank_opportunities(
-        [hl, px], FEES, OpportunityFilter.with_min_apr(D("0.32")), NOW
+        [hl, px], FEES, OpportunityFilter().with_min_apr(D("0.32")), NOW
     ).opportunities
 
 

@@ -138,9 +138,11 @@ def new_transfer(
     source, target = routing.venue(from_venue), routing.venue(to_venue)
     chosen = asset or source.asset
     check_amount(amount, routing.policy, chosen)
-    for name, route in ((from_venue, source), (to_venue, target)):
-        if route.asset != chosen:
-            raise TransferRefusedError(f"{name} moves {route.asset} on {route.chain}, not {chosen}")
+    for name, venue_chain in ((from_venue, source), (to_venue, target)):
+        if venue_chain.asset != chosen:
+            raise TransferRefusedError(
+                f"{name} moves {venue_chain.asset} on {venue_chain.chain}, not {chosen}"
+            )
     routing.wallet(source.chain)
     routing.wallet(target.chain)
     if source.chain != target.chain:
