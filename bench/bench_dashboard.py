@@ -144,7 +144,10 @@ def run() -> dict[str, Any]:
             app = create_app(engine=engine, clock=clock)
             client = TestClient(app)
             form = client.get("/login").text
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+            found = re.search(r'name="csrf_token" value="([^"]+)"', form)
+            if found is None:
+                raise RuntimeError("the login page has no CSRF field")
+            csrf = found.group(1)
             client.post(
                 "/login",
                 data={"username": "bench", "password": "bench-password", "csrf_token": csrf},

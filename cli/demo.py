@@ -197,6 +197,7 @@ def _fund_accounts(
     per_account: Decimal = Decimal(50_000),
     overrides: dict[tuple[str, str], Decimal] | None = None,
 ) -> None:
+    from exchanges.paper.exchange import PaperExchange
     from exchanges.venues import venue_profile
     from strategies.runtime import get_runtime, venue_accounts
 
@@ -207,8 +208,9 @@ def _fund_accounts(
     amounts = {pair: (overrides or {}).get(pair, per_account) for pair in pairs}
     for (venue, account), amount in amounts.items():
         client = runtime.exchange(venue, account)
-        # The demo's venues are paper venues; `runtime.exchange` types them as the port.
-        client.credit_deposit(  # type: ignore[attr-defined]
+        if not isinstance(client, PaperExchange):
+            raise RuntimeError(f"the demo funds paper venues only; {venue}/{account} is not one")
+        client.credit_deposit(
             f"demo-seed-{venue}-{account}", "USDC", amount, venue_profile(venue).deposit_chain
         )
     funded = ", ".join(f"{v}/{a} {amount:,}" for (v, a), amount in amounts.items())

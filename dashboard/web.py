@@ -58,7 +58,10 @@ class Dashboard:
 
 
 def dashboard(request: Request) -> Dashboard:
-    return request.app.state.dashboard  # type: ignore[no-any-return]
+    board = request.app.state.dashboard
+    if not isinstance(board, Dashboard):
+        raise RuntimeError("the app has no dashboard state (built outside create_app?)")
+    return board
 
 
 class LoginRequired(Exception):

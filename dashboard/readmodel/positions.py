@@ -124,9 +124,10 @@ class PositionDetail:
     def realised_divergence(self) -> Decimal | None:
         """The realised hourly divergence (short leg minus long leg), as the entry's is."""
         by_side = {f.side: f.hourly(f.realised_rate) for f in self.funding}
-        if by_side.get("long") is None or by_side.get("short") is None:
+        short, long = by_side.get("short"), by_side.get("long")
+        if short is None or long is None:
             return None
-        return by_side["short"] - by_side["long"]  # type: ignore[operator]
+        return short - long
 
 
 _ENTRY_QUOTE = text(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,8 @@ class DashboardUserRepository:
 
     def remove(self, name: str) -> bool:
         found = self._session.execute(delete(DashboardUser).where(DashboardUser.name == name))
-        return bool(found.rowcount)  # type: ignore[attr-defined]
+        # A DML statement's result is a CursorResult; Session.execute types it as Result.
+        return bool(cast("CursorResult[Any]", found).rowcount)
 
 
 class DashboardSessionRepository:

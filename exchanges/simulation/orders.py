@@ -134,9 +134,18 @@ def accept_order(
         request.side, request.quantity, mark=mark, book=touch, spec=spec, terms=terms
     )
     is_limit = request.order_type is OrderType.LIMIT
-    marketable = not is_limit or (
-        (request.side is OrderSide.BUY and request.price >= price)  # type: ignore[operator]
-        or (request.side is OrderSide.SELL and request.price <= price)  # type: ignore[operator]
+    limit = request.price
+    if is_limit and limit is None:
+        raise OrderRejectedError(
+            venue, f"order {request.client_order_id}: a limit order needs a price"
+        )
+    marketable = (
+        limit is None
+        or not is_limit
+        or (
+            (request.side is OrderSide.BUY and limit >= price)
+            or (request.side is OrderSide.SELL and limit <= price)
+        )
     )
     if marketable and request.post_only:
         raise OrderRejectedError(
