@@ -62,6 +62,12 @@ for image in "$@"; do
         || { echo "stand-ins: no stand-in for $image and it cannot be pulled" >&2; exit 1; }
     echo "stand-ins: cannot pull $image; building it from Debian packages ($dockerfile)"
     build_base
-    timed "build-${image%%:*}" docker build -q --network host -t "$image" -f "$here/$dockerfile" "$here" > /dev/null
+    # The build context: these files and this machine's CA bundle (the python stand-in's pip
+    # trusts what the host trusts, e.g. a TLS-inspecting proxy's CA in front of the index).
+    context="$(mktemp -d)"
+    cp "$here"/*.Dockerfile "$here"/*-entrypoint.sh "$context/"
+    cp "${STANDIN_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}" "$context/host-ca-bundle.crt"
+    timed "build-${image%%:*}" docker build -q --network host -t "$image" -f "$context/$dockerfile" "$context" > /dev/null
+    rm -rf "$context"
     echo "stand-ins: $image is $(docker run --rm --entrypoint cat "$image" /etc/perpbot-standin)"
 done

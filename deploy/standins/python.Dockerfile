@@ -10,5 +10,7 @@ RUN set -eux; \
     rm -rf /var/lib/apt/lists/*; \
     python3 -m venv /usr/local; \
     /usr/local/bin/python -c 'import sys; assert sys.prefix == "/usr/local", sys.prefix'
-ENV LANG=C.UTF-8
+# This machine's CA bundle, for pip only (see build.sh); the official image needs none.
+COPY host-ca-bundle.crt /etc/ssl/certs/perpbot-standin-host-ca.crt
+ENV LANG=C.UTF-8 PIP_CERT=/etc/ssl/certs/perpbot-standin-host-ca.crt
 CMD ["python3"]
