@@ -263,6 +263,17 @@ def check_no_secret_on_command_lines() -> None:
     print(f"ok  no password on any of {len(lines)} command lines in the containers")
 
 
+def check_healthchecks() -> None:
+    # The worker's healthcheck runs every 30 s (a celery ping); these three say within seconds.
+    for service in ("postgres", "redis", "flower"):
+        wait_for(
+            f"{service}'s healthcheck",
+            lambda c=CONTAINERS[service]: inspect(c, "{{.State.Health.Status}}") == "healthy",
+            60,
+        )
+    print("ok  healthchecks: postgres (TCP, as perpbot_app), redis (REDISCLI_AUTH), flower healthy")
+
+
 def check_image_has_no_embedded_servers() -> None:
     probe = (
         "import importlib.util as u; "
@@ -286,6 +297,7 @@ def main() -> int:
         check_worker_ping,
         check_beat_tick,
         check_flower,
+        check_healthchecks,
         check_no_secret_on_command_lines,
         check_image_has_no_embedded_servers,
     ]
