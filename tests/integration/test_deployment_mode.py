@@ -34,8 +34,8 @@ LIVE_DB_REFUSED = "is a live database and {} runs paper: refusing to start"
 def new_database(server_url):
     made = []
 
-    def make(mode: str | None) -> str:
-        name = f"perpbot_mode_{uuid.uuid4().hex[:8]}"
+    def make(mode: str | None, prefix: str = "perpbot_mode") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
         ensure_database(url)
         if mode is not None:
@@ -126,7 +126,8 @@ def test_cli_commands_that_trade_refuse_the_other_mode(new_database, tmp_path):
 
 
 def test_the_demo_never_drops_or_uses_a_live_database(new_database):
-    live_db = new_database("live")
+    # A name the demo would otherwise drop (its prefix), so only the mode check stops it.
+    live_db = new_database("live", prefix="perpbot_demo_mode")
     name = make_url(live_db).database
     result = _run(
         [sys.executable, "trading_bot.py", "demo", "--database", name, "--flower-port", "0"],
@@ -135,3 +136,19 @@ def test_the_demo_never_drops_or_uses_a_live_database(new_database):
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
     assert LIVE_DB_REFUSED.format("the demo") in result.stderr
     assert _mode_of(live_db) == "live"  # still there, untouched
+
+
+def test_the_demo_drops_only_a_database_it_could_have_created(new_database):
+    # Issue 15: `demo --database NAME` ran DROP DATABASE ... WITH (FORCE) on any name. Now a
+    # name without the demo's prefix is refused before any server is touched.
+    other = new_database("paper")
+    name = make_url(other).database
+    assert not name.startswith("perpbot_demo")
+    result = _run(
+        [sys.executable, "trading_bot.py", "demo", "--database", name, "--flower-port", "0"],
+        paper_env({"DEMO_SECONDS": "10"}),
+    )
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f"--database '{name}'" in result.stderr
+    assert "must start with 'perpbot_demo'" in result.stderr
+    assert _mode_of(other) == "paper"  # still there, migrated, untouched

@@ -104,3 +104,15 @@ def test_malformed_position_id_is_refused(example_configs):
     result = CliRunner().invoke(app, ["close", "arb-main", "--position", "not-a-uuid"])
     assert result.exit_code == 2
     assert "--position: 'not-a-uuid' is not a position id" in result.output
+
+
+def test_the_demo_takes_only_a_database_name_it_could_have_created():
+    from cli.demo import check_demo_database_name
+    from core.errors import ConfigError
+
+    for name in ("perpbot_demo", "perpbot_demo_mine"):
+        check_demo_database_name(name)
+    for name in ("perpbot", "postgres", "my_perpbot_demo", "perpbot_dem"):
+        expected = f"--database '{name}'.*must start with 'perpbot_demo'"
+        with pytest.raises(ConfigError, match=expected):
+            check_demo_database_name(name)
