@@ -8,7 +8,7 @@ from core.alerts import Alert, AlertKind, AlertSeverity, AlertSink, LogAlertSink
 
 
 def test_an_alert_without_a_dedupe_key_or_subject_is_refused():
-    with pytest.raises(ValueError, match="dedupe_key must be 1..200 characters"):
+    with pytest.raises(ValueError, match=r"dedupe_key must be 1\.\.200 characters"):
         Alert(AlertKind.VENUE_DOWN, " ", "lighter down", "unreachable")
     with pytest.raises(ValueError, match="dedupe_key"):
         Alert(AlertKind.VENUE_DOWN, "k" * 201, "lighter down", "unreachable")
