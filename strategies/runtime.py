@@ -34,9 +34,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from core.alerts import Alert, AlertKind, AlertSeverity, AlertSink, LogAlertSink
+from core.alerts import Alert, AlertKind, AlertSeverity, AlertSink
 from core.clock import Clock, clock_from_settings
 from core.errors import ConfigError
+from core.ops_config import OpsConfig, load_ops_config
 from core.settings import Settings, get_settings
 from db.deployment import check_deployment_mode
 from db.engine import engine_for
@@ -47,6 +48,7 @@ from exchanges.reduce_only import reduce_only
 from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.components.alert_sink import DeliveringAlertSink, parse_alert_urls
 from strategies.components.kits import PostgresKit
 from strategies.components.transfer_types import StepDispatcher, TransferManager
 from strategies.components.transfers_unavailable import (
@@ -168,9 +170,23 @@ class Runtime:
             return ControlRepository(session).exposure_block(name)
 
     @cached_property
+    def ops_config(self) -> OpsConfig:
+        """Deployment-wide breakers, the alert policy and the metrics address."""
+        return load_ops_config(self.settings.ops_config_path)
+
+    @cached_property
     def alerts(self) -> AlertSink:
-        """Where this process's alerts go."""
-        return self._alerts or LogAlertSink()
+        """Where this process's alerts go: recorded (deduplicated, rate-limited) in
+        PostgreSQL, logged, and delivered to `PERPBOT_ALERT_URLS` through Apprise."""
+        if self._alerts is not None:
+            return self._alerts
+        urls = self.settings.alert_urls
+        return DeliveringAlertSink(
+            self.engine,
+            self.clock,
+            parse_alert_urls(urls.get_secret_value() if urls is not None else None),
+            self.ops_config.alerts,
+        )
 
     def halt(self, scope: str, breaker: str, reason: str) -> HaltRecord:
         """Halt `scope` (a strategy name, or "*" for all) now, in its own transaction, and
@@ -180,6 +196,40 @@ class Runtime:
             record = HaltRepository(session).trip(scope, breaker, reason, self.clock.now())
         self.alerts.send(halt_alert(record))
         return record
+
+    def lift_halt(self, scope: str, by: str) -> HaltRecord | None:
+        """Lift the active halt of `scope` (the operator's `resume --halt`): the halt that
+        was lifted, or None when `scope` was not halted. Recorded as an event, and alerted."""
+        from db.repositories.events import EventRepository
+
+        now = self.clock.now()
+        with Session(self.engine) as session, session.begin():
+            halts = HaltRepository(session)
+            active = next((h for h in halts.list_active() if h.scope == scope), None)
+            if active is None or not halts.lift(scope, by, now):
+                return None
+            EventRepository(session).append(
+                "halt.lifted",
+                "halt",
+                str(active.id),
+                strategy_name=None if active.is_global else scope,
+                occurred_at=now,
+                breaker=active.breaker,
+                reason=active.reason,
+                lifted_by=by,
+            )
+        what = "all strategies" if active.is_global else scope
+        self.alerts.send(
+            Alert(
+                kind=AlertKind.HALT_LIFTED,
+                dedupe_key=f"lifted:{active.id}",
+                subject=f"perpbot: halt of {what} lifted",
+                body=f"lifted by {by}; it was: {active.describe()}",
+                severity=AlertSeverity.WARNING,
+                strategy=None if active.is_global else scope,
+            )
+        )
+        return active
 
     def build(self, name: str, no_new_exposure: str | None = None) -> BaseStrategy[Any]:
         """A fresh strategy instance with its components, ready for one task.

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models.halts import GLOBAL_SCOPE, Halt
+from db.repositories.events import EventRepository
 
 __all__ = ["GLOBAL_SCOPE", "HaltRecord", "HaltRepository"]
 
@@ -78,21 +79,37 @@ class HaltRepository:
 
     def trip(self, scope: str, breaker: str, reason: str, at: datetime) -> HaltRecord:
         """Halt `scope` (a strategy name or "*"); the active halt, the first if it already was."""
+        return self.trip_with_outcome(scope, breaker, reason, at)[0]
+
+    def trip_with_outcome(
+        self, scope: str, breaker: str, reason: str, at: datetime
+    ) -> tuple[HaltRecord, bool]:
+        """As `trip`, and whether this call tripped it (False: it was already halted)."""
         _check_text("scope", scope, _SCOPE_MAX)
         _check_text("breaker", breaker, _BREAKER_MAX)
         _check_text("reason", reason, 10_000)
         _check_time("time", at)
-        self._session.execute(
+        new_id = uuid.uuid4()
+        inserted = self._session.execute(
             insert(Halt)
-            .values(
-                id=uuid.uuid4(), scope=scope, breaker=str(breaker), reason=reason, tripped_at=at
-            )
+            .values(id=new_id, scope=scope, breaker=str(breaker), reason=reason, tripped_at=at)
             .on_conflict_do_nothing(index_elements=["scope"], index_where=text("lifted_at IS NULL"))
-        )
+            .returning(Halt.id)
+        ).first()
         row = self._session.scalars(
             select(Halt).where(Halt.scope == scope, Halt.lifted_at.is_(None))
         ).one()
-        return _record(row)
+        if inserted is not None:
+            EventRepository(self._session).append(
+                "halt.tripped",
+                "halt",
+                str(row.id),
+                strategy_name=None if scope == GLOBAL_SCOPE else scope,
+                occurred_at=at,
+                breaker=row.breaker,
+                reason=row.reason,
+            )
+        return _record(row), inserted is not None
 
     def active(self, strategy: str) -> HaltRecord | None:
         """The halt stopping `strategy`: its own or the global one (the earlier if both)."""
