@@ -44,6 +44,7 @@ from db.engine import engine_for
 from db.repositories.halts import HaltRecord, HaltRepository
 from db.repositories.runs import ControlRepository
 from exchanges.base import ExchangeClient
+from exchanges.paper_config import VenuesConfig, load_venues_config
 from exchanges.reduce_only import reduce_only
 from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
@@ -155,10 +156,15 @@ class Runtime:
                 self._clients[key] = client
             return client
 
+    @cached_property
+    def venues_config(self) -> VenuesConfig:
+        """The paper venues' terms and injected faults (`configs/venues.yaml`)."""
+        return load_venues_config(self.settings.venues_config_path)
+
     def _build_client(self, key: VenueAccount) -> ExchangeClient:
         return build_exchange(
             key.venue,
-            config=VenueConfig(account=key.account),
+            config=VenueConfig(account=key.account, paper=self.venues_config.for_venue(key.venue)),
             settings=self.settings,
             clock=self.clock,
             engine=self.engine,
@@ -283,6 +289,7 @@ class Runtime:
             clock=self.clock,
             dispatcher=self._step_dispatcher,
             settings=self.settings,
+            venue_terms=self.venues_config.paper,
         )
 
     def is_stateful(self, name: str) -> bool:
