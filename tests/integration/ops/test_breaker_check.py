@@ -197,9 +197,10 @@ def test_an_injected_outage_trips_the_venue_breaker_and_alerts_venue_down(
     engine, clean_db, receiver, tmp_path
 ):
     clock = ManualClock(START)
+    end = START + timedelta(minutes=10)
     venues = (
         "paper:\n  hyperliquid:\n    faults:\n      outages:\n"
-        f"        - {{start: '{START.isoformat()}', end: '{(START + timedelta(minutes=10)).isoformat()}'}}\n"
+        f"        - {{start: '{START.isoformat()}', end: '{end.isoformat()}'}}\n"
     )
     runtime = runtime_for(
         engine, clock, receiver, [grid("g1", venue_unreachable_seconds=60)], tmp_path, venues=venues
