@@ -10,7 +10,7 @@ import pytest
 from core.enums import OrderSide, OrderType
 from core.errors import ConfigError
 from core.settings import PROJECT_ROOT, load_settings
-from exchanges.base import OrderRequest, OrderRejectedError
+from exchanges.base import OrderRejectedError, OrderRequest
 from exchanges.paper_config import load_venues_config
 from strategies.runtime import Runtime
 
