@@ -24,12 +24,15 @@ def halt(
     name: str | None = typer.Argument(None, help="Strategy name (or --all)."),
     all_: bool = typer.Option(False, "--all", help="Halt every strategy."),
     reason: str = typer.Option("operator", "--reason", help="Why (shown wherever it halts)."),
+    close_hedged: bool = typer.Option(
+        False, "--close-hedged", help="Also close every open position (reduce-only)."
+    ),
 ) -> None:
     """Halt NAME (or all): no new exposure until `resume --halt`.
 
     The halt is written at once (it holds even with no broker); then the halt task winds the
-    strategy down under its lock, as pause does. Halting a halted strategy keeps the first
-    halt."""
+    strategy down under its lock, as pause does (and, with --close-hedged, enqueues a close
+    of every open position). Halting a halted strategy keeps the first halt."""
     from strategies.components.breakers import BreakerKind
     from strategies.runtime import get_runtime
     from tasks.manual import ManualAction, ManualRequest, enqueue
@@ -41,7 +44,7 @@ def halt(
     record = runtime.halt(scope, BreakerKind.MANUAL, reason)
     console.print(record.describe(), highlight=False)
     try:
-        result = enqueue(ManualRequest(ManualAction.HALT, scope, None, reason))
+        result = enqueue(ManualRequest(ManualAction.HALT, scope, None, reason, close_hedged))
     except Exception as exc:  # the halt stands; only the wind-down waits for a broker
         console.print(f"halted, but the wind-down task was not enqueued: {exc}", highlight=False)
         return

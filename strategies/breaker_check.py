@@ -248,7 +248,7 @@ class BreakerCheck:
         )
         alerts = []
         for row in rows:
-            route = f"{row.amount_usd} {row.asset} {row.from_dex}->{row.to_dex}"
+            route = f"{row.amount_usd:,.2f} {row.asset} {row.from_dex}->{row.to_dex}"
             if row.status in (TransferStatus.NEEDS_RECONCILE.value, TransferStatus.FAILED.value):
                 alerts.append(
                     Alert(

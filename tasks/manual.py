@@ -47,6 +47,7 @@ class ManualRequest:
     strategy: str
     position_id: uuid.UUID | None = None  # required to close; optional to rebalance
     reason: str | None = None
+    close_hedged: bool = False  # halt only: also close every open position
 
     def __post_init__(self) -> None:
         if self.action is ManualAction.CLOSE and self.position_id is None:
@@ -57,6 +58,8 @@ class ManualRequest:
             ManualAction.HALT,
         ):
             raise ValueError(f"{self.action} applies to a whole strategy, not to a position")
+        if self.close_hedged and self.action is not ManualAction.HALT:
+            raise ValueError(f"{self.action} does not close positions; only halt may")
         if self.strategy == ALL_STRATEGIES and self.action is not ManualAction.HALT:
             raise ValueError(f"{self.action} needs one strategy's name; only halt takes all")
 
@@ -73,6 +76,8 @@ class ManualRequest:
             if self.position_id is not None:
                 kwargs["position_id"] = str(self.position_id)
             return (self.strategy,), kwargs
+        if self.action is ManualAction.HALT:
+            return (self.strategy,), {"reason": self.reason, "close_hedged": self.close_hedged}
         return (self.strategy,), {"reason": self.reason}
 
 

@@ -22,6 +22,8 @@ class BreakerKind(StrEnum):
     FAILED_OPENS = "failed_opens"
     UNHEDGED_NOTIONAL = "unhedged_notional"
     VENUE_DOWN = "venue_down"
+    # Venue and perpbot disagree about a position in a way no safe repair covers.
+    RECONCILE_MISMATCH = "reconcile_mismatch"
     MANUAL = "manual"  # an operator's `trading_bot.py halt` or the dashboard's button
 
 

@@ -222,3 +222,62 @@ def test_an_injected_outage_trips_the_venue_breaker_and_alerts_venue_down(
     assert BreakerCheck(runtime).run().venues_down == []
     with Session(engine) as session:
         assert HaltRepository(session).active("g1").breaker == "venue_down"  # until lifted
+
+
+def transfer(engine, status: str, updated: datetime) -> uuid.UUID:
+    from db.models import FundTransfer
+
+    tid = uuid.uuid4()
+    with Session(engine) as session, session.begin():
+        session.add(
+            FundTransfer(
+                id=tid,
+                strategy_name="g1",
+                from_dex="hyperliquid",
+                to_dex="lighter",
+                amount_usd=D(250),
+                status=status,
+                funds_location="wallet" if status != "needs_reconcile" else "unknown",
+                created_at=updated,
+                updated_at=updated,
+            )
+        )
+    return tid
+
+
+def test_state_that_needs_an_operator_is_alerted_once_each(engine, clean_db, receiver, tmp_path):
+    from db.repositories import EventRepository
+
+    clock = ManualClock(START)
+    runtime = runtime_for(
+        engine, clock, receiver, [grid("g1")], tmp_path, ops="alerts: {send_info: true}\n"
+    )
+    transfer(engine, "needs_reconcile", START)
+    transfer(engine, "bridging", START - timedelta(hours=2))  # stuck
+    transfer(engine, "bridging", START - timedelta(minutes=5))  # moving
+    position(
+        engine,
+        "g1",
+        PositionStatus.NEEDS_RECONCILE,
+        START,
+        symbol="SOL",
+        operation="reconcile",
+        operation_reason="venue holds 1.49, we hold 0.99",
+    )
+    opened = position(engine, "g1", PositionStatus.OPEN, START, symbol="BTC")
+    with Session(engine) as session, session.begin():
+        EventRepository(session).append(
+            "position.opened", "position", str(opened), "g1", occurred_at=START, symbol="BTC"
+        )
+    first = BreakerCheck(runtime).run()
+    again = BreakerCheck(runtime).run()
+    assert first.alerts_sent == 4 and again.alerts_sent == 0
+    assert sorted(receiver.titles()) == [
+        "perpbot: g1 SOL position needs reconciling",
+        "perpbot: g1 position opened",
+        "perpbot: transfer 250.00 USDC hyperliquid->lighter is needs_reconcile",
+        "perpbot: transfer 250.00 USDC hyperliquid->lighter stuck in bridging",
+    ]
+    kinds = {m["title"]: m["message"] for m in receiver.received}
+    assert "[reconcile_mismatch critical]" in kinds["perpbot: g1 SOL position needs reconciling"]
+    assert "venue holds 1.49, we hold 0.99" in kinds["perpbot: g1 SOL position needs reconciling"]

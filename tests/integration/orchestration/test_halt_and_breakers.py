@@ -4,7 +4,9 @@ strategy whose venue is out, and its alerts reach a real local webhook."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +15,7 @@ from typer.testing import CliRunner
 
 import tests.support.probe_strategy  # noqa: F401  (registers the probe in this process too)
 from core.settings import PROJECT_ROOT
-from db.models import Event, TaskRun
+from db.models import Event, StrategyPosition, TaskRun
 from db.repositories.breakers import BreakerRepository
 from db.repositories.halts import HaltRepository
 from db.uow import unit_of_work
@@ -43,14 +45,39 @@ def gamma(probe_configs):
     reset_runtime()
 
 
+def _open_position(engine) -> str:
+    pid = uuid.uuid4()
+    at = datetime.now(UTC)
+    with unit_of_work(engine) as session:
+        session.add(
+            StrategyPosition(
+                id=pid,
+                strategy_name="gamma",
+                symbol="PROBE",
+                long_dex="probe-long",
+                short_dex="probe-short",
+                size_usd=Decimal(1),
+                status="open",
+                created_at=at,
+                updated_at=at,
+            )
+        )
+    return str(pid)
+
+
 def test_a_manual_halt_holds_until_resume_halt(gamma, clean_db):
+    position = _open_position(clean_db)
     with celery_worker(concurrency=1):
-        halted = _cli("halt", "gamma", "--reason", "drill")
+        halted = _cli("halt", "gamma", "--reason", "drill", "--close-hedged")
         assert halted.startswith("strategy gamma halted by manual breaker at ")
         assert halted.count(": drill") == 1 and "enqueued perpbot.strategy.halt gamma" in halted
         wait_until(
             lambda: _events(clean_db, "strategy.stopped"), timeout=30, message="halt wind-down"
         )
+        [close] = wait_until(
+            lambda: _events(clean_db, "probe.close"), timeout=30, message="the halt's close"
+        )
+        assert close.payload["position"] == position and close.payload["reason"] == "halt: drill"
         again = _cli("halt", "gamma", "--reason", "second")
         assert ": drill" in again and "second" not in again  # the first halt stays
         blocked = app.send_task("perpbot.strategy.open", args=("gamma",)).get(timeout=30)
