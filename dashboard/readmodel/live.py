@@ -21,7 +21,8 @@ _COUNTS = text(
 SELECT
     (SELECT count(*) FROM strategy_positions
      WHERE status IN :active) AS active_positions,
-    (SELECT count(*) FROM strategy_positions WHERE status = 'needs_reconcile'
+    (SELECT count(*) FROM halts WHERE lifted_at IS NULL)
+    + (SELECT count(*) FROM strategy_positions WHERE status = 'needs_reconcile'
         OR (status IN :active AND close_failed_at IS NOT NULL))
     + (SELECT count(*) FROM fund_transfers WHERE status IN ('failed', 'needs_reconcile')
         OR (status NOT IN ('completed', 'failed', 'cancelled', 'needs_reconcile')

@@ -209,9 +209,20 @@ def _in_flight(session: Session) -> dict[tuple[str, str], tuple[Decimal, Decimal
 
 
 def alerts(session: Session, scope: Scope) -> list[Alert]:
-    """What exists today that needs a look: positions not known to be hedged, transfers the
-    automation stopped, failed runs of the last day."""
+    """What exists today that needs a look: halts, positions not known to be hedged,
+    transfers the automation stopped, failed runs of the last day."""
     found: list[Alert] = []
+    for h in HaltRepository(session).list_active():
+        what, target = ("all strategies", "--all") if h.is_global else (h.scope, h.scope)
+        found.append(
+            Alert(
+                "critical",
+                f"{what} halted ({h.breaker})",
+                f"{h.reason}; lift with trading_bot.py resume {target} --halt",
+                None if h.is_global else f"/positions?strategy={h.scope}",
+                h.tripped_at,
+            )
+        )
     for p in session.scalars(
         select(StrategyPosition).where(
             (StrategyPosition.status == "needs_reconcile")

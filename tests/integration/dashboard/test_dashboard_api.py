@@ -250,5 +250,7 @@ def test_a_halt_from_the_dashboard_shows_as_halted_with_its_cause(app, traded):
         assert 'class="state halted"' in row
         assert "halted by manual breaker" in row and "drill (dashboard: op)" in row
         assert "/actions/halt" not in row and "/actions/pause" not in row  # lifted by CLI only
+        assert "grid-demo halted (manual)" in page  # among what needs an operator
+        assert "lift with trading_bot.py resume grid-demo --halt" in page
     finally:
         get_runtime().lift_halt("grid-demo", "test")
