@@ -4,7 +4,8 @@ Stateful strategies get `<name>-monitor`, `<name>-rebalance`, `<name>-open` (and
 `<name>-transfers` when they configure a transfers interval); stateless ones get
 `<name>-cycle`. Every entry expires after its own interval, so a backlog of ticks cannot
 pile up behind a slow worker: a tick that could not start in time is dropped, the next one
-comes. Plus `funding-collect` and `transfers-sweep`. Exactly one beat process must run;
+comes. Plus `funding-collect`, `transfers-sweep` and `breakers-check` (circuit breakers and
+alerts, `strategies/breaker_check.py`). Exactly one beat process must run;
 the tasks fence themselves with the strategy lock anyway.
 """
 
@@ -27,6 +28,7 @@ STATEFUL_PHASES = (
 STATELESS_PHASES = (("cycle", "perpbot.strategy.cycle", "cycle_seconds"),)
 FUNDING_COLLECT_TASK = "perpbot.market.collect_funding"
 TRANSFERS_SWEEP_TASK = "perpbot.transfers.sweep"
+BREAKERS_CHECK_TASK = "perpbot.ops.check_breakers"
 
 
 def _entry(task: str, seconds: float, args: tuple[Any, ...], queue: str) -> dict[str, Any]:
@@ -43,6 +45,7 @@ def build_schedule(
     stateful: Mapping[str, bool],
     funding_collect_seconds: float = 60.0,
     transfers_sweep_seconds: float | None = 30.0,
+    breakers_check_seconds: float | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Beat entries for `configs` (by name); `stateful[name]` says which phases apply."""
     schedule: dict[str, dict[str, Any]] = {}
@@ -64,6 +67,10 @@ def build_schedule(
         schedule["transfers-sweep"] = _entry(
             TRANSFERS_SWEEP_TASK, transfers_sweep_seconds, (), "transfers"
         )
+    if breakers_check_seconds is not None:
+        schedule["breakers-check"] = _entry(
+            BREAKERS_CHECK_TASK, breakers_check_seconds, (), "market"
+        )
     return schedule
 
 
@@ -80,6 +87,7 @@ def schedule_from_runtime() -> dict[str, dict[str, Any]]:
         {name: runtime.is_stateful(name) for name in configs},
         funding_collect_seconds=settings.funding_collect_seconds,
         transfers_sweep_seconds=settings.transfers_sweep_seconds,
+        breakers_check_seconds=runtime.ops_config.breakers.check_seconds,
     )
 
 

@@ -82,4 +82,7 @@ task_routes = {
     "perpbot.market.*": {"queue": "market", "routing_key": "market"},
     "perpbot.strategy.*": {"queue": "strategy", "routing_key": "strategy"},
     "perpbot.transfers.*": {"queue": "transfers", "routing_key": "transfers"},
+    # The breaker check shares the light market queue: a busy strategy queue must not
+    # delay the check that may halt it.
+    "perpbot.ops.*": {"queue": "market", "routing_key": "market"},
 }

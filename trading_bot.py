@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import data, funding, strategies, transfers, venues
+from cli import data, funding, ops, strategies, transfers, venues
 from cli.common import console, one_line_errors
 from cli.dashboard import dashboard, users_app
 from cli.demo import demo
@@ -23,7 +23,7 @@ app.add_typer(funding.app, name="funding")
 app.add_typer(data.app, name="data")
 app.add_typer(transfers.app, name="transfer")
 app.add_typer(venues.app, name="venues")
-for _command in strategies.app.registered_commands:
+for _command in [*strategies.app.registered_commands, *ops.app.registered_commands]:
     app.registered_commands.append(_command)
 app.command("demo")(demo)
 app.command("flower")(flower)

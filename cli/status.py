@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Event, FundTransfer, StrategyPosition, TaskRun
+from db.repositories.halts import HaltRepository
 from db.repositories.runs import ControlRepository
 
 
@@ -31,17 +32,35 @@ def _strategies(session: Session) -> Table:
         )
     }
     table = Table(title="Strategies", title_justify="left")
-    for column in ("name", "type", "enabled", "paused", "last run"):
+    halts = HaltRepository(session)
+    for column in ("name", "type", "enabled", "paused", "halted", "last run"):
         table.add_column(column)
     for name, config in sorted(runtime.configs.items()):
         paused = controls.get(name)
+        halt = halts.active(name)
         table.add_row(
             name,
             config.type,
             "yes" if getattr(config, "enabled", True) else "no",
             "yes" if paused is not None and paused.paused else "no",
+            "no"
+            if halt is None
+            else f"HALTED ({halt.breaker}{', global' if halt.is_global else ''})",
             f"{last[name]:%H:%M:%S}" if last.get(name) else "-",
         )
+    return table
+
+
+def _halts(session: Session) -> Table | str:
+    """Every active halt with its cause: what `resume --halt` would lift."""
+    active = HaltRepository(session).list_active()
+    if not active:
+        return "halts: none"
+    table = Table(title="Halts (lift: trading_bot.py resume NAME --halt)", title_justify="left")
+    for column in ("scope", "breaker", "since", "reason"):
+        table.add_column(column)
+    for h in active:
+        table.add_row(h.scope, h.breaker, f"{h.tripped_at:%Y-%m-%d %H:%M:%S}", h.reason)
     return table
 
 
@@ -153,6 +172,7 @@ def render_status(limit: int = 10) -> Group:
     with Session(get_runtime().engine) as session:
         return Group(
             _strategies(session),
+            _halts(session),
             _totals(session),
             _positions(session, limit),
             _decisions(session, limit),

@@ -85,11 +85,26 @@ def pause(
 @app.command()
 @one_line_errors
 def resume(
-    name: str = typer.Argument(...),
+    name: str | None = typer.Argument(None, help="Strategy name (--all only with --halt)."),
     reason: str | None = typer.Option(None, "--reason"),
     wait: bool = typer.Option(False, "--wait"),
+    halt: bool = typer.Option(
+        False, "--halt", help="Lift NAME's halt (a tripped breaker or a manual halt) instead."
+    ),
+    all_: bool = typer.Option(False, "--all", help="With --halt: lift the global halt."),
+    by: str | None = typer.Option(None, "--by", help="Who lifts the halt (default: $USER)."),
 ) -> None:
-    """Let NAME take new exposure again (its next open/cycle phase runs)."""
+    """Let NAME take new exposure again (its next open/cycle phase runs).
+
+    A pause is lifted by `resume NAME`; a halt only by `resume NAME --halt` (or
+    `resume --all --halt` for the global one), after the cause has been looked at."""
+    from cli.ops import lift, scope_of
+
+    if halt:
+        lift(scope_of(name, all_, "resume --halt"), by)
+        return
+    if name is None or all_:
+        raise fail("resume: give a strategy NAME (--all only lifts the global halt, with --halt)")
     _enqueue("resume", name, None, reason, wait)
 
 

@@ -180,6 +180,17 @@ class Settings(BaseSettings):
     transfers_sweep_seconds: float = Field(
         30.0, gt=0, validation_alias=AliasChoices("PERPBOT_TRANSFERS_SWEEP_SECONDS")
     )
+    # Operations: breakers, alert policy, metrics (`core/ops_config.py`), and the paper venues'
+    # terms and injected faults (`exchanges/paper_config.py`); both files are optional.
+    ops_config_path: Path = Field(
+        PROJECT_ROOT / "configs" / "ops.yaml", validation_alias=AliasChoices("PERPBOT_OPS_CONFIG")
+    )
+    venues_config_path: Path = Field(
+        PROJECT_ROOT / "configs" / "venues.yaml",
+        validation_alias=AliasChoices("PERPBOT_VENUES_CONFIG"),
+    )
+    # Apprise URLs (comma or space separated): they carry tokens, so they are secret.
+    alert_urls: SecretStr | None = Field(None, validation_alias=AliasChoices("PERPBOT_ALERT_URLS"))
     flower_user: str = Field("perpbot", validation_alias=AliasChoices("FLOWER_USER"))
     flower_password: SecretStr | None = Field(
         None, validation_alias=AliasChoices("FLOWER_PASSWORD")
@@ -237,7 +248,7 @@ class Settings(BaseSettings):
             f"(got {shown!r}; a 1, y, on or true is not a confirmation)"
         )
 
-    @field_validator("flower_password", "signing_key_password", mode="before")
+    @field_validator("flower_password", "signing_key_password", "alert_urls", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         # An unset compose variable arrives as an empty string: no password, not "".

@@ -29,6 +29,8 @@ WHAT = {
     ManualAction.RESUME: "Resume {strategy}: beat ticks it again.",
     ManualAction.CLOSE: "Close position {position} of {strategy}: both legs, reduce-only.",
     ManualAction.REBALANCE: "Rebalance {strategy} now{of_position}, under its lock like a tick.",
+    ManualAction.HALT: "Halt {strategy}: no new exposure, resting opens cancelled, until an "
+    "operator runs `trading_bot.py resume {strategy} --halt` (not from this dashboard).",
 }
 
 

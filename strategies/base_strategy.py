@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Self, TypeV
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from core.errors import ConfigError
+from core.ops_config import BreakerLimits
 
 if TYPE_CHECKING:
     from strategies.components.kit import ComponentKit
@@ -48,6 +49,8 @@ class StrategyConfig(BaseModel):
 
     type: str
     name: StrategyName
+    # Circuit breakers of this instance (`core/ops_config.py`); all off unless set.
+    breakers: BreakerLimits = BreakerLimits()
 
     def venue_accounts(self) -> list[tuple[str, str]]:
         """The (venue, sub-account) pairs this strategy trades on; the composition root

@@ -9,10 +9,14 @@ get it injected, tasks and the CLI ask the runtime for it. How its steps are enq
 injected (`step_dispatcher`, Celery's from `tasks/transfer_dispatch.py`), so nothing here
 imports the task layer.
 
-A strategy that may take no new exposure (paused; later, halted) is built guarded: its venue
+A strategy that may take no new exposure (paused, or halted by a circuit breaker or an
+operator: `db/repositories/halts.py`) is built guarded: its venue
 clients send only reduce-only orders and its position manager opens nothing, so whatever
 phase runs can close, reduce, monitor and reconcile but never open (`build(no_new_exposure=)`;
-why it may not is `exposure_block(name)`).
+why it may not is `exposure_block(name)`). `halt(...)` trips a halt and alerts about it.
+
+Alerts leave through `runtime.alerts` (an `AlertSink`, `core/alerts.py`): callers build an
+`Alert` and never know how it is delivered.
 
 Strategy configs are YAML files: `PERPBOT_STRATEGIES` names a directory (every `*.yaml` in
 it, one strategy per file) or a single file; the default is `configs/strategies/`.
@@ -30,17 +34,22 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from core.alerts import Alert, AlertKind, AlertSeverity, AlertSink
 from core.clock import Clock, clock_from_settings
 from core.errors import ConfigError
+from core.ops_config import OpsConfig, load_ops_config
 from core.settings import Settings, get_settings
 from db.deployment import check_deployment_mode
 from db.engine import engine_for
+from db.repositories.halts import HaltRecord, HaltRepository
 from db.repositories.runs import ControlRepository
 from exchanges.base import ExchangeClient
+from exchanges.paper_config import VenuesConfig, load_venues_config
 from exchanges.reduce_only import reduce_only
 from exchanges.registry import VenueConfig, build_exchange
 from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.categories.stateful_strategy import StatefulStrategy
+from strategies.components.alert_sink import DeliveringAlertSink, parse_alert_urls
 from strategies.components.kits import PostgresKit
 from strategies.components.transfer_types import StepDispatcher, TransferManager
 from strategies.components.transfers_unavailable import (
@@ -100,6 +109,7 @@ class Runtime:
         configs: dict[str, StrategyConfig] | None = None,
         step_dispatcher: StepDispatcher | None = None,
         clients: Mapping[VenueAccount, ExchangeClient] | None = None,
+        alerts: AlertSink | None = None,
     ) -> None:
         """Every part defaults to the one the settings describe; `clients` gives venue
         clients made elsewhere (a test's or a backtest's), the others are built on use."""
@@ -109,6 +119,7 @@ class Runtime:
         self._configs = configs
         self._step_dispatcher = step_dispatcher
         self._clients: dict[VenueAccount, ExchangeClient] = dict(clients or {})
+        self._alerts = alerts
         self._lock = threading.Lock()
 
     @cached_property
@@ -145,19 +156,86 @@ class Runtime:
                 self._clients[key] = client
             return client
 
+    @cached_property
+    def venues_config(self) -> VenuesConfig:
+        """The paper venues' terms and injected faults (`configs/venues.yaml`)."""
+        return load_venues_config(self.settings.venues_config_path)
+
     def _build_client(self, key: VenueAccount) -> ExchangeClient:
         return build_exchange(
             key.venue,
-            config=VenueConfig(account=key.account),
+            config=VenueConfig(account=key.account, paper=self.venues_config.for_venue(key.venue)),
             settings=self.settings,
             clock=self.clock,
             engine=self.engine,
         )
 
     def exposure_block(self, name: str) -> str | None:
-        """Why strategy `name` may take no new exposure now (it is paused), or None."""
+        """Why strategy `name` may take no new exposure now (halted or paused), or None."""
         with Session(self.engine) as session:
             return ControlRepository(session).exposure_block(name)
+
+    @cached_property
+    def ops_config(self) -> OpsConfig:
+        """Deployment-wide breakers, the alert policy and the metrics address."""
+        return load_ops_config(self.settings.ops_config_path)
+
+    @cached_property
+    def alerts(self) -> AlertSink:
+        """Where this process's alerts go: recorded (deduplicated, rate-limited) in
+        PostgreSQL, logged, and delivered to `PERPBOT_ALERT_URLS` through Apprise."""
+        if self._alerts is not None:
+            return self._alerts
+        urls = self.settings.alert_urls
+        return DeliveringAlertSink(
+            self.engine,
+            self.clock,
+            parse_alert_urls(urls.get_secret_value() if urls is not None else None),
+            self.ops_config.alerts,
+        )
+
+    def halt(self, scope: str, breaker: str, reason: str) -> HaltRecord:
+        """Halt `scope` (a strategy name, or "*" for all) now, in its own transaction, and
+        alert about it. Idempotent: an already halted scope keeps its first halt (and the
+        alert's dedupe key is that halt's, so it goes out once)."""
+        with Session(self.engine) as session, session.begin():
+            record = HaltRepository(session).trip(scope, breaker, reason, self.clock.now())
+        self.alerts.send(halt_alert(record))
+        return record
+
+    def lift_halt(self, scope: str, by: str) -> HaltRecord | None:
+        """Lift the active halt of `scope` (the operator's `resume --halt`): the halt that
+        was lifted, or None when `scope` was not halted. Recorded as an event, and alerted."""
+        from db.repositories.events import EventRepository
+
+        now = self.clock.now()
+        with Session(self.engine) as session, session.begin():
+            halts = HaltRepository(session)
+            active = next((h for h in halts.list_active() if h.scope == scope), None)
+            if active is None or not halts.lift(scope, by, now):
+                return None
+            EventRepository(session).append(
+                "halt.lifted",
+                "halt",
+                str(active.id),
+                strategy_name=None if active.is_global else scope,
+                occurred_at=now,
+                breaker=active.breaker,
+                reason=active.reason,
+                lifted_by=by,
+            )
+        what = "all strategies" if active.is_global else scope
+        self.alerts.send(
+            Alert(
+                kind=AlertKind.HALT_LIFTED,
+                dedupe_key=f"lifted:{active.id}",
+                subject=f"perpbot: halt of {what} lifted",
+                body=f"lifted by {by}; it was: {active.describe()}",
+                severity=AlertSeverity.WARNING,
+                strategy=None if active.is_global else scope,
+            )
+        )
+        return active
 
     def build(self, name: str, no_new_exposure: str | None = None) -> BaseStrategy[Any]:
         """A fresh strategy instance with its components, ready for one task.
@@ -211,10 +289,24 @@ class Runtime:
             clock=self.clock,
             dispatcher=self._step_dispatcher,
             settings=self.settings,
+            venue_terms=self.venues_config.paper,
         )
 
     def is_stateful(self, name: str) -> bool:
         return issubclass(default_registry.resolve(self.config(name).type), StatefulStrategy)
+
+
+def halt_alert(record: HaltRecord) -> Alert:
+    """The operator's alert for a halt (`breaker:<halt id>`: once per halt)."""
+    return Alert(
+        kind=AlertKind.BREAKER_TRIPPED,
+        dedupe_key=f"breaker:{record.id}",
+        subject=f"perpbot: {'all strategies' if record.is_global else record.scope} halted "
+        f"({record.breaker})",
+        body=record.describe() + "; lift with `trading_bot.py resume --halt`",
+        severity=AlertSeverity.CRITICAL,
+        strategy=None if record.is_global else record.scope,
+    )
 
 
 _runtime: Runtime | None = None

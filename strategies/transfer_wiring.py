@@ -139,11 +139,14 @@ def build_transfer_manager(
     config: TransfersConfig | None = None,
     dispatcher: StepDispatcher | None = None,
     settings: Settings | None = None,
+    venue_terms: Mapping[str, PaperVenueConfig] | None = None,
 ) -> FundTransferManager:
     """The transfer manager for this deployment (paper venues, paper network, bridges).
 
     Without a `dispatcher` (no broker in this process) a request is stored due now and the
-    `transfers-sweep` task starts it."""
+    `transfers-sweep` task starts it. `venue_terms` are the paper venues' terms from the
+    venues config (`configs/venues.yaml`), which trading uses too; a venue given there and
+    in this file's `paper.venues` as well is an error (one venue, one set of terms)."""
     settings = settings or get_settings()
     if settings.is_live:
         raise ConfigError(
@@ -153,6 +156,13 @@ def build_transfer_manager(
     config = config or load_transfers_config()
     check_paper_deposit_addresses(config)
     paper = config.paper
+    both = sorted(set(paper.venues) & set(venue_terms or {}))
+    if both:
+        raise ConfigError(
+            f"paper venue terms for {', '.join(both)} are in the transfers config "
+            "(paper.venues) and in the venues config: keep them in the venues config only"
+        )
+    terms = {**(venue_terms or {}), **paper.venues}
     faults = TransientFaults(engine, paper.transient_failures)
     targets = {
         (e.chain, e.address): (e.venue, e.account)
@@ -175,7 +185,7 @@ def build_transfer_manager(
     )
     return FundTransferManager(
         store=PostgresTransferStore(engine_scope(engine), clock),
-        venues=PaperVenueDirectory(engine, clock, paper.venues, faults),
+        venues=PaperVenueDirectory(engine, clock, terms, faults),
         network=network,
         bridges=bridges,
         routing=config.routing,

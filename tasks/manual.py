@@ -1,6 +1,6 @@
 """Manual operations: what an operator asks for, sent as the same Celery tasks beat fires.
 
-The CLI (`trading_bot.py pause|resume|close|rebalance`) and the dashboard both enqueue
+The CLI (`trading_bot.py pause|resume|close|rebalance|halt`) and the dashboard both enqueue
 through `enqueue`, so a pause from the browser is exactly the `perpbot.strategy.pause` task
 the CLI sends, and runs under the same strategy lock.
 """
@@ -20,6 +20,7 @@ class ManualAction(StrEnum):
     RESUME = "resume"
     CLOSE = "close"
     REBALANCE = "rebalance"
+    HALT = "halt"  # a manual circuit-breaker halt; the strategy may be "*" (all)
 
 
 TASK_NAMES = {
@@ -27,7 +28,9 @@ TASK_NAMES = {
     ManualAction.RESUME: "perpbot.strategy.resume",
     ManualAction.CLOSE: "perpbot.strategy.close",
     ManualAction.REBALANCE: "perpbot.strategy.rebalance",
+    ManualAction.HALT: "perpbot.strategy.halt",
 }
+ALL_STRATEGIES = "*"  # the scope of a global halt
 
 
 def position_uuid(value: str) -> uuid.UUID:
@@ -44,6 +47,7 @@ class ManualRequest:
     strategy: str
     position_id: uuid.UUID | None = None  # required to close; optional to rebalance
     reason: str | None = None
+    close_hedged: bool = False  # halt only: also close every open position
 
     def __post_init__(self) -> None:
         if self.action is ManualAction.CLOSE and self.position_id is None:
@@ -51,8 +55,13 @@ class ManualRequest:
         if self.position_id is not None and self.action in (
             ManualAction.PAUSE,
             ManualAction.RESUME,
+            ManualAction.HALT,
         ):
             raise ValueError(f"{self.action} applies to a whole strategy, not to a position")
+        if self.close_hedged and self.action is not ManualAction.HALT:
+            raise ValueError(f"{self.action} does not close positions; only halt may")
+        if self.strategy == ALL_STRATEGIES and self.action is not ManualAction.HALT:
+            raise ValueError(f"{self.action} needs one strategy's name; only halt takes all")
 
     @property
     def task_name(self) -> str:
@@ -67,6 +76,8 @@ class ManualRequest:
             if self.position_id is not None:
                 kwargs["position_id"] = str(self.position_id)
             return (self.strategy,), kwargs
+        if self.action is ManualAction.HALT:
+            return (self.strategy,), {"reason": self.reason, "close_hedged": self.close_hedged}
         return (self.strategy,), {"reason": self.reason}
 
 
@@ -79,7 +90,8 @@ def enqueue(request: ManualRequest) -> AsyncResult[Any]:
     from tasks import app
 
     runtime = get_runtime()
-    runtime.config(request.strategy)
+    if request.strategy != ALL_STRATEGIES:
+        runtime.config(request.strategy)
     settings = runtime.settings
     check_deployment_mode(runtime.engine, settings.deployment_mode, "this command")
     args, kwargs = request.task_call()

@@ -21,7 +21,8 @@ _COUNTS = text(
 SELECT
     (SELECT count(*) FROM strategy_positions
      WHERE status IN :active) AS active_positions,
-    (SELECT count(*) FROM strategy_positions WHERE status = 'needs_reconcile'
+    (SELECT count(*) FROM halts WHERE lifted_at IS NULL)
+    + (SELECT count(*) FROM strategy_positions WHERE status = 'needs_reconcile'
         OR (status IN :active AND close_failed_at IS NOT NULL))
     + (SELECT count(*) FROM fund_transfers WHERE status IN ('failed', 'needs_reconcile')
         OR (status NOT IN ('completed', 'failed', 'cancelled', 'needs_reconcile')
@@ -36,9 +37,15 @@ SELECT
 _STRATEGIES = text(
     """
 SELECT s.name, coalesce(c.paused, false) AS paused, c.reason AS paused_reason,
+       h.breaker AS halt_breaker, h.reason AS halt_reason,
        r.phase, r.status, r.reason, r.started_at
 FROM unnest(CAST(:names AS text[])) AS s(name)
 LEFT JOIN strategy_controls c ON c.strategy_name = s.name
+LEFT JOIN LATERAL (
+    SELECT breaker, reason FROM halts
+    WHERE lifted_at IS NULL AND (scope = s.name OR scope = '*')
+    ORDER BY tripped_at, scope LIMIT 1
+) h ON true
 LEFT JOIN LATERAL (
     SELECT coalesce(phase, task_name) AS phase, status, reason, started_at FROM task_runs
     WHERE strategy_name = s.name ORDER BY started_at DESC LIMIT 1
@@ -54,9 +61,18 @@ def snapshot(session: Session, scope: Scope) -> dict[str, Any]:
     strategies = {}
     for row in session.execute(_STRATEGIES, {"names": sorted(scope.configs)}):
         enabled = getattr(scope.configs[row.name], "enabled", True)
+        if not enabled:
+            state = "disabled"
+        elif row.halt_breaker is not None:
+            state = "halted"
+        else:
+            state = "paused" if row.paused else "running"
         strategies[row.name] = {
-            "state": "disabled" if not enabled else ("paused" if row.paused else "running"),
+            "state": state,
             "paused_reason": row.paused_reason,
+            "halt": None
+            if row.halt_breaker is None
+            else {"breaker": row.halt_breaker, "reason": row.halt_reason},
             "last_run": None
             if row.started_at is None
             else {

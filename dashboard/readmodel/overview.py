@@ -21,6 +21,7 @@ from db.models import (
     StrategyPosition,
     TaskRun,
 )
+from db.repositories.halts import HaltRepository
 from strategies.components.transfer_states import ACTIVE_STATUSES, SETTLED_STATUSES
 
 ZERO = Decimal(0)
@@ -48,7 +49,7 @@ class LastRun:
 class StrategyRow:
     name: str
     type: str
-    state: str  # running / paused / disabled
+    state: str  # running / halted / paused / disabled
     why: str | None
     since: datetime | None
     active_positions: int
@@ -80,6 +81,7 @@ class Alert:
 
 def strategies(session: Session, scope: Scope) -> list[StrategyRow]:
     controls = {c.strategy_name: c for c in session.scalars(select(StrategyControl))}
+    halts = HaltRepository(session)
     active = dict(
         session.execute(
             select(StrategyPosition.strategy_name, func.count())
@@ -113,6 +115,9 @@ def strategies(session: Session, scope: Scope) -> list[StrategyRow]:
                 "enabled: false in its config (beat has no entries)",
                 None,
             )
+        elif (halt := halts.active(name)) is not None:
+            # A halt outranks a pause: only `trading_bot.py resume --halt` lifts it.
+            state, why, since = "halted", halt.describe(), halt.tripped_at
         elif control is not None and control.paused:
             state, why, since = "paused", control.reason, control.updated_at
         else:
@@ -204,9 +209,20 @@ def _in_flight(session: Session) -> dict[tuple[str, str], tuple[Decimal, Decimal
 
 
 def alerts(session: Session, scope: Scope) -> list[Alert]:
-    """What exists today that needs a look: positions not known to be hedged, transfers the
-    automation stopped, failed runs of the last day."""
+    """What exists today that needs a look: halts, positions not known to be hedged,
+    transfers the automation stopped, failed runs of the last day."""
     found: list[Alert] = []
+    for h in HaltRepository(session).list_active():
+        what, target = ("all strategies", "--all") if h.is_global else (h.scope, h.scope)
+        found.append(
+            Alert(
+                "critical",
+                f"{what} halted ({h.breaker})",
+                f"{h.reason}; lift with trading_bot.py resume {target} --halt",
+                None if h.is_global else f"/positions?strategy={h.scope}",
+                h.tripped_at,
+            )
+        )
     for p in session.scalars(
         select(StrategyPosition).where(
             (StrategyPosition.status == "needs_reconcile")

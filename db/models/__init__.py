@@ -13,6 +13,8 @@ from db.models.dashboard import DashboardSession, DashboardUser
 from db.models.deployment import Deployment
 from db.models.events import Event
 from db.models.funding import FundingPayment, FundingRate
+from db.models.halts import Halt
+from db.models.ops import AlertDelivery, BreakerMark, VenueHealth
 from db.models.orders import Order
 from db.models.paper import (
     PaperAccount,
@@ -31,7 +33,9 @@ from db.models.state import StrategyState
 from db.models.transfers import FundTransfer
 
 __all__ = [
+    "AlertDelivery",
     "Base",
+    "BreakerMark",
     "DashboardSession",
     "DashboardUser",
     "Deployment",
@@ -39,6 +43,7 @@ __all__ = [
     "FundTransfer",
     "FundingPayment",
     "FundingRate",
+    "Halt",
     "Order",
     "PaperAccount",
     "PaperBridgeProtocolState",
@@ -59,4 +64,5 @@ __all__ = [
     "StrategyPosition",
     "StrategyState",
     "TaskRun",
+    "VenueHealth",
 ]

@@ -101,6 +101,7 @@ class PaperExchange:
     ) -> Iterator[_Call]:
         """One transaction with the venue advanced to now. `observe`: the symbols this call
         prices (dry-run reads them, and the symbols in play, from the real venue first)."""
+        self._reachable(operation)
         observed: list[Tick] = []
         if self.quotes is not None and observe is not None:
             observed = self.quotes.observe(observe)
@@ -126,12 +127,22 @@ class PaperExchange:
     @contextmanager
     def _market_session(self, operation: str) -> Iterator[ScenarioMarket]:
         """Market data reads (no venue lock: ticks are not account state)."""
+        self._reachable(operation)
         try:
             with self._sessions() as session:
                 yield ScenarioMarket(session, self.name)
         except DBAPIError as exc:
             reason = f"{operation}: database error ({type(exc.orig).__name__})"
             raise TransientExchangeError(self.name, reason) from exc
+
+    def _reachable(self, operation: str) -> None:
+        """An injected outage: the call fails before it reaches the venue's state."""
+        outage = self.config.faults.outage_at(ensure_utc(self._clock.now()))
+        if outage is not None:
+            raise TransientExchangeError(
+                self.name,
+                f"{operation}: venue unreachable (injected outage until {outage.end.isoformat()})",
+            )
 
     def _pause(self, key: str, operation: str) -> None:
         delay = self.config.faults.latency_seconds(self.name, key, operation)

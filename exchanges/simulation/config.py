@@ -8,13 +8,32 @@ every process, and the decision does not depend on what else ran before it.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from exchanges.venues import VenueProfile
 
 _TWO_TO_64 = float(2**64)
+
+
+class Outage(BaseModel):
+    """A window on the venue's clock in which every call fails as unreachable."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Outage:
+        if self.end <= self.start:
+            raise ValueError(f"outage end {self.end.isoformat()} is not after its start")
+        return self
+
+    def covers(self, at: datetime) -> bool:
+        return self.start <= at < self.end
 
 
 class FaultConfig(BaseModel):
@@ -33,6 +52,12 @@ class FaultConfig(BaseModel):
     withdrawal_failure_rate: float = Field(0.0, ge=0, le=1)
     # The withdrawal is executed and stored, then the caller is told it timed out.
     drop_withdrawal_response_rate: float = Field(0.0, ge=0, le=1)
+    # Windows in which the venue does not answer at all (a `TransientExchangeError` from
+    # every call): what the venue-unreachable breaker and alert are rehearsed with.
+    outages: tuple[Outage, ...] = ()
+
+    def outage_at(self, at: datetime) -> Outage | None:
+        return next((o for o in self.outages if o.covers(at)), None)
 
     def draw(self, venue: str, key: str, operation: str) -> float:
         """A uniform number in [0, 1) fixed by (seed, venue, key, operation)."""

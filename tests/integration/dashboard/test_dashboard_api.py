@@ -221,3 +221,36 @@ def test_a_confirmed_pause_is_the_cli_task_and_a_worker_carries_it_out(app, trad
         event = session.scalars(select(Event).where(Event.kind == "strategy.paused")).all()[-1]
         assert session.scalars(select(FundTransfer)).first() is not None
     assert event.payload["reason"] == "checking (dashboard: op)"
+
+
+def test_a_halt_from_the_dashboard_shows_as_halted_with_its_cause(app, traded):
+    from db.repositories.halts import HaltRepository
+    from strategies.runtime import get_runtime
+
+    client = _logged_in(app)
+    confirm = client.get("/actions/halt?strategy=grid-demo")
+    assert "perpbot.strategy.halt" in confirm.text and "resume grid-demo --halt" in confirm.text
+    form = {"csrf_token": _csrf(confirm.text), "confirmed": "yes", "strategy": "grid-demo"}
+    try:
+        with celery_worker(queues="strategy"):
+            done = client.post("/actions/halt", data={**form, "reason": "drill"})
+            assert done.status_code == 200 and "Enqueued" in done.text
+
+            def halted() -> bool:
+                with Session(traded) as session:
+                    return HaltRepository(session).active("grid-demo") is not None
+
+            wait_until(halted, 30, "grid-demo halted by the worker")
+        assert client.get("/api/live").json()["strategies"]["grid-demo"]["halt"] == {
+            "breaker": "manual",
+            "reason": "drill (dashboard: op)",
+        }
+        page = client.get("/").text
+        row = re.search(r'<tr data-strategy="grid-demo">(.*?)</tr>', page, re.S).group(1)
+        assert 'class="state halted"' in row
+        assert "halted by manual breaker" in row and "drill (dashboard: op)" in row
+        assert "/actions/halt" not in row and "/actions/pause" not in row  # lifted by CLI only
+        assert "grid-demo halted (manual)" in page  # among what needs an operator
+        assert "lift with trading_bot.py resume grid-demo --halt" in page
+    finally:
+        get_runtime().lift_halt("grid-demo", "test")

@@ -35,6 +35,7 @@ def test_schedule_has_entries_per_enabled_strategy(probe_configs):
             "beta-open",
             "funding-collect",
             "transfers-sweep",
+            "breakers-check",
         ]
     )
     entry = schedule["alpha-monitor"]
