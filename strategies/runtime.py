@@ -9,10 +9,14 @@ get it injected, tasks and the CLI ask the runtime for it. How its steps are enq
 injected (`step_dispatcher`, Celery's from `tasks/transfer_dispatch.py`), so nothing here
 imports the task layer.
 
-A strategy that may take no new exposure (paused; later, halted) is built guarded: its venue
+A strategy that may take no new exposure (paused, or halted by a circuit breaker or an
+operator: `db/repositories/halts.py`) is built guarded: its venue
 clients send only reduce-only orders and its position manager opens nothing, so whatever
 phase runs can close, reduce, monitor and reconcile but never open (`build(no_new_exposure=)`;
-why it may not is `exposure_block(name)`).
+why it may not is `exposure_block(name)`). `halt(...)` trips a halt and alerts about it.
+
+Alerts leave through `runtime.alerts` (an `AlertSink`, `core/alerts.py`): callers build an
+`Alert` and never know how it is delivered.
 
 Strategy configs are YAML files: `PERPBOT_STRATEGIES` names a directory (every `*.yaml` in
 it, one strategy per file) or a single file; the default is `configs/strategies/`.
@@ -30,11 +34,13 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from core.alerts import Alert, AlertKind, AlertSeverity, AlertSink, LogAlertSink
 from core.clock import Clock, clock_from_settings
 from core.errors import ConfigError
 from core.settings import Settings, get_settings
 from db.deployment import check_deployment_mode
 from db.engine import engine_for
+from db.repositories.halts import HaltRecord, HaltRepository
 from db.repositories.runs import ControlRepository
 from exchanges.base import ExchangeClient
 from exchanges.reduce_only import reduce_only
@@ -100,6 +106,7 @@ class Runtime:
         configs: dict[str, StrategyConfig] | None = None,
         step_dispatcher: StepDispatcher | None = None,
         clients: Mapping[VenueAccount, ExchangeClient] | None = None,
+        alerts: AlertSink | None = None,
     ) -> None:
         """Every part defaults to the one the settings describe; `clients` gives venue
         clients made elsewhere (a test's or a backtest's), the others are built on use."""
@@ -109,6 +116,7 @@ class Runtime:
         self._configs = configs
         self._step_dispatcher = step_dispatcher
         self._clients: dict[VenueAccount, ExchangeClient] = dict(clients or {})
+        self._alerts = alerts
         self._lock = threading.Lock()
 
     @cached_property
@@ -155,9 +163,23 @@ class Runtime:
         )
 
     def exposure_block(self, name: str) -> str | None:
-        """Why strategy `name` may take no new exposure now (it is paused), or None."""
+        """Why strategy `name` may take no new exposure now (halted or paused), or None."""
         with Session(self.engine) as session:
             return ControlRepository(session).exposure_block(name)
+
+    @cached_property
+    def alerts(self) -> AlertSink:
+        """Where this process's alerts go."""
+        return self._alerts or LogAlertSink()
+
+    def halt(self, scope: str, breaker: str, reason: str) -> HaltRecord:
+        """Halt `scope` (a strategy name, or "*" for all) now, in its own transaction, and
+        alert about it. Idempotent: an already halted scope keeps its first halt (and the
+        alert's dedupe key is that halt's, so it goes out once)."""
+        with Session(self.engine) as session, session.begin():
+            record = HaltRepository(session).trip(scope, breaker, reason, self.clock.now())
+        self.alerts.send(halt_alert(record))
+        return record
 
     def build(self, name: str, no_new_exposure: str | None = None) -> BaseStrategy[Any]:
         """A fresh strategy instance with its components, ready for one task.
@@ -215,6 +237,19 @@ class Runtime:
 
     def is_stateful(self, name: str) -> bool:
         return issubclass(default_registry.resolve(self.config(name).type), StatefulStrategy)
+
+
+def halt_alert(record: HaltRecord) -> Alert:
+    """The operator's alert for a halt (`breaker:<halt id>`: once per halt)."""
+    return Alert(
+        kind=AlertKind.BREAKER_TRIPPED,
+        dedupe_key=f"breaker:{record.id}",
+        subject=f"perpbot: {'all strategies' if record.is_global else record.scope} halted "
+        f"({record.breaker})",
+        body=record.describe() + "; lift with `trading_bot.py resume --halt`",
+        severity=AlertSeverity.CRITICAL,
+        strategy=None if record.is_global else record.scope,
+    )
 
 
 _runtime: Runtime | None = None

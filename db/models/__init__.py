@@ -13,6 +13,7 @@ from db.models.dashboard import DashboardSession, DashboardUser
 from db.models.deployment import Deployment
 from db.models.events import Event
 from db.models.funding import FundingPayment, FundingRate
+from db.models.halts import Halt
 from db.models.orders import Order
 from db.models.paper import (
     PaperAccount,
@@ -39,6 +40,7 @@ __all__ = [
     "FundTransfer",
     "FundingPayment",
     "FundingRate",
+    "Halt",
     "Order",
     "PaperAccount",
     "PaperBridgeProtocolState",

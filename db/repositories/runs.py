@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import StrategyControl, TaskRun
+from db.repositories.halts import HaltRepository
 
 
 class TaskRunRepository:
@@ -81,8 +82,11 @@ class ControlRepository:
 
     def exposure_block(self, strategy_name: str) -> str | None:
         """Why the strategy may take no new exposure now, or None: the one question the
-        exposure guard asks (`tasks/strategy_tasks.py`, the runtime). Today: it is paused. A
-        halt (circuit breakers) answers here too, so every guarded path honours it."""
+        exposure guard asks (`tasks/strategy_tasks.py`, the runtime). A halt (a tripped
+        circuit breaker, its own or the global one) answers first, then a pause."""
+        halt = HaltRepository(self._session).active(strategy_name)
+        if halt is not None:
+            return halt.describe()
         control = self._session.get(StrategyControl, strategy_name)
         if control is None or not control.paused:
             return None
