@@ -27,7 +27,7 @@ from db.models.paper import (
     PaperVenue,
 )
 from db.models.positions import StrategyPosition
-from db.models.runs import StrategyControl, TaskRun
+from db.models.runs import PendingPhase, StrategyControl, TaskRun
 from db.models.state import StrategyState
 from db.models.transfers import FundTransfer
 
@@ -43,6 +43,7 @@ __all__ = [
     "Halt",
     "Order",
     "PaperAccount",
+    "PendingPhase",
     "PaperBridgeProtocolState",
     "PaperBridgeTransfer",
     "PaperChainTransfer",
