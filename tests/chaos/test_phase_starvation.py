@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import TaskRun
-from tests.integration.orchestration.conftest import probe_configs  # noqa: F401 (fixture)
 from tests.support.workers import celery_beat, celery_worker
 
 SECONDS = float(os.environ.get("PERPBOT_STARVATION_SECONDS", "20"))
@@ -47,9 +46,7 @@ def test_coinciding_ticks_starve_no_phase(probe_configs, clean_db):
     with Session(clean_db) as session:
         runs = list(
             session.scalars(
-                select(TaskRun)
-                .where(TaskRun.strategy_name == "busy")
-                .order_by(TaskRun.started_at)
+                select(TaskRun).where(TaskRun.strategy_name == "busy").order_by(TaskRun.started_at)
             )
         )
     ran = {p: [r for r in runs if r.phase == p and r.status == "succeeded"] for p in INTERVALS}

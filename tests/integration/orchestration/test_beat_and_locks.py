@@ -94,9 +94,7 @@ def test_worker_and_beat_tick_both_strategies_never_overlapping(probe_configs, c
     assert "idle" not in by_strategy  # disabled: no entries at all
 
 
-def test_manual_rebalance_is_deferred_while_locked_and_runs_once_when_free(
-    probe_configs, clean_db
-):
+def test_manual_rebalance_is_deferred_while_locked_and_runs_once_when_free(probe_configs, clean_db):
     with celery_worker(concurrency=2):
         with strategy_lock(clean_db, "alpha") as held:
             assert held
