@@ -57,9 +57,13 @@ demo: install
 bench: services
 	$(PY) -m bench $(BENCH_ARGS)
 
-## Chaos: 200 fund transfers while workers are SIGKILLed and Redis restarts (PERPBOT_CHAOS_TRANSFERS)
+## Chaos: 200 fund transfers while workers are SIGKILLed and Redis restarts; 10 kills between
+## the legs of funding-arbitrage opens, venues changed behind it; 10 minutes of coinciding ticks
 chaos: services
-	PERPBOT_CHAOS_TRANSFERS=$${PERPBOT_CHAOS_TRANSFERS:-200} $(PY) -m pytest tests/chaos -q -s -p no:cacheprovider
+	PERPBOT_CHAOS_TRANSFERS=$${PERPBOT_CHAOS_TRANSFERS:-200} \
+	PERPBOT_CHAOS_KILLS=$${PERPBOT_CHAOS_KILLS:-10} \
+	PERPBOT_STARVATION_SECONDS=$${PERPBOT_STARVATION_SECONDS:-600} \
+	$(PY) -m pytest tests/chaos -q -s -p no:cacheprovider
 
 ## docker compose: the production-shaped stack (needs POSTGRES_PASSWORD, PERPBOT_DB_PASSWORD,
 ## REDIS_PASSWORD and FLOWER_PASSWORD in the environment or in .env beside the compose file)

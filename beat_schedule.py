@@ -2,10 +2,12 @@
 
 Stateful strategies get `<name>-monitor`, `<name>-rebalance`, `<name>-open` (and
 `<name>-transfers` when they configure a transfers interval); stateless ones get
-`<name>-cycle`. Every entry expires after its own interval, so a backlog of ticks cannot
-pile up behind a slow worker: a tick that could not start in time is dropped, the next one
-comes. Plus `funding-collect`, `transfers-sweep` and `breakers-check` (circuit breakers and
-alerts, `strategies/breaker_check.py`). Exactly one beat process must run;
+`<name>-cycle`. Stateful strategies also get `<name>-watchdog`, the unhedged watchdog
+(every `PERPBOT_WATCHDOG_SECONDS`). Every entry expires after its own interval, so a backlog
+of ticks cannot pile up behind a slow worker; a tick that starts while another phase holds
+the strategy's lock is deferred and run by the holder (`tasks/phase_runner.py`), not dropped.
+Plus `funding-collect`, `transfers-sweep`, `runs-sweep` and `breakers-check` (circuit breakers
+and alerts, `strategies/breaker_check.py`). Exactly one beat process must run;
 the tasks fence themselves with the strategy lock anyway.
 """
 
@@ -29,6 +31,8 @@ STATELESS_PHASES = (("cycle", "perpbot.strategy.cycle", "cycle_seconds"),)
 FUNDING_COLLECT_TASK = "perpbot.market.collect_funding"
 TRANSFERS_SWEEP_TASK = "perpbot.transfers.sweep"
 BREAKERS_CHECK_TASK = "perpbot.ops.check_breakers"
+WATCHDOG_TASK = "perpbot.strategy.watchdog"
+RUNS_SWEEP_TASK = "perpbot.maintenance.sweep_runs"
 
 
 def _entry(task: str, seconds: float, args: tuple[Any, ...], queue: str) -> dict[str, Any]:
@@ -46,6 +50,8 @@ def build_schedule(
     funding_collect_seconds: float = 60.0,
     transfers_sweep_seconds: float | None = 30.0,
     breakers_check_seconds: float | None = None,
+    watchdog_seconds: float | None = None,
+    runs_sweep_seconds: float | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Beat entries for `configs` (by name); `stateful[name]` says which phases apply."""
     schedule: dict[str, dict[str, Any]] = {}
@@ -60,6 +66,10 @@ def build_schedule(
             if seconds is None:
                 continue
             schedule[f"{name}-{phase}"] = _entry(task, float(seconds), (name,), "strategy")
+        if stateful[name] and watchdog_seconds:
+            schedule[f"{name}-watchdog"] = _entry(
+                WATCHDOG_TASK, watchdog_seconds, (name,), "strategy"
+            )
     schedule["funding-collect"] = _entry(
         FUNDING_COLLECT_TASK, funding_collect_seconds, (), "market"
     )
@@ -71,6 +81,8 @@ def build_schedule(
         schedule["breakers-check"] = _entry(
             BREAKERS_CHECK_TASK, breakers_check_seconds, (), "market"
         )
+    if runs_sweep_seconds is not None:
+        schedule["runs-sweep"] = _entry(RUNS_SWEEP_TASK, runs_sweep_seconds, (), "default")
     return schedule
 
 
@@ -88,6 +100,8 @@ def schedule_from_runtime() -> dict[str, dict[str, Any]]:
         funding_collect_seconds=settings.funding_collect_seconds,
         transfers_sweep_seconds=settings.transfers_sweep_seconds,
         breakers_check_seconds=runtime.ops_config.breakers.check_seconds,
+        watchdog_seconds=settings.watchdog_seconds,
+        runs_sweep_seconds=settings.runs_sweep_seconds,
     )
 
 

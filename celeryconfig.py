@@ -42,7 +42,10 @@ task_track_started = True
 task_time_limit = _settings.task_time_limit
 task_soft_time_limit = _settings.task_soft_time_limit
 result_expires = 24 * 3600
-worker_cancel_long_running_tasks_on_connection_loss = True
+# A broker drop must never kill a task between the legs of an order: a running task keeps
+# running (its message, unacknowledged, comes back once and is fenced by the strategy lock
+# and the client ids). Celery 5.x's default cancels acks_late tasks on a connection loss.
+worker_cancel_long_running_tasks_on_connection_loss = False
 broker_connection_retry_on_startup = True
 worker_send_task_events = True
 task_send_sent_event = True
@@ -85,4 +88,5 @@ task_routes = {
     # The breaker check shares the light market queue: a busy strategy queue must not
     # delay the check that may halt it.
     "perpbot.ops.*": {"queue": "market", "routing_key": "market"},
+    "perpbot.maintenance.*": {"queue": "default", "routing_key": "default"},
 }

@@ -154,9 +154,15 @@ def _one_cycle(runtime: Runtime, name: str) -> str:
     blocked = runtime.exposure_block(name)
     if blocked is not None:
         return f"at {now.isoformat()}: skipped: no new exposure: {blocked}"
+    from strategies.base_strategy import HaltRequested
+
     result = runtime.build(name).run_cycle(now)
     summary = result.to_json()
     status = "ok" if summary.get("ok", True) else f"error: {summary.get('error')}"
+    for action in result.actions:  # what the strategy found it must not trade over
+        if isinstance(action, HaltRequested):
+            runtime.halt(action.strategy_name, action.rule, action.reason)
+            status += f"; halted: {action.reason}"
     return f"at {summary.get('at', '')}: {status}"
 
 

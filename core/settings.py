@@ -191,6 +191,14 @@ class Settings(BaseSettings):
     )
     # Apprise URLs (comma or space separated): they carry tokens, so they are secret.
     alert_urls: SecretStr | None = Field(None, validation_alias=AliasChoices("PERPBOT_ALERT_URLS"))
+    # The unhedged watchdog's beat interval per stateful strategy (a naked leg is repaired
+    # within about this much of its worker dying); 0 turns the watchdog off.
+    watchdog_seconds: float = Field(
+        2.0, ge=0, validation_alias=AliasChoices("PERPBOT_WATCHDOG_SECONDS")
+    )
+    runs_sweep_seconds: float = Field(
+        60.0, gt=0, validation_alias=AliasChoices("PERPBOT_RUNS_SWEEP_SECONDS")
+    )
     flower_user: str = Field("perpbot", validation_alias=AliasChoices("FLOWER_USER"))
     flower_password: SecretStr | None = Field(
         None, validation_alias=AliasChoices("FLOWER_PASSWORD")

@@ -81,6 +81,18 @@ class StrategyError:
 
 
 @dataclass(frozen=True, slots=True)
+class HaltRequested:
+    """A strategy found something it must not trade over (a venue position it never
+    opened, a mismatch it cannot repair safely): it asks to be halted until an operator
+    looks. Returned among a phase's actions; whoever runs the phase trips the halt
+    (the Celery task layer: `tasks/strategy_tasks.py`) and raises the alert."""
+
+    strategy_name: str
+    rule: str  # what was found, as a stable name (e.g. "reconcile.foreign_position")
+    reason: str  # what people read
+
+
+@dataclass(frozen=True, slots=True)
 class CycleResult:
     """What one cycle did: the actions decided, what executing them returned, or the error.
 

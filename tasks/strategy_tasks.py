@@ -1,12 +1,19 @@
 """Strategy tasks: one task per strategy tick (never per position), on the `strategy` queue.
 
-Every task — beat-fired or manual — runs its phase under the strategy's advisory lock; a
-task that finds the lock taken is recorded as skipped and returns at once (it is not queued
-behind the holder). Phases are idempotent (client order ids, state versions), so a
-redelivered message is safe.
+Every task — beat-fired or manual — runs its phase under the strategy's advisory lock
+(`tasks/phase_runner.py`): a task that finds the lock taken is deferred, not dropped, and
+the holder runs it before letting go, most urgent first. Phases are idempotent (client
+order ids, state versions), so a redelivered message is safe. A worker runs each
+strategy's start-up repair on its first phase of it. Every argument is checked first; a
+refused message is a failed `task_runs` row naming the argument (`tasks/task_arguments.py`).
+
+The unhedged watchdog (`watchdog`, beat every `PERPBOT_WATCHDOG_SECONDS`) looks in
+PostgreSQL for positions left unfinished (a leg filled, its partner not: a worker died
+between the legs) and runs the repair phase at once, or defers it as the most urgent phase
+if a phase holds the lock. `sweep_runs` closes runs whose worker died with the message.
 
 Pause means no new exposure, whatever the trigger: while a strategy may take none
-(`Runtime.exposure_block`: paused; later, halted), `open` and `cycle` are skipped, and every
+(`Runtime.exposure_block`: paused or halted), `open` and `cycle` are skipped, and every
 other phase (monitor, rebalance, transfers, close) runs with the strategy built guarded —
 reduce-only venue clients, a position manager that opens nothing — so a rebalance closes or
 reduces but a SWITCH never opens its new pair.
@@ -14,101 +21,114 @@ reduces but a SWITCH never opens its new pair.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from celery import Task
 from celery.utils.log import get_task_logger
+from sqlalchemy import func, select
 
+from core.enums import PositionStatus
 from db.locks import strategy_lock
+from db.models import StrategyPosition
 from db.repositories.runs import ControlRepository, TaskRunRepository
 from db.uow import unit_of_work
-from strategies.runtime import OPENING_PHASES, Runtime
+from strategies.runtime import Runtime
 from tasks import app
+from tasks import task_arguments as check
+from tasks.phase_runner import PhaseRequest, register_phase, run_requested, run_waiting
+from tasks.task_arguments import StrategyTask, TaskArgumentError, record_refusal
 from tasks.transfer_dispatch import task_runtime
 
 logger = get_task_logger(__name__)
 
-PhaseCall = Callable[[Any, Any], Any]  # (strategy, now) -> phase result
+UNFINISHED = (PositionStatus.OPENING, PositionStatus.CLOSING, PositionStatus.NEEDS_RECONCILE)
 
 
-def _jsonable(result: Any) -> dict[str, Any]:
-    if hasattr(result, "to_json"):
-        return dict(result.to_json())
-    if isinstance(result, dict):
-        return result
-    return {"result": str(result)}
+def _pid(position_id: str | None) -> uuid.UUID | None:
+    return uuid.UUID(position_id) if position_id is not None else None
+
+
+def _repair(strategy: Any, now: Any) -> Any:
+    """The watchdog's phase: repair first, alone (`reconcile` where a strategy has one)."""
+    reconcile = getattr(strategy, "reconcile", None)
+    if reconcile is None:
+        strategy.start()
+        return {"repaired": "start-up repair"}
+    return reconcile(now)
+
+
+register_phase("repair", _repair)
+register_phase("monitor", lambda s, now: s.monitor(now))
+register_phase(
+    "rebalance",
+    lambda s, now, position_id=None, reason=None: s.rebalance(
+        now, position_id=_pid(position_id), reason=reason
+    ),
+)
+register_phase("open", lambda s, now: s.open_positions(now))
+register_phase("transfers", lambda s, now: s.process_transfers(now))
+register_phase("cycle", lambda s, now: s.run_cycle(now))
+register_phase(
+    "close",
+    lambda s, now, position_id, reason="operator": s.close_position(
+        uuid.UUID(position_id), reason, now
+    ),
+)
 
 
 def run_phase(
     task: Task[..., Any],
-    strategy_name: str,
+    strategy_name: object,
     phase: str,
-    call: PhaseCall,
-    trigger: str = "beat",
-    reason: str | None = None,
+    trigger: object = "beat",
+    reason: object = None,
+    **arguments: object,
 ) -> dict[str, Any]:
-    """Run one phase of one strategy under its lock, recording the run in `task_runs`."""
+    """Check the message's arguments (a refusal is recorded, then raised), then run the
+    phase under the strategy's lock or leave it to the holder."""
     runtime = task_runtime()
-    runtime.config(strategy_name)  # unknown names fail before anything is recorded
-    task_id = getattr(task.request, "id", None)
-    worker = f"{socket.gethostname()}:{getattr(task.request, 'hostname', '')}"
-    record: dict[str, Any] = {  # the keyword arguments of `TaskRunRepository.start`
-        "task_name": task.name,
-        "strategy_name": strategy_name,
-        "phase": phase,
-        "trigger": trigger,
-        "task_id": task_id,
-        "worker": worker,
-    }
-    with strategy_lock(runtime.engine, strategy_name) as held:
-        if not held:
-            return _skip(runtime, record, "another phase of this strategy is running")
-        blocked = runtime.exposure_block(strategy_name)
-        if blocked is not None and phase in OPENING_PHASES:
-            return _skip(runtime, record, f"no new exposure: {blocked}")
-        with unit_of_work(runtime.engine) as session:
-            run_id = TaskRunRepository(session).start(
-                **record, at=runtime.clock.now(), reason=reason
+    try:
+        name = check.strategy_name(runtime, strategy_name)
+        said = check.trigger(trigger)
+        why = check.reason(reason)
+        checked: dict[str, Any] = {}
+        if "position_id" in arguments:
+            checked["position_id"] = check.position_id(
+                arguments["position_id"], required=phase == "close"
             )
-        try:
-            strategy = runtime.build(strategy_name, no_new_exposure=blocked)
-            result = _jsonable(call(strategy, runtime.clock.now()))
-        except Exception as exc:
-            logger.exception("%s %s failed", strategy_name, phase)
-            error = {"error": f"{type(exc).__name__}: {exc}"}
-            _finish(runtime, run_id, "failed", error)
-            raise
-        _finish(runtime, run_id, "failed" if result.get("error") else "succeeded", result)
-        return {"strategy": strategy_name, "phase": phase, "skipped": False, **result}
+        if phase in ("rebalance", "close") and (why is not None or phase == "close"):
+            checked["reason"] = why if why is not None else "operator"
+    except TaskArgumentError as exc:
+        record_refusal(runtime, task, phase, str(exc), strategy_name, trigger)
+        raise
+    if phase == "rebalance" and checked.get("position_id") is None:
+        checked.pop("position_id", None)
+    request = PhaseRequest(
+        strategy_name=name,
+        phase=phase,
+        task_name=task.name,
+        trigger=said,
+        arguments=checked,
+        task_id=getattr(task.request, "id", None),
+        reason=why,
+    )
+    return run_requested(runtime, task, request)
 
 
-def _finish(runtime: Runtime, run_id: Any, status: str, result: dict[str, Any]) -> None:
-    with unit_of_work(runtime.engine) as session:
-        TaskRunRepository(session).finish(run_id, status, result, runtime.clock.now())
-
-
-def _skip(runtime: Runtime, record: dict[str, Any], why: str) -> dict[str, Any]:
-    logger.info("%s %s skipped: %s", record["strategy_name"], record["phase"], why)
-    with unit_of_work(runtime.engine) as session:
-        TaskRunRepository(session).start(
-            **record, at=runtime.clock.now(), reason=why, status="skipped"
-        )
-    return {
-        "strategy": record["strategy_name"],
-        "phase": record["phase"],
-        "skipped": True,
-        "reason": why,
-    }
-
-
-_OPTIONS: dict[str, Any] = {"bind": True, "acks_late": True, "queue": "strategy"}
+_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "queue": "strategy",
+    "base": StrategyTask,
+    "typing": False,  # a misfit message is refused (and recorded) by the worker, not the sender
+}
 
 
 @app.task(name="perpbot.strategy.monitor", **_OPTIONS)
 def monitor(self: Task[..., Any], strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
-    return run_phase(self, strategy_name, "monitor", lambda s, now: s.monitor(now), trigger)
+    return run_phase(self, strategy_name, "monitor", trigger)
 
 
 @app.task(name="perpbot.strategy.rebalance", **_OPTIONS)
@@ -119,55 +139,71 @@ def rebalance(
     reason: str | None = None,
     trigger: str = "beat",
 ) -> dict[str, Any]:
-    import uuid
-
-    pid = uuid.UUID(position_id) if position_id else None
-    return run_phase(
-        self,
-        strategy_name,
-        "rebalance",
-        lambda s, now: s.rebalance(now, position_id=pid, reason=reason),
-        trigger,
-        reason,
-    )
+    return run_phase(self, strategy_name, "rebalance", trigger, reason, position_id=position_id)
 
 
 @app.task(name="perpbot.strategy.open", **_OPTIONS)
 def open_positions(
     self: Task[..., Any], strategy_name: str, trigger: str = "beat"
 ) -> dict[str, Any]:
-    return run_phase(self, strategy_name, "open", lambda s, now: s.open_positions(now), trigger)
+    return run_phase(self, strategy_name, "open", trigger)
 
 
 @app.task(name="perpbot.strategy.transfers", **_OPTIONS)
 def process_transfers(
     self: Task[..., Any], strategy_name: str, trigger: str = "beat"
 ) -> dict[str, Any]:
-    return run_phase(
-        self, strategy_name, "transfers", lambda s, now: s.process_transfers(now), trigger
-    )
+    return run_phase(self, strategy_name, "transfers", trigger)
 
 
 @app.task(name="perpbot.strategy.cycle", **_OPTIONS)
 def run_cycle(self: Task[..., Any], strategy_name: str, trigger: str = "beat") -> dict[str, Any]:
-    return run_phase(self, strategy_name, "cycle", lambda s, now: s.run_cycle(now), trigger)
+    return run_phase(self, strategy_name, "cycle", trigger)
 
 
 @app.task(name="perpbot.strategy.close", **_OPTIONS)
 def close_position(
     self: Task[..., Any], strategy_name: str, position_id: str, reason: str = "operator"
 ) -> dict[str, Any]:
-    import uuid
+    return run_phase(self, strategy_name, "close", "manual", reason, position_id=position_id)
 
-    pid = uuid.UUID(position_id)
-    return run_phase(
-        self,
-        strategy_name,
-        "close",
-        lambda s, now: s.close_position(pid, reason, now),
-        "manual",
-        reason,
-    )
+
+@app.task(name="perpbot.strategy.watchdog", **{**_OPTIONS, "ignore_result": True})
+def watchdog(self: Task[..., Any], strategy_name: str) -> dict[str, Any]:
+    """Repair now any position of the strategy left unfinished (a naked leg): a cheap
+    look in PostgreSQL every few seconds, a repair phase only when there is one."""
+    runtime = task_runtime()
+    name = check.strategy_name(runtime, strategy_name)
+    with unit_of_work(runtime.engine) as session:
+        unfinished = session.scalar(
+            select(func.count())
+            .select_from(StrategyPosition)
+            .where(
+                StrategyPosition.strategy_name == name,
+                StrategyPosition.status.in_([s.value for s in UNFINISHED]),
+            )
+        )
+    if not unfinished:
+        return {"strategy": name, "unfinished": 0}
+    request = PhaseRequest(name, "repair", self.name, "watchdog", {}, self.request.id)
+    return {"unfinished": unfinished, **run_requested(runtime, self, request)}
+
+
+# Past the hard time limit plus this, a run still `running` has no live worker.
+SWEEP_GRACE_SECONDS = 60
+
+
+@app.task(name="perpbot.maintenance.sweep_runs", acks_late=True, ignore_result=True)
+def sweep_runs() -> dict[str, Any]:
+    """Close the runs a dead worker left `running` whose message will not come back."""
+    runtime = task_runtime()
+    limit = timedelta(seconds=runtime.settings.task_time_limit + SWEEP_GRACE_SECONDS)
+    now = runtime.clock.now()
+    with unit_of_work(runtime.engine) as session:
+        closed = TaskRunRepository(session).sweep_expired(now - limit, now)
+    if closed:
+        logger.warning("runs-sweep: closed %d runs left running by dead workers", len(closed))
+    return {"closed": [str(i) for i in closed]}
 
 
 # Pause winds the strategy down under its lock; a phase holds the lock at most its hard time
@@ -175,7 +211,14 @@ def close_position(
 WIND_DOWN_RETRY_SECONDS = 2
 
 
-@app.task(name="perpbot.strategy.pause", bind=True, acks_late=True, queue="strategy")
+@app.task(
+    name="perpbot.strategy.pause",
+    bind=True,
+    acks_late=True,
+    queue="strategy",
+    base=StrategyTask,
+    typing=False,
+)
 def pause(self: Task[..., Any], strategy_name: str, reason: str | None = None) -> dict[str, Any]:
     """No new exposure for a strategy until `resume`: its phases that open are skipped, the
     others run guarded. Recorded at once (a phase already running finishes as it started);
@@ -183,6 +226,7 @@ def pause(self: Task[..., Any], strategy_name: str, reason: str | None = None) -
     cancels resting orders that would add exposure (a grid's opens; take-profits stay).
     Idempotent."""
     runtime = task_runtime()
+    strategy_name, reason = _checked_control(runtime, self, strategy_name, reason)
     if not self.request.retries:
         _set_paused(runtime, strategy_name, True, reason)
     with strategy_lock(runtime.engine, strategy_name) as held:
@@ -192,13 +236,33 @@ def pause(self: Task[..., Any], strategy_name: str, reason: str | None = None) -
         blocked = runtime.exposure_block(strategy_name)
         if blocked is not None:  # not resumed meanwhile
             runtime.build(strategy_name, no_new_exposure=blocked).stop()
+    run_waiting(runtime, self, strategy_name)
     return {"strategy": strategy_name, "paused": True}
 
 
-@app.task(name="perpbot.strategy.resume", bind=True, acks_late=True, queue="strategy")
+def _checked_control(
+    runtime: Runtime, task: Task[..., Any], strategy_name: object, reason: object
+) -> tuple[str, str | None]:
+    try:
+        return check.strategy_name(runtime, strategy_name), check.reason(reason)
+    except TaskArgumentError as exc:
+        record_refusal(runtime, task, task.name.rsplit(".", 1)[-1], str(exc), strategy_name)
+        raise
+
+
+@app.task(
+    name="perpbot.strategy.resume",
+    bind=True,
+    acks_late=True,
+    queue="strategy",
+    base=StrategyTask,
+    typing=False,
+)
 def resume(self: Task[..., Any], strategy_name: str, reason: str | None = None) -> dict[str, Any]:
     """Let a paused strategy take new exposure again (its next open/cycle phase runs)."""
-    _set_paused(task_runtime(), strategy_name, False, reason)
+    runtime = task_runtime()
+    strategy_name, reason = _checked_control(runtime, self, strategy_name, reason)
+    _set_paused(runtime, strategy_name, False, reason)
     return {"strategy": strategy_name, "paused": False}
 
 

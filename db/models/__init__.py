@@ -28,7 +28,7 @@ from db.models.paper import (
     PaperVenue,
 )
 from db.models.positions import StrategyPosition
-from db.models.runs import StrategyControl, TaskRun
+from db.models.runs import PendingPhase, StrategyControl, TaskRun
 from db.models.state import StrategyState
 from db.models.transfers import FundTransfer
 
@@ -60,6 +60,7 @@ __all__ = [
     "PaperVenue",
     "PaperWallet",
     "PaperWalletEntry",
+    "PendingPhase",
     "StrategyControl",
     "StrategyPosition",
     "StrategyState",

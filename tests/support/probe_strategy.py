@@ -2,7 +2,9 @@
 
 It trades nothing; it lets tests see when phases of which strategy ran and for how long.
 With `opens: true` every phase also tries to open a position (a row only, no orders) and
-records what happened, so tests can see which phases may add exposure.
+records what happened, so tests can see which phases may add exposure. With `legs: true`
+its `open` records a long leg, waits `phase_seconds`, then records the short leg: the window
+between two legs in which a broker drop or a kill must not end the task.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class ProbeConfig(StrategyConfig):
     enabled: bool = True
     phase_seconds: float = 0.5
     opens: bool = False
+    legs: bool = False
     intervals: ProbeIntervals = ProbeIntervals()
 
 
@@ -75,6 +78,10 @@ class ProbeStrategy(StatefulStrategy[ProbeConfig, StatefulComponents]):
         return self._phase("rebalance", now, reason=reason, position=str(position_id))
 
     def open_positions(self, now: datetime) -> CycleResult:
+        if self.config.legs:
+            self.record_event("probe.leg.long", {"at": now.isoformat()})
+            time.sleep(self.config.phase_seconds)
+            self.record_event("probe.leg.short", {"at": now.isoformat()})
         return self._phase("open", now)
 
     def process_transfers(self, now: datetime) -> CycleResult:

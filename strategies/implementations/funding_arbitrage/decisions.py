@@ -23,7 +23,7 @@ from strategies.components.base_components import (
     FundingPaymentRecord,
     PositionRecord,
 )
-from strategies.implementations.funding_arbitrage.models import Leg, LegState, OpenPlan
+from strategies.implementations.funding_arbitrage.models import Leg, LegState, OpenPlan, qty_text
 
 # ---------------------------------------------------------------- rebalance
 
@@ -155,6 +155,24 @@ class Repair:
 
     position: PositionRecord
     mismatch: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignPosition:
+    """A venue account of the strategy holds `qty` of `symbol` that no active position of
+    the strategy has a leg in: nothing can say whose it is or how to trade it safely, so
+    the strategy is halted (new exposure refused) until an operator looks."""
+
+    venue: str
+    symbol: str
+    qty: Decimal  # signed, as the venue reports it
+
+    @property
+    def detail(self) -> str:
+        return (
+            f"{self.venue} holds {qty_text(self.qty)} {self.symbol} that is no position of this "
+            f"strategy (opened outside perpbot, or left behind)"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from typing import Any
 from core.enums import PositionStatus
 from core.errors import PerpbotError
 from funding_service.opportunities import Opportunity
+from strategies.base_strategy import HaltRequested
 from strategies.components.base_components import (
     ActivePositionExistsError,
     NewExposureRefusedError,
@@ -39,6 +40,7 @@ from strategies.components.transfer_types import (
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.decisions import (
     Close,
+    ForeignPosition,
     Hold,
     Open,
     OpenRefused,
@@ -118,11 +120,23 @@ class ArbitrageExecutor:
         if isinstance(decision, PhaseSkipped):
             return decision
         if isinstance(decision, Repair):
-            position = decision.position
-            self._audit.position("position.unhedged", position.id, {"detail": decision.mismatch})
-            specs = self._market.leg_specs(position)
-            return self._recovery.resume(position, specs, decision.mismatch)
+            return self.repair(decision)
         return self._refresh(decision, now)
+
+    def repair(self, decision: Repair) -> ExecutionReport:
+        """An open position the venues disagree with: traded back to what both legs hold."""
+        position = decision.position
+        self._audit.position("position.unhedged", position.id, {"detail": decision.mismatch})
+        return self._recovery.resume(position, self._market.leg_specs(position), decision.mismatch)
+
+    def foreign(self, decision: ForeignPosition) -> HaltRequested:
+        """A venue position that is none of ours: recorded, and the strategy asks for a halt
+        (it is never traded over, nor closed on a guess)."""
+        self._audit.strategy(
+            "reconcile.foreign_position",
+            {"venue": decision.venue, "symbol": decision.symbol, "qty": decision.qty},
+        )
+        return HaltRequested(self._config.name, "reconcile.foreign_position", decision.detail)
 
     def _refresh(self, decision: Refresh, now: datetime) -> PositionMonitored:
         totalled, new = self._funding.record(decision.position, decision.payments, decision.stored)

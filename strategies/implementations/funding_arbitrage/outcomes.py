@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from strategies.base_strategy import HaltRequested
 from strategies.components.transfer_types import (
     TransferRequestResult,
 )
@@ -32,8 +33,11 @@ class RebalanceOutcome:
 
 
 ReconcileOutcome = ExecutionReport | PhaseSkipped
-MonitorOutcome = ExecutionReport | PositionMonitored | PhaseSkipped
-RebalancePhaseOutcome = RebalanceOutcome | PhaseSkipped
-OpenOutcome = ExecutionReport | OpenRefused
+# What repairing first (before a phase trades) did: resumed or repaired positions, venues
+# that could not be read, halts asked for.
+ProtectOutcome = ExecutionReport | PhaseSkipped | HaltRequested
+MonitorOutcome = ExecutionReport | PositionMonitored | PhaseSkipped | HaltRequested
+RebalancePhaseOutcome = RebalanceOutcome | ExecutionReport | PhaseSkipped | HaltRequested
+OpenOutcome = ExecutionReport | OpenRefused | PhaseSkipped | HaltRequested
 TransferOutcome = TransferRequestResult | TransferNotStarted | PhaseSkipped | TransferNeed
 CloseOutcome = ExecutionReport | PhaseSkipped

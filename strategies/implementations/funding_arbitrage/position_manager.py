@@ -42,7 +42,7 @@ from strategies.components.base_components import (
     StrategyAudit,
     VenueClients,
 )
-from strategies.implementations.funding_arbitrage.models import Leg, LegState
+from strategies.implementations.funding_arbitrage.models import Leg, LegState, qty_text
 
 ZERO = Decimal(0)
 
@@ -133,8 +133,8 @@ def hedge_mismatch(position: PositionRecord, legs: Mapping[Leg, LegState]) -> st
         state = legs[leg]
         if state.held != expected:
             problems.append(
-                f"{leg.label} leg: {state.venue} holds {state.qty} {position.symbol}, "
-                f"position expects {expected * leg.sign}"
+                f"{leg.label} leg: {state.venue} holds {qty_text(state.qty)} "
+                f"{position.symbol}, position expects {qty_text(expected * leg.sign)}"
             )
     return "; ".join(problems) or None
 

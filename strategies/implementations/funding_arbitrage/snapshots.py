@@ -46,6 +46,18 @@ class MonitorSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueCheck:
+    """What reconciliation against the venues looks at, before any phase trades: the
+    strategy's active positions, what every one of its venue accounts holds, and the
+    minimum order size of each symbol held where no position has a leg (less is dust)."""
+
+    open_positions: tuple[PositionRecord, ...]
+    active: tuple[PositionRecord, ...]
+    venues: Mapping[str, VenueSnapshot]
+    dust: Mapping[tuple[str, str], Decimal]  # (venue, symbol) -> min order size
+
+
+@dataclass(frozen=True, slots=True)
 class RebalanceSnapshot:
     """What the rebalance policy of each target position looks at."""
 
@@ -97,11 +109,38 @@ class SnapshotReader:
         """The strategy's FAILED positions on `symbol` (for the failed-open cooldown)."""
         return tuple(self._positions.find(self._name, [PositionStatus.FAILED], symbol))
 
-    def monitor(self, now: datetime) -> MonitorSnapshot:
+    def venue_check(self, venues: Sequence[str]) -> VenueCheck:
+        """One `positions()` call per venue account of the strategy (`venues`)."""
+        active = self.active()
+        held = self._venues.read(venues)
+        in_use = {(v, p.symbol) for p in active for v in position_venues(p)}
+        dust: dict[tuple[str, str], Decimal] = {}
+        for venue, snapshot in held.items():
+            for symbol in snapshot.positions:
+                if (venue, symbol) in in_use:
+                    continue
+                try:
+                    dust[(venue, symbol)] = self._market.instrument(venue, symbol).min_qty
+                except (ExchangeError, LookupError):  # unknown instrument: nothing is dust
+                    dust[(venue, symbol)] = Decimal(0)
+        return VenueCheck(
+            open_positions=tuple(p for p in active if p.status is PositionStatus.OPEN),
+            active=active,
+            venues=held,
+            dust=dust,
+        )
+
+    def monitor(
+        self, now: datetime, venues: Mapping[str, VenueSnapshot] | None = None
+    ) -> MonitorSnapshot:
+        """The monitor's snapshot; `venues` already read (by `venue_check`) are reused."""
         positions = self.open_positions()
+        needed = {v for p in positions for v in position_venues(p)}
+        if venues is None or not needed <= venues.keys():
+            venues = self._venues.read(needed)
         return MonitorSnapshot(
             positions=tuple(positions),
-            venues=self._venues.read(v for p in positions for v in position_venues(p)),
+            venues=venues,
             funding=self._funding.read(positions),
             divergence={p.id: self._market.divergence(now, p) for p in positions},
         )

@@ -4,7 +4,12 @@ Long a perpetual where funding is low, short the same one where it is high, coll
 difference. Four phases, each callable alone (one beat entry each) and all four in
 `run_cycle` (the in-process runner, the backtester):
 
-1. `monitor(now)`: resume unfinished positions first, then one pass over the open ones:
+Repair comes first, in every phase that trades (monitor, rebalance, open, close): unfinished
+positions are resumed and the open ones reconciled against the venues in both directions
+(`_repair_first`); `open` takes no new exposure while anything is still unsafe, and a venue
+position the strategy never opened asks for a halt (`HaltRequested`).
+
+1. `monitor(now)`: repair first, then one pass over the open ones:
    legs from the venues (one call per venue), hedge check, funding paid per leg, current
    divergence, unrealized PnL;
 2. `rebalance(now, position_id=None, reason=None)`: the configured policy decides per
@@ -39,6 +44,7 @@ from strategies.implementations.funding_arbitrage import monitoring
 from strategies.implementations.funding_arbitrage.components import FundingArbitrageComponents
 from strategies.implementations.funding_arbitrage.config import FundingArbitrageConfig
 from strategies.implementations.funding_arbitrage.decisions import (
+    ForeignPosition,
     OpenRefused,
     OperatorClose,
     RefusalRule,
@@ -58,6 +64,7 @@ from strategies.implementations.funding_arbitrage.outcomes import (
     CloseOutcome,
     MonitorOutcome,
     OpenOutcome,
+    ProtectOutcome,
     RebalancePhaseOutcome,
     ReconcileOutcome,
     TransferOutcome,
@@ -70,7 +77,11 @@ from strategies.implementations.funding_arbitrage.rebalance_strategies import (
     build_rebalance_strategy,
 )
 from strategies.implementations.funding_arbitrage.rebalancer import Rebalancer
-from strategies.implementations.funding_arbitrage.snapshots import UNFINISHED, SnapshotReader
+from strategies.implementations.funding_arbitrage.snapshots import (
+    UNFINISHED,
+    SnapshotReader,
+    VenueCheck,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,9 +132,11 @@ class FundingArbitrageStrategy(
     # ---------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
-        """Record the start, then bring every unfinished position to a safe end."""
+        """Record the start, then repair first: every unfinished position to a safe end, the
+        venue accounts reconciled with the positions (a halt asked for here is asked again,
+        and tripped, by the first phase: `open` refuses new exposure meanwhile)."""
         super().start()
-        self._reconcile_all()
+        self._repair_first()
 
     def run_cycle(self, now: datetime) -> CycleResult:
         """monitor -> rebalance -> open -> transfers; stops at the first failed phase (no new
@@ -139,8 +152,9 @@ class FundingArbitrageStrategy(
     # ---------------------------------------------------------------- phases
 
     def reconcile(self, now: datetime) -> CycleResult:
-        """Resume every OPENING / CLOSING / NEEDS_RECONCILE position (same client ids)."""
-        return self.run_phase("reconcile", now, self._reconcile_all)
+        """Repair first, alone: resume every OPENING / CLOSING / NEEDS_RECONCILE position
+        (same client ids) and reconcile the venue accounts (the unhedged watchdog's phase)."""
+        return self.run_phase("reconcile", now, lambda: self._repair_first()[0])
 
     def monitor(self, now: datetime) -> CycleResult:
         return self.run_phase("monitor", now, lambda: self._monitor(now))
@@ -176,15 +190,48 @@ class FundingArbitrageStrategy(
                 outcomes.append(PhaseSkipped("reconcile", f"{position.id}: {exc!r}"))
         return outcomes
 
+    def _repair_first(self) -> tuple[list[ProtectOutcome], list[str], VenueCheck, bool]:
+        """Bring every position to a safe state before a phase trades: resume the unfinished
+        ones, then reconcile the strategy's venue accounts with its positions both ways.
+
+        Returns what was done, what still stands in the way of new exposure (a position
+        not yet safe, a venue that cannot be read, a position nobody opened), the venue
+        check it acted on, and whether anything was traded (the check is then stale)."""
+        outcomes: list[ProtectOutcome] = [*self._reconcile_all()]
+        traded = bool(outcomes)
+        check = self.reader.venue_check(self.config.venue_names)
+        blockers: list[str] = []
+        for decision in monitoring.reconcile(check):
+            if isinstance(decision, PhaseSkipped):
+                outcomes.append(decision)
+                blockers.append(decision.reason)
+            elif isinstance(decision, ForeignPosition):
+                outcomes.append(self.executor.foreign(decision))
+                blockers.append(decision.detail)
+            else:
+                traded = True
+                try:
+                    outcomes.append(self.executor.repair(decision))
+                except Exception as exc:  # one position in trouble must not block the others
+                    logger.exception("repairing position %s failed", decision.position.id)
+                    outcomes.append(PhaseSkipped("reconcile", f"{decision.position.id}: {exc!r}"))
+        blockers += [f"position {p.id} is {p.status}" for p in self.reader.unfinished()]
+        return outcomes, blockers, check, traded
+
     def _monitor(self, now: datetime) -> list[MonitorOutcome]:
-        outcomes: list[MonitorOutcome] = [*self._reconcile_all()]
-        snapshot = self.reader.monitor(now)
+        outcomes: list[MonitorOutcome] = []
+        repaired, _blockers, check, traded = self._repair_first()
+        outcomes += repaired
+        snapshot = self.reader.monitor(now, None if traded else check.venues)
         outcomes += [self.executor.monitor(d, now) for d in monitoring.decide(snapshot)]
         return outcomes
 
     def _rebalance(
         self, now: datetime, position_id: uuid.UUID | None, reason: str | None
     ) -> list[RebalancePhaseOutcome]:
+        outcomes: list[RebalancePhaseOutcome] = []
+        repaired, _blockers, _check, _traded = self._repair_first()
+        outcomes += repaired
         if position_id is not None:
             position = self._own(position_id)
             if position.status in UNFINISHED:
@@ -196,17 +243,22 @@ class FundingArbitrageStrategy(
         else:
             targets = self.reader.open_positions()
         if not targets:
-            return []
+            return outcomes
         snapshot = self.reader.rebalance(now, targets)
-        outcomes: list[RebalancePhaseOutcome] = []
         for position in targets:  # each decided on what the previous ones left
             step = self.rebalancer.decide(position, snapshot, self.reader.active(), now, reason)
             outcomes.append(self.executor.rebalance(position, step))
         return outcomes
 
     def _open(self, now: datetime) -> list[OpenOutcome]:
-        ranking = self.reader.ranking(now)
         outcomes: list[OpenOutcome] = []
+        repaired, blockers, _check, _traded = self._repair_first()
+        outcomes += repaired
+        if blockers:
+            why = "no new exposure while positions are not safe: " + "; ".join(blockers)
+            outcomes.append(PhaseSkipped("open", why))
+            return outcomes
+        ranking = self.reader.ranking(now)
         for opportunity in ranking.opportunities:  # each decided on what the previous left
             if not is_free(opportunity, self.reader.active()):
                 continue

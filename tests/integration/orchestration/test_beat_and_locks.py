@@ -30,18 +30,23 @@ def test_schedule_has_entries_per_enabled_strategy(probe_configs):
             "alpha-monitor",
             "alpha-rebalance",
             "alpha-open",
+            "alpha-watchdog",
             "beta-monitor",
             "beta-rebalance",
             "beta-open",
+            "beta-watchdog",
             "funding-collect",
             "transfers-sweep",
             "breakers-check",
+            "runs-sweep",
         ]
     )
     entry = schedule["alpha-monitor"]
     assert entry["task"] == "perpbot.strategy.monitor" and entry["args"] == ("alpha",)
     # A tick that cannot start within its interval is dropped, not piled up.
     assert entry["options"]["expires"] == 1.0
+    assert schedule["alpha-watchdog"]["task"] == "perpbot.strategy.watchdog"
+    assert schedule["alpha-watchdog"]["options"]["expires"] == 2.0
     assert build_schedule({}, {}, transfers_sweep_seconds=None).keys() == {"funding-collect"}
 
 
@@ -82,14 +87,15 @@ def test_worker_and_beat_tick_both_strategies_never_overlapping(probe_configs, c
         monitors = [r for r in by_strategy[name] if r.phase == "monitor"]
         # Every tick either ran or was skipped because another phase held the lock.
         assert len(monitors) >= expected_monitors, (name, len(monitors))
-        assert {r.phase for r in done} == {"monitor", "rebalance", "open"}
+        # "start": each worker process's start-up repair, under the lock like the phases.
+        assert {r.phase for r in done} == {"start", "monitor", "rebalance", "open"}
         done.sort(key=lambda r: r.started_at)
         for earlier, later in itertools.pairwise(done):
             assert later.started_at >= earlier.finished_at, (name, earlier.phase, later.phase)
     assert "idle" not in by_strategy  # disabled: no entries at all
 
 
-def test_manual_rebalance_is_skipped_while_locked_and_runs_when_free(probe_configs, clean_db):
+def test_manual_rebalance_is_deferred_while_locked_and_runs_once_when_free(probe_configs, clean_db):
     with celery_worker(concurrency=2):
         with strategy_lock(clean_db, "alpha") as held:
             assert held
@@ -98,15 +104,19 @@ def test_manual_rebalance_is_skipped_while_locked_and_runs_when_free(probe_confi
                 args=("alpha",),
                 kwargs={"reason": "operator says so", "trigger": "manual"},
             ).get(timeout=30)
-        assert blocked["skipped"] is True
+        assert blocked["deferred"] is True
         ran = app.send_task(
             "perpbot.strategy.rebalance",
             args=("alpha",),
             kwargs={"reason": "operator says so", "trigger": "manual"},
         ).get(timeout=30)
     assert ran["skipped"] is False
-    runs = _runs(clean_db)
-    assert [(r.status, r.trigger) for r in runs] == [("skipped", "manual"), ("succeeded", "manual")]
+    runs = [r for r in _runs(clean_db) if r.phase != "start"]  # the start-up repair
+    # The waiting request and the new one are the same: it ran once, for both.
+    assert [(r.status, r.trigger) for r in runs] == [
+        ("deferred", "manual"),
+        ("succeeded", "manual"),
+    ]
     assert runs[1].reason == "operator says so"
     with Session(clean_db) as session:
         event = session.scalars(select(Event).where(Event.kind == "probe.rebalance")).one()

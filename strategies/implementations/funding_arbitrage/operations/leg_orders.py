@@ -13,8 +13,9 @@ order executor it adds:
 - `place`: transient errors are retried until a deadline (a value of the clock's
   `monotonic()`, set by the position-level caller), then the order is followed until
   the venue says what happened to it (or the deadline passes: it stays unresolved);
-- `held`: what the leg holds, as the smaller of our own fills (journal) and the venue's
-  position, so a leg is never traded on more than both sources agree on;
+- `held`: what the leg holds on its venue (read twice when it disagrees with our fills),
+  with a note naming the difference: more than our fills is an excess to trade away,
+  never hidden behind the smaller of the two;
 - `converge`: market orders until the leg holds `target`, bounded in time.
 
 Every wait and deadline is on the injected clock (`Clock.sleep`, `Clock.monotonic`): under
@@ -138,23 +139,27 @@ class LegOrders:
             return None
 
     def held(self, position_id: uuid.UUID, spec: LegSpec) -> tuple[Decimal, str]:
-        """What the leg holds for sure, and a note when journal and venue disagree.
+        """What the leg holds on its venue, and a note when our fills say otherwise.
 
-        A venue showing less than our fills is read twice (a venue's position endpoint may
-        lag its fills); what it still lacks was taken by the venue (liquidation, ADL).
+        A venue that disagrees with our fills is read a second time (a position endpoint
+        may lag the fills); what it then reports is what the leg holds. Less than our
+        fills: the venue took it (liquidation, ADL). More: it was added outside perpbot,
+        and is held all the same, so it is traded down like any other excess, never hidden
+        behind the smaller of the two numbers (a leg "hedged" on a min() stays naked).
         """
         own = journal_held(self.records(position_id), spec)
         venue = self._venue_held(spec)
-        if venue < own:
+        if venue != own:
             self._pause()
             venue = self._venue_held(spec)
         note = ""
         if venue != own:
+            outside = "added outside perpbot" if venue > own else "taken by the venue"
             note = (
                 f"{spec.leg.label} leg: our fills say {qty_text(own)}, "
-                f"{spec.venue} holds {qty_text(venue)}"
+                f"{spec.venue} holds {qty_text(venue)} ({outside})"
             )
-        return min(own, max(venue, Decimal(0))), note
+        return max(venue, Decimal(0)), note
 
     # ---------------------------------------------------------------- placing
 
