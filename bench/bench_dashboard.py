@@ -3,10 +3,10 @@
 Set-up: a throwaway database filled in bulk (SQL `generate_series`): 1,000 positions of the
 demo's strategies (200 open, 800 closed) on the demo's venues, 100,000 events (monitor
 updates, funding, decisions, refusals, settlements), 40,000 funding payments, 4,000
-orders, 5,000 task runs, 200 transfers, collected quotes, paper accounts and their positions. Measured
-through the real app and HTTP client (login once, then each page `SAMPLES` times), the live
-query alone, and as floors in the same run: `/healthz` through the same app and client, and
-`SELECT 1` on the same engine.
+orders, 5,000 task runs, 200 transfers, collected quotes, paper accounts and their
+positions. Measured through the real app and HTTP client (login once, then each page
+`SAMPLES` times), the live query alone, and as floors in the same run: `/healthz` through
+the same app and client, and `SELECT 1` on the same engine.
 """
 
 from __future__ import annotations

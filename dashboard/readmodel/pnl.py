@@ -26,19 +26,20 @@ from core.enums import ACTIVE_POSITION_STATUSES
 
 POINTS = 120  # buckets on the time axis
 
-# The bucket (0 .. POINTS - 1) a time falls in; `date_part` is a float, `extract` a slower numeric.
-_BUCKET = "least(greatest(floor(date_part('epoch', {at} - :lo) / :step), 0), :last)::int"
-
 # Funding, fees and realised price PnL: every amount summed into its bucket. Unrealised PnL:
 # per position and bucket only the newest value monitoring wrote (`position.updated`; zero at
 # `position.closed`), found by a grouped scan and read back by primary key, then the change
 # from the position's previous bucket. Reading the payload of one event per position and
 # bucket instead of every monitor update is what keeps the curve fast over a long log (see
-# bench/bench_dashboard.py). Then cumulative sums at the end of each bucket.
+# bench/bench_dashboard.py). Then cumulative sums at the end of each bucket. A time's bucket
+# (0 .. POINTS - 1) uses `date_part`, a float: `extract` is a much slower numeric.
 _SERIES = text(
-    f"""
+    """
 WITH newest AS (
-    SELECT entity_id, {_BUCKET.format(at="occurred_at")} AS b, max(id) AS id
+    SELECT entity_id,
+           least(greatest(floor(date_part('epoch', occurred_at - :lo) / :step), 0), :last)::int
+               AS b,
+           max(id) AS id
     FROM events
     WHERE occurred_at <= :hi
       AND ((kind = 'position.updated' AND payload -> 'changes' ? 'unrealized_pnl_usd')
@@ -61,7 +62,7 @@ WITH newest AS (
     SELECT occurred_at, 0, 0, (payload ->> 'pnl')::numeric + (payload ->> 'fees')::numeric
     FROM events WHERE kind = 'grid.take_profit'
 ), bucketed AS (
-    SELECT {_BUCKET.format(at="at")} AS b,
+    SELECT least(greatest(floor(date_part('epoch', at - :lo) / :step), 0), :last)::int AS b,
            sum(funding) AS funding, sum(fees) AS fees, sum(price) AS price
     FROM moves WHERE at <= :hi GROUP BY 1
     UNION ALL
