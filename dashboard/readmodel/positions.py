@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from core.enums import ACTIVE_POSITION_STATUSES
@@ -68,8 +68,8 @@ def position_list(
 ) -> PositionList:
     """One page of the active positions (by strategy, then age) and one of the closed or
     failed ones (newest close first); pages are 1-based."""
-    active_filter = StrategyPosition.status.in_(ACTIVE_POSITION_STATUSES)
-    closed_filter = StrategyPosition.status.not_in(ACTIVE_POSITION_STATUSES)
+    active_filter: ColumnElement[bool] = StrategyPosition.status.in_(ACTIVE_POSITION_STATUSES)
+    closed_filter: ColumnElement[bool] = StrategyPosition.status.not_in(ACTIVE_POSITION_STATUSES)
     if strategy is not None:
         active_filter = active_filter & (StrategyPosition.strategy_name == strategy)
         closed_filter = closed_filter & (StrategyPosition.strategy_name == strategy)
