@@ -84,11 +84,18 @@ async def position_page(request: Request) -> Response:
     except ValueError:
         raise HTTPException(404, "not a position id") from None
 
+    events_page = _page_param(request, "events_page")
+
     def work(session: Session, scope: Scope) -> dict[str, Any]:
-        detail = positions.position_detail(session, scope, position_id)
+        detail = positions.position_detail(session, scope, position_id, events_page)
         if detail is None:
             raise HTTPException(404, f"no position {position_id}")
-        return {"scope": scope, "detail": detail, "live": live.snapshot(session, scope)}
+        return {
+            "scope": scope,
+            "detail": detail,
+            "page_url": _page_url(request),
+            "live": live.snapshot(session, scope),
+        }
 
     context = await dashboard(request).read(work)
     return no_store(render(request, "position.html", context, info))
@@ -117,11 +124,14 @@ async def transfers_page(request: Request) -> Response:
     if status is not None and status not in {s.value for s in TransferStatus}:
         raise HTTPException(400, f"status {status!r}: not a transfer status")
 
+    page = _page_param(request, "page")
+
     def work(session: Session, scope: Scope) -> dict[str, Any]:
         return {
             "scope": scope,
             "status": status,
-            "page": transfers.transfer_page(session, status),
+            "page": transfers.transfer_page(session, status, page),
+            "page_url": _page_url(request),
             "live": live.snapshot(session, scope),
         }
 

@@ -24,7 +24,7 @@ from db.models import Event, FundingPayment, Order, StrategyPosition
 # (bench/bench_dashboard.py); the rest are a link away.
 ACTIVE_PAGE_SIZE = 100
 CLOSED_PAGE_SIZE = 50
-TIMELINE_LIMIT = 300
+TIMELINE_PAGE_SIZE = 200  # events of one position, newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +145,7 @@ class PositionDetail:
     decision: Decision | None
     orders: list[Order]
     events: list[Event]
-    events_total: int
+    events_paging: Paging
 
     @property
     def realised_divergence(self) -> Decimal | None:
@@ -166,7 +166,7 @@ ORDER BY observed_at DESC LIMIT 1
 
 
 def position_detail(
-    session: Session, scope: Scope, position_id: uuid.UUID
+    session: Session, scope: Scope, position_id: uuid.UUID, events_page: int = 1
 ) -> PositionDetail | None:
     position = session.get(StrategyPosition, position_id)
     if position is None:
@@ -208,16 +208,23 @@ def position_detail(
             str(payload.get("reason", "")),
         )
     entity = (Event.entity_type == "position") & (Event.entity_id == str(position_id))
-    events = list(
-        session.scalars(select(Event).where(entity).order_by(Event.id.desc()).limit(TIMELINE_LIMIT))
-    )
     total = int(session.scalar(select(func.count()).select_from(Event).where(entity)) or 0)
+    events_paging = Paging(events_page, TIMELINE_PAGE_SIZE, total)
+    events = list(
+        session.scalars(
+            select(Event)
+            .where(entity)
+            .order_by(Event.id.desc())
+            .offset(events_paging.offset)
+            .limit(events_paging.size)
+        )
+    )
     orders = list(
         session.scalars(
             select(Order).where(Order.position_id == position_id).order_by(Order.created_at)
         )
     )
-    return PositionDetail(row, funding, decision, orders, events, total)
+    return PositionDetail(row, funding, decision, orders, events, events_paging)
 
 
 def _leg_funding(
