@@ -6,15 +6,20 @@ updates, funding, decisions, refusals, settlements), 40,000 funding payments, 4,
 orders, 5,000 task runs, 200 transfers, collected quotes, paper accounts and their
 positions. Measured through the real app and HTTP client (login once, then each page
 `SAMPLES` times), the live query alone, and as floors in the same run: `/healthz` through
-the same app and client, and `SELECT 1` on the same engine.
+the same app and client, and `SELECT 1` on the same engine. The backtests pages read 50
+reports (3 policies, 1,000 points each) written in the backtester's layout.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench import scratch_database, summary_ms
@@ -120,6 +125,54 @@ def _fill(engine: Any) -> None:
         connection.execute(text("VACUUM ANALYZE"))
 
 
+BACKTEST_RUNS = 50  # reports in the backtest directory, 3 policies and 1,000 points each
+
+
+def _write_backtests(directory: Path) -> str:
+    """Reports in the backtester's layout; returns the newest run's id."""
+    run_id = ""
+    for n in range(BACKTEST_RUNS):
+        run_id = f"2026{1 + n // 28:02d}{1 + n % 28:02d}T000000Z-{n:08x}"
+        names = ("profit_erosion", "time_based", "combined")
+        points = [f"2025-01-01T{h % 24:02d}:00:00+00:00" for h in range(1000)]
+        document = {
+            "run_id": run_id,
+            "created_at": f"2026-{1 + n // 28:02d}-{1 + n % 28:02d}T00:00:00+00:00",
+            "config": "configs/backtest/funding_arbitrage.yaml",
+            "data": "shared/data/funding-history",
+            "from": "2025-01-01",
+            "to": "2025-12-31",
+            "price_proxy": None,
+            "policies": [
+                {
+                    "policy": name,
+                    "net_pnl": f"{100 * k + n}.25",
+                    "funding_received": "900.10",
+                    "funding_paid": "-80.00",
+                    "fees": "55.00",
+                    "slippage": "10.00",
+                    "opens": 10,
+                    "closes": 9,
+                    "switches": k,
+                    "time_in_market_hours": 4000,
+                    "apr_on_capital": "0.07",
+                    "max_drawdown": "120.00",
+                    "worst_unhedged_usd": "0",
+                }
+                for k, name in enumerate(names)
+            ],
+            "series": {
+                name: {"at": points, "equity": ["10000.5"] * 1000, "funding": ["1.5"] * 1000}
+                for name in names
+            },
+        }
+        folder = directory / run_id
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(json.dumps(document))
+        (folder / "report.html").write_text("<html><body>report</body></html>")
+    return run_id
+
+
 def _time(call: Any) -> list[float]:
     call()  # warm
     samples = []
@@ -156,7 +209,9 @@ def run() -> dict[str, Any]:
             _fill(engine)
             Authenticator(engine).put_user("bench", "operator", "bench-password")
             clock = ManualClock(NOW)
-            app = create_app(engine=engine, clock=clock)
+            backtests = Path(tempfile.mkdtemp(prefix="perpbot-bench-backtests-"))
+            newest_run = _write_backtests(backtests)
+            app = create_app(engine=engine, clock=clock, backtest_dir=backtests)
             client = TestClient(app)
             form = client.get("/login").text
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
@@ -170,6 +225,7 @@ def run() -> dict[str, Any]:
                 ).scalar_one()
             pages = ["/", "/positions", f"/positions/{position}", "/opportunities"]
             pages += ["/transfers", "/tasks", "/api/live", "/api/pnl"]
+            pages += ["/positions?closed_page=16", "/backtests", f"/backtests/{newest_run}"]
             floor_page = summary_ms(_time(lambda: client.get("/healthz")))
             rows.append({"case": "floor: GET /healthz (same app, client)", **floor_page})
             page_p50 = {}
@@ -183,6 +239,7 @@ def run() -> dict[str, Any]:
                 stats = summary_ms(_time(get))
                 page_p50[path] = stats["p50_ms"]
                 name = "/positions/{id}" if path.startswith("/positions/") else path
+                name = "/backtests/{run_id}" if path.startswith("/backtests/") else name
                 rows.append(
                     {
                         "case": f"page {name}",
@@ -209,6 +266,7 @@ def run() -> dict[str, Any]:
             )
             engine.dispose()  # before the scratch database is dropped
             runtime.engine.dispose()
+            shutil.rmtree(backtests)
     finally:
         os.environ.clear()
         os.environ.update(saved)
