@@ -3,9 +3,6 @@ the report's HTML itself, served sandboxed. Every one needs a session."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -13,7 +10,6 @@ from starlette.responses import FileResponse, Response
 
 from dashboard.readmodel import live
 from dashboard.readmodel.backtests import NotARun
-from dashboard.readmodel.scope import Scope
 from dashboard.web import current_session, dashboard, no_store, render
 
 # The report is the backtester's own HTML with plotly.js inline. It runs sandboxed in an
@@ -42,10 +38,6 @@ SUMMARY_ROWS = (
 )
 
 
-def _live(session: Session, scope: Scope) -> dict[str, Any]:
-    return live.snapshot(session, scope)
-
-
 async def backtests_page(request: Request) -> Response:
     info = await current_session(request)
     board = dashboard(request)
@@ -54,7 +46,7 @@ async def backtests_page(request: Request) -> Response:
         "scope": board.scope(),
         "runs": runs,
         "directory": board.backtests.directory,
-        "live": await board.read(_live),
+        "live": await board.read(live.snapshot),
     }
     return no_store(render(request, "backtests.html", context, info))
 
@@ -70,7 +62,7 @@ async def backtest_page(request: Request) -> Response:
         "scope": board.scope(),
         "run": run,
         "rows": SUMMARY_ROWS,
-        "live": await board.read(_live),
+        "live": await board.read(live.snapshot),
     }
     return no_store(render(request, "backtest.html", context, info))
 

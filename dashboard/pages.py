@@ -27,7 +27,7 @@ def _strategy_param(request: Request, scope_names: list[str]) -> str | None:
 
 def _page_param(request: Request, name: str) -> int:
     raw = request.query_params.get(name) or "1"
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < 1:
         raise HTTPException(400, f"{name} {raw!r}: a page number from 1")
     return int(raw)
 

@@ -89,7 +89,7 @@ def test_every_active_and_closed_position_is_reached_through_the_page_links(clie
 
 
 def test_a_page_number_that_is_not_one_is_refused_and_one_past_the_end_is_empty(client):
-    for bad in ("0", "-1", "x", "1.5"):
+    for bad in ("0", "-1", "x", "1.5", "²", "9" * 30):
         response = client.get(f"/positions?closed_page={bad}")
         assert response.status_code == 400 and "closed_page" in response.text
     past = client.get("/positions?active_page=9").text
