@@ -128,6 +128,9 @@ class BacktestReports:
                 found.append(BacktestRun(entry.name, False, None, "not a run id", False))
                 continue
             found.append(self._read(entry.name))
+        with self._lock:  # forget the reports of runs that were removed
+            for gone in self._parsed.keys() - {run.run_id for run in found}:
+                del self._parsed[gone]
         readable = sorted(
             ((r.summary.created_at, r.run_id, r) for r in found if r.summary is not None),
             key=lambda item: item[:2],

@@ -238,3 +238,18 @@ def test_the_directory_comes_from_perpbot_backtest_dir(clean_db, reports, monkey
         get_settings.cache_clear()
         reset_runtime()
     assert get_settings().backtests_path == get_settings().run_dir / "backtests"
+
+
+def test_a_report_rewritten_or_removed_is_seen_at_the_next_look(client, reports):
+    assert "+120.00" in client.get("/backtests").text
+    document = report(OLD, "2026-03-01T12:00:00+00:00", [policy("hold", "-45.50")])
+    (reports / OLD / "report.json").write_text(json.dumps(document))
+    page = client.get("/backtests").text
+    assert "-45.50" in page and "+120.00" not in page
+    (reports / OLD / "report.json").write_text("{broken")
+    assert "unreadable: report.json is not JSON" in client.get("/backtests").text
+    for name in ("report.json", "report.html"):
+        (reports / OLD / name).unlink()
+    (reports / OLD).rmdir()
+    assert _rows(client.get("/backtests").text) == [NEW]
+    assert client.get(f"/backtests/{OLD}").status_code == 404
