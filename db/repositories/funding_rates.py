@@ -60,7 +60,7 @@ _NEWEST_PER_PAIR = text(
         FROM funding_rates
         WHERE kind = :kind AND venue = wanted.venue AND symbol = wanted.symbol
           AND observed_at >= :since
-        ORDER BY observed_at DESC, margin_asset LIMIT 1
+        ORDER BY margin_asset DESC, observed_at DESC LIMIT 1
     ) q
     """
 )
@@ -143,9 +143,10 @@ class FundingRateRepository:
     def newest_per_pair(
         self, since: datetime, pairs: Iterable[tuple[str, str]], *, kind: FundingKind
     ) -> list[FundingRate]:
-        """The newest rate of `kind` known since `since` for each (venue, symbol) pair, of
-        whichever margin asset is newest: one index probe per pair, so its cost does not
-        grow with the history kept (the dashboard's marks for hundreds of legs)."""
+        """The newest rate of `kind` known since `since` for each (venue, symbol) pair; of a
+        symbol quoted in several margin assets, the last by name (as `latest` keyed by venue
+        and symbol keeps). One backward index probe per pair, so the cost does not grow with
+        the history kept (the dashboard's marks for hundreds of legs)."""
         wanted = sorted(set(pairs))
         if not wanted:
             return []

@@ -201,9 +201,12 @@ def _quote(
 
 
 def test_the_newest_quote_per_venue_and_symbol_is_one_row_each(session):
+    # lighter quotes ETH in USDC every 10 minutes and in USDT twice: the USDT series (last by
+    # name, as before) gives its newest; a realised rate and a quote too old are not marks.
     for minutes in range(0, 60, 10):
         _quote(session, "lighter", T0 + timedelta(minutes=minutes), f"0.000{minutes // 10 + 1}")
-    _quote(session, "lighter", T0 + timedelta(minutes=55), "0.0009", margin="USDT")  # newest
+    _quote(session, "lighter", T0 + timedelta(minutes=35), "0.0009", margin="USDT")
+    _quote(session, "lighter", T0 + timedelta(minutes=55), "0.0008", margin="USDT")
     _quote(session, "lighter", T0 + timedelta(minutes=59), "0.5", kind="realised")  # other kind
     _quote(session, "paradex", T0 - timedelta(hours=2), "0.0002")  # too old
     rates = FundingRateRepository(session).newest_per_pair(
@@ -212,6 +215,6 @@ def test_the_newest_quote_per_venue_and_symbol_is_one_row_each(session):
         kind=FundingKind.PREDICTED,
     )
     assert [(r.venue, r.rate, r.margin_asset, r.timestamp) for r in rates] == [
-        ("lighter", D("0.0009"), "USDT", T0 + timedelta(minutes=55))
+        ("lighter", D("0.0008"), "USDT", T0 + timedelta(minutes=55))
     ]
     assert FundingRateRepository(session).newest_per_pair(T0, [], kind=FundingKind.PREDICTED) == []
