@@ -3,18 +3,23 @@
 Set-up: a throwaway database filled in bulk (SQL `generate_series`): 1,000 positions of the
 demo's strategies (200 open, 800 closed) on the demo's venues, 100,000 events (monitor
 updates, funding, decisions, refusals, settlements), 40,000 funding payments, 4,000
-orders, 5,000 task runs, 200 transfers, collected quotes and paper accounts. Measured
-through the real app and HTTP client (login once, then each page `SAMPLES` times), the live
-query alone, and as floors in the same run: `/healthz` through the same app and client, and
-`SELECT 1` on the same engine.
+orders, 5,000 task runs, 200 transfers, collected quotes, paper accounts and their
+positions. Measured through the real app and HTTP client (login once, then each page
+`SAMPLES` times), the live query alone, and as floors in the same run: `/healthz` through
+the same app and client, and `SELECT 1` on the same engine. The backtests pages read 50
+reports (3 policies, 1,000 points each) written in the backtester's layout.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench import scratch_database, summary_ms
@@ -56,8 +61,10 @@ _FILL = [
             'action', 'close', 'opportunity', jsonb_build_array('S1', 'lighter', 'extended'))
     FROM generate_series(1, 98400) i""",
     # ... and the close of each of the 800 closed positions (closed + settled): 100,000.
+    # After the monitor updates above (the log's times follow its ids, as when written live).
     """INSERT INTO events (occurred_at, strategy_name, entity_type, entity_id, kind, payload)
-    SELECT :now - (i || ' minutes')::interval, 'arb-demo', 'position', id::text, k,
+    SELECT :now - interval '1000 seconds' + (i || ' milliseconds')::interval, 'arb-demo',
+        'position', id::text, k,
         jsonb_build_object('trading_pnl_usd', '0.5', 'realized_pnl_usd', '0.3')
     FROM (SELECT id, row_number() OVER () AS i FROM strategy_positions
           WHERE status = 'closed') p, unnest(ARRAY['position.closed', 'position.settled']) k""",
@@ -93,6 +100,17 @@ _FILL = [
          generate_series(0, 49) s, generate_series(0, 120, 2) m""",
     """INSERT INTO paper_accounts (venue, account, collateral)
     SELECT v, 'arb', 50000 FROM unnest(ARRAY['hyperliquid','lighter','extended','paradex']) v""",
+    # The paper venues' net position per account and symbol behind the open legs.
+    """INSERT INTO paper_positions (venue, account_id, symbol, qty, entry_price, margin,
+        updated_at)
+    SELECT a.venue, a.id, legs.symbol, sum(legs.qty), 2000, 400 * count(*), :now
+    FROM (SELECT long_dex AS venue, symbol, long_qty AS qty FROM strategy_positions
+          WHERE status = 'open'
+          UNION ALL
+          SELECT short_dex, symbol, -short_qty FROM strategy_positions WHERE status = 'open'
+         ) legs
+    JOIN paper_accounts a ON a.venue = legs.venue AND a.account = 'arb'
+    GROUP BY a.venue, a.id, legs.symbol""",
 ]
 
 
@@ -102,7 +120,57 @@ def _fill(engine: Any) -> None:
     with engine.begin() as connection:
         for statement in _FILL:
             connection.execute(text(statement), {"now": NOW})
-        connection.execute(text("ANALYZE"))
+    # Autovacuum keeps an insert-mostly log all-visible; the bench starts from that state.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+
+
+BACKTEST_RUNS = 50  # reports in the backtest directory, 3 policies and 1,000 points each
+
+
+def _write_backtests(directory: Path) -> str:
+    """Reports in the backtester's layout; returns the newest run's id."""
+    run_id = ""
+    for n in range(BACKTEST_RUNS):
+        run_id = f"2026{1 + n // 28:02d}{1 + n % 28:02d}T000000Z-{n:08x}"
+        names = ("profit_erosion", "time_based", "combined")
+        points = [f"2025-01-01T{h % 24:02d}:00:00+00:00" for h in range(1000)]
+        document = {
+            "run_id": run_id,
+            "created_at": f"2026-{1 + n // 28:02d}-{1 + n % 28:02d}T00:00:00+00:00",
+            "config": "configs/backtest/funding_arbitrage.yaml",
+            "data": "shared/data/funding-history",
+            "from": "2025-01-01",
+            "to": "2025-12-31",
+            "price_proxy": None,
+            "policies": [
+                {
+                    "policy": name,
+                    "net_pnl": f"{100 * k + n}.25",
+                    "funding_received": "900.10",
+                    "funding_paid": "-80.00",
+                    "fees": "55.00",
+                    "slippage": "10.00",
+                    "opens": 10,
+                    "closes": 9,
+                    "switches": k,
+                    "time_in_market_hours": 4000,
+                    "apr_on_capital": "0.07",
+                    "max_drawdown": "120.00",
+                    "worst_unhedged_usd": "0",
+                }
+                for k, name in enumerate(names)
+            ],
+            "series": {
+                name: {"at": points, "equity": ["10000.5"] * 1000, "funding": ["1.5"] * 1000}
+                for name in names
+            },
+        }
+        folder = directory / run_id
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(json.dumps(document))
+        (folder / "report.html").write_text("<html><body>report</body></html>")
+    return run_id
 
 
 def _time(call: Any) -> list[float]:
@@ -141,7 +209,9 @@ def run() -> dict[str, Any]:
             _fill(engine)
             Authenticator(engine).put_user("bench", "operator", "bench-password")
             clock = ManualClock(NOW)
-            app = create_app(engine=engine, clock=clock)
+            backtests = Path(tempfile.mkdtemp(prefix="perpbot-bench-backtests-"))
+            newest_run = _write_backtests(backtests)
+            app = create_app(engine=engine, clock=clock, backtest_dir=backtests)
             client = TestClient(app)
             form = client.get("/login").text
             found = re.search(r'name="csrf_token" value="([^"]+)"', form)
@@ -158,6 +228,7 @@ def run() -> dict[str, Any]:
                 ).scalar_one()
             pages = ["/", "/positions", f"/positions/{position}", "/opportunities"]
             pages += ["/transfers", "/tasks", "/api/live", "/api/pnl"]
+            pages += ["/positions?closed_page=16", "/backtests", f"/backtests/{newest_run}"]
             floor_page = summary_ms(_time(lambda: client.get("/healthz")))
             rows.append({"case": "floor: GET /healthz (same app, client)", **floor_page})
             page_p50 = {}
@@ -171,6 +242,7 @@ def run() -> dict[str, Any]:
                 stats = summary_ms(_time(get))
                 page_p50[path] = stats["p50_ms"]
                 name = "/positions/{id}" if path.startswith("/positions/") else path
+                name = "/backtests/{run_id}" if path.startswith("/backtests/") else name
                 rows.append(
                     {
                         "case": f"page {name}",
@@ -195,6 +267,9 @@ def run() -> dict[str, Any]:
                     "x_floor": round(live_stats["p50_ms"] / floor_sql["p50_ms"], 1),
                 }
             )
+            engine.dispose()  # before the scratch database is dropped
+            runtime.engine.dispose()
+            shutil.rmtree(backtests)
     finally:
         os.environ.clear()
         os.environ.update(saved)

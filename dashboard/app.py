@@ -23,8 +23,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.clock import Clock
-from dashboard import actions, pages
+from dashboard import actions, backtest_pages, pages
 from dashboard.auth import Authenticator
+from dashboard.readmodel.backtests import BacktestReports
 from dashboard.web import HERE, Dashboard, LoginRequired, login_redirect, render
 from strategies.base_strategy import StrategyConfig
 
@@ -46,13 +47,16 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
+                own = {name.lower() for name, _ in headers}
                 for name, value in (
                     ("content-security-policy", CSP),
                     ("x-content-type-options", "nosniff"),
                     ("x-frame-options", "DENY"),
                     ("referrer-policy", "same-origin"),
                 ):
-                    headers.append((name.encode(), value.encode()))
+                    # A response that sets its own policy keeps it (a backtest's report).
+                    if name.encode() not in own:
+                        headers.append((name.encode(), value.encode()))
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -94,9 +98,10 @@ def create_app(
     clock: Clock | None = None,
     configs: Callable[[], Mapping[str, StrategyConfig]] | None = None,
     paper: bool | None = None,
+    backtest_dir: Path | None = None,
 ) -> Starlette:
-    """The dashboard over the runtime's database, clock and strategy configs (or the given
-    ones: tests pass their own)."""
+    """The dashboard over the runtime's database, clock, strategy configs and backtest
+    reports (or the given ones: tests pass their own)."""
     from strategies.runtime import get_runtime
 
     runtime = get_runtime()
@@ -107,6 +112,7 @@ def create_app(
         configs=configs or (lambda: get_runtime().configs),
         paper=(not runtime.settings.is_live) if paper is None else paper,
         auth=Authenticator(engine),
+        backtests=BacktestReports(backtest_dir or runtime.settings.backtests_path),
     )
     routes = [
         Route("/", pages.overview_page),
@@ -115,6 +121,9 @@ def create_app(
         Route("/opportunities", pages.opportunities_page),
         Route("/transfers", pages.transfers_page),
         Route("/tasks", pages.tasks_page),
+        Route("/backtests", backtest_pages.backtests_page),
+        Route("/backtests/{run_id}", backtest_pages.backtest_page),
+        Route("/backtests/{run_id}/report.html", backtest_pages.backtest_report),
         Route("/api/live", pages.live_endpoint),
         Route("/api/pnl", pages.pnl_endpoint),
         Route("/login", actions.login_form, methods=["GET"]),

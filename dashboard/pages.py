@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +25,22 @@ def _strategy_param(request: Request, scope_names: list[str]) -> str | None:
     return name
 
 
+def _page_param(request: Request, name: str) -> int:
+    raw = request.query_params.get(name) or "1"
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < 1:
+        raise HTTPException(400, f"{name} {raw!r}: a page number from 1")
+    return int(raw)
+
+
+def _page_url(request: Request) -> Callable[[str, int], str]:
+    """A link to this page with one page number changed (the other parameters kept)."""
+
+    def url(name: str, number: int) -> str:
+        return "?" + str(request.url.include_query_params(**{name: number}).query)
+
+    return url
+
+
 async def overview_page(request: Request) -> Response:
     info = await current_session(request)
 
@@ -43,12 +60,16 @@ async def overview_page(request: Request) -> Response:
 async def positions_page(request: Request) -> Response:
     info = await current_session(request)
 
+    active_page = _page_param(request, "active_page")
+    closed_page = _page_param(request, "closed_page")
+
     def work(session: Session, scope: Scope) -> dict[str, Any]:
         strategy = _strategy_param(request, sorted(scope.configs))
         return {
             "scope": scope,
             "strategy": strategy,
-            "page": positions.position_list(session, scope, strategy),
+            "page": positions.position_list(session, scope, strategy, active_page, closed_page),
+            "page_url": _page_url(request),
             "live": live.snapshot(session, scope),
         }
 
@@ -63,11 +84,18 @@ async def position_page(request: Request) -> Response:
     except ValueError:
         raise HTTPException(404, "not a position id") from None
 
+    events_page = _page_param(request, "events_page")
+
     def work(session: Session, scope: Scope) -> dict[str, Any]:
-        detail = positions.position_detail(session, scope, position_id)
+        detail = positions.position_detail(session, scope, position_id, events_page)
         if detail is None:
             raise HTTPException(404, f"no position {position_id}")
-        return {"scope": scope, "detail": detail, "live": live.snapshot(session, scope)}
+        return {
+            "scope": scope,
+            "detail": detail,
+            "page_url": _page_url(request),
+            "live": live.snapshot(session, scope),
+        }
 
     context = await dashboard(request).read(work)
     return no_store(render(request, "position.html", context, info))
@@ -96,11 +124,14 @@ async def transfers_page(request: Request) -> Response:
     if status is not None and status not in {s.value for s in TransferStatus}:
         raise HTTPException(400, f"status {status!r}: not a transfer status")
 
+    page = _page_param(request, "page")
+
     def work(session: Session, scope: Scope) -> dict[str, Any]:
         return {
             "scope": scope,
             "status": status,
-            "page": transfers.transfer_page(session, status),
+            "page": transfers.transfer_page(session, status, page),
+            "page_url": _page_url(request),
             "live": live.snapshot(session, scope),
         }
 

@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 from core.clock import Clock
 from dashboard.auth import SESSION_COOKIE, Authenticator, LoginLimiter, SessionInfo
 from dashboard.formatting import FILTERS
+from dashboard.readmodel.backtests import BacktestReports
 from dashboard.readmodel.scope import Scope
 from strategies.base_strategy import StrategyConfig
 
@@ -39,6 +40,7 @@ class Dashboard:
     configs: Callable[[], Mapping[str, StrategyConfig]]
     paper: bool
     auth: Authenticator
+    backtests: BacktestReports
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
 
     def scope(self) -> Scope:

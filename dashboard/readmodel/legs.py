@@ -15,17 +15,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.market import FundingKind, FundingRate
 from dashboard.readmodel.scope import Scope
-from db.models import PaperAccount, PaperPosition, StrategyPosition
+from db.models import StrategyPosition
 from db.repositories.funding_rates import FundingRateRepository
 from exchanges.simulation.margin import PositionState, liquidation_price
 from exchanges.venues import symbol_spec
 
 QUOTE_LOOKBACK = timedelta(hours=24)
+
+# The (venue, account, symbol) triples as three arrays: one plan whatever their number.
+_HOLDINGS = text(
+    """
+SELECT a.venue, a.account, p.symbol, p.qty, p.entry_price, p.margin
+FROM unnest(CAST(:venues AS varchar[]), CAST(:accounts AS varchar[]),
+            CAST(:symbols AS varchar[])) AS wanted(venue, account, symbol)
+JOIN paper_accounts a ON a.venue = wanted.venue AND a.account = wanted.account
+JOIN paper_positions p ON p.account_id = a.id AND p.symbol = wanted.symbol
+"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +144,13 @@ def leg_sources(
     session: Session, scope: Scope, positions: Iterable[StrategyPosition]
 ) -> LegSources:
     positions = list(positions)
-    venues = sorted({v for p in positions for v in (p.long_dex, p.short_dex) if v})
-    symbols = sorted({p.symbol for p in positions})
     if not positions:
         return LegSources({}, {})
+    pairs = {(v, p.symbol) for p in positions for v in (p.long_dex, p.short_dex) if v}
     quotes = {
         (q.venue, q.symbol): q
-        for q in FundingRateRepository(session).latest(
-            scope.now - QUOTE_LOOKBACK, venues, symbols, kind=FundingKind.PREDICTED
+        for q in FundingRateRepository(session).newest_per_pair(
+            scope.now - QUOTE_LOOKBACK, pairs, kind=FundingKind.PREDICTED
         )
     }
     holdings: dict[tuple[str, str, str], VenueHolding] = {}
@@ -151,21 +161,14 @@ def leg_sources(
             for v in (p.long_dex, p.short_dex)
             if v
         }
+        wanted_sorted = sorted(wanted)
         for venue, account, symbol, qty, entry, margin in session.execute(
-            select(
-                PaperAccount.venue,
-                PaperAccount.account,
-                PaperPosition.symbol,
-                PaperPosition.qty,
-                PaperPosition.entry_price,
-                PaperPosition.margin,
-            )
-            .join(PaperAccount, PaperAccount.id == PaperPosition.account_id)
-            .where(
-                tuple_(PaperAccount.venue, PaperAccount.account, PaperPosition.symbol).in_(
-                    sorted(wanted)
-                )
-            )
+            _HOLDINGS,
+            {
+                "venues": [w[0] for w in wanted_sorted],
+                "accounts": [w[1] for w in wanted_sorted],
+                "symbols": [w[2] for w in wanted_sorted],
+            },
         ):
             holdings[(venue, account, symbol)] = VenueHolding(qty, entry, margin)
     return LegSources(quotes, holdings)

@@ -26,17 +26,30 @@ from core.enums import ACTIVE_POSITION_STATUSES
 
 POINTS = 120  # buckets on the time axis
 
-# `moves`: one row per amount that moves a line (time, funding, fees, price); then cumulative
-# sums at the end of each bucket.
+# Funding, fees and realised price PnL: every amount summed into its bucket. Unrealised PnL:
+# per position and bucket only the newest value monitoring wrote (`position.updated`; zero at
+# `position.closed`), found by a grouped scan and read back by primary key, then the change
+# from the position's previous bucket. Reading the payload of one event per position and
+# bucket instead of every monitor update is what keeps the curve fast over a long log (see
+# bench/bench_dashboard.py). Then cumulative sums at the end of each bucket. A time's bucket
+# (0 .. POINTS - 1) uses `date_part`, a float: `extract` is a much slower numeric.
 _SERIES = text(
     """
-WITH unrealised AS (
-    SELECT id, occurred_at, entity_id,
-           (payload -> 'changes' ->> 'unrealized_pnl_usd')::numeric AS value
+WITH newest AS (
+    SELECT entity_id,
+           least(greatest(floor(date_part('epoch', occurred_at - :lo) / :step), 0), :last)::int
+               AS b,
+           max(id) AS id
     FROM events
-    WHERE kind = 'position.updated' AND payload -> 'changes' ? 'unrealized_pnl_usd'
-    UNION ALL
-    SELECT id, occurred_at, entity_id, 0 FROM events WHERE kind = 'position.closed'
+    WHERE occurred_at <= :hi
+      AND ((kind = 'position.updated' AND payload -> 'changes' ? 'unrealized_pnl_usd')
+           OR kind = 'position.closed')
+    GROUP BY 1, 2
+), unrealised AS (
+    SELECT n.entity_id, n.b,
+           CASE WHEN e.kind = 'position.closed' THEN 0
+                ELSE (e.payload -> 'changes' ->> 'unrealized_pnl_usd')::numeric END AS value
+    FROM newest n JOIN events e ON e.id = n.id
 ), moves AS (
     SELECT funding_time AS at, amount_usd AS funding, 0 AS fees, 0 AS price
     FROM funding_payments
@@ -48,17 +61,19 @@ WITH unrealised AS (
     UNION ALL
     SELECT occurred_at, 0, 0, (payload ->> 'pnl')::numeric + (payload ->> 'fees')::numeric
     FROM events WHERE kind = 'grid.take_profit'
-    UNION ALL
-    SELECT occurred_at, 0, 0,
-           value - coalesce(lag(value) OVER (PARTITION BY entity_id ORDER BY id), 0)
-    FROM unrealised
 ), bucketed AS (
-    SELECT least(greatest(floor(extract(epoch FROM at - :lo) / :step), 0), :last)::int AS b,
+    SELECT least(greatest(floor(date_part('epoch', at - :lo) / :step), 0), :last)::int AS b,
            sum(funding) AS funding, sum(fees) AS fees, sum(price) AS price
     FROM moves WHERE at <= :hi GROUP BY 1
+    UNION ALL
+    SELECT b, 0, 0, sum(value - coalesce(previous, 0))
+    FROM (SELECT b, value, lag(value) OVER (PARTITION BY entity_id ORDER BY b) AS previous
+          FROM unrealised) changes
+    GROUP BY b
 )
-SELECT b, sum(funding) OVER w AS funding, sum(fees) OVER w AS fees, sum(price) OVER w AS price
-FROM bucketed WINDOW w AS (ORDER BY b) ORDER BY b
+SELECT b, sum(sum(funding)) OVER w AS funding, sum(sum(fees)) OVER w AS fees,
+       sum(sum(price)) OVER w AS price
+FROM bucketed GROUP BY b WINDOW w AS (ORDER BY b) ORDER BY b
 """
 )
 

@@ -10,17 +10,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from core.enums import ACTIVE_POSITION_STATUSES
 from core.market import HOURS_PER_YEAR
 from dashboard.readmodel.legs import LegView, leg_sources
+from dashboard.readmodel.paging import Paging
 from dashboard.readmodel.scope import Scope
 from db.models import Event, FundingPayment, Order, StrategyPosition
 
-CLOSED_SHOWN = 50
-TIMELINE_LIMIT = 300
+# A page of positions renders in well under the dashboard's 200 ms with 1,000 in the table
+# (bench/bench_dashboard.py); the rest are a link away.
+ACTIVE_PAGE_SIZE = 100
+CLOSED_PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 200  # events of one position, newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,35 +54,58 @@ class PositionRow:
 @dataclass(frozen=True, slots=True)
 class PositionList:
     active: list[PositionRow]
+    active_paging: Paging
     closed: list[PositionRow]
-    closed_total: int
+    closed_paging: Paging
 
 
-def position_list(session: Session, scope: Scope, strategy: str | None = None) -> PositionList:
-    active_q = select(StrategyPosition).where(StrategyPosition.status.in_(ACTIVE_POSITION_STATUSES))
-    closed_q = select(StrategyPosition).where(
-        StrategyPosition.status.not_in(ACTIVE_POSITION_STATUSES)
-    )
-    count_q = select(func.count()).where(StrategyPosition.status.not_in(ACTIVE_POSITION_STATUSES))
+def position_list(
+    session: Session,
+    scope: Scope,
+    strategy: str | None = None,
+    active_page: int = 1,
+    closed_page: int = 1,
+) -> PositionList:
+    """One page of the active positions (by strategy, then age) and one of the closed or
+    failed ones (newest close first); pages are 1-based."""
+    active_filter: ColumnElement[bool] = StrategyPosition.status.in_(ACTIVE_POSITION_STATUSES)
+    closed_filter: ColumnElement[bool] = StrategyPosition.status.not_in(ACTIVE_POSITION_STATUSES)
     if strategy is not None:
-        active_q = active_q.where(StrategyPosition.strategy_name == strategy)
-        closed_q = closed_q.where(StrategyPosition.strategy_name == strategy)
-        count_q = count_q.where(StrategyPosition.strategy_name == strategy)
+        active_filter = active_filter & (StrategyPosition.strategy_name == strategy)
+        closed_filter = closed_filter & (StrategyPosition.strategy_name == strategy)
+    active_total, closed_total = session.execute(
+        select(func.count().filter(active_filter), func.count().filter(closed_filter)).select_from(
+            StrategyPosition
+        )
+    ).one()
+    active_paging = Paging(active_page, ACTIVE_PAGE_SIZE, int(active_total))
+    closed_paging = Paging(closed_page, CLOSED_PAGE_SIZE, int(closed_total))
     active = list(
         session.scalars(
-            active_q.order_by(StrategyPosition.strategy_name, StrategyPosition.created_at)
+            select(StrategyPosition)
+            .where(active_filter)
+            .order_by(
+                StrategyPosition.strategy_name, StrategyPosition.created_at, StrategyPosition.id
+            )
+            .offset(active_paging.offset)
+            .limit(active_paging.size)
         )
     )
     closed = list(
         session.scalars(
-            closed_q.order_by(StrategyPosition.closed_at.desc().nulls_last()).limit(CLOSED_SHOWN)
+            select(StrategyPosition)
+            .where(closed_filter)
+            .order_by(StrategyPosition.closed_at.desc().nulls_last(), StrategyPosition.id)
+            .offset(closed_paging.offset)
+            .limit(closed_paging.size)
         )
     )
     sources = leg_sources(session, scope, active)
     return PositionList(
         [PositionRow(p, sources.legs(p, scope)) for p in active],
+        active_paging,
         [PositionRow(p, []) for p in closed],
-        int(session.scalar(count_q.select_from(StrategyPosition)) or 0),
+        closed_paging,
     )
 
 
@@ -118,7 +145,7 @@ class PositionDetail:
     decision: Decision | None
     orders: list[Order]
     events: list[Event]
-    events_total: int
+    events_paging: Paging
 
     @property
     def realised_divergence(self) -> Decimal | None:
@@ -140,7 +167,7 @@ ORDER BY observed_at DESC LIMIT 1
 
 
 def position_detail(
-    session: Session, scope: Scope, position_id: uuid.UUID
+    session: Session, scope: Scope, position_id: uuid.UUID, events_page: int = 1
 ) -> PositionDetail | None:
     position = session.get(StrategyPosition, position_id)
     if position is None:
@@ -182,16 +209,23 @@ def position_detail(
             str(payload.get("reason", "")),
         )
     entity = (Event.entity_type == "position") & (Event.entity_id == str(position_id))
-    events = list(
-        session.scalars(select(Event).where(entity).order_by(Event.id.desc()).limit(TIMELINE_LIMIT))
-    )
     total = int(session.scalar(select(func.count()).select_from(Event).where(entity)) or 0)
+    events_paging = Paging(events_page, TIMELINE_PAGE_SIZE, total)
+    events = list(
+        session.scalars(
+            select(Event)
+            .where(entity)
+            .order_by(Event.id.desc())
+            .offset(events_paging.offset)
+            .limit(events_paging.size)
+        )
+    )
     orders = list(
         session.scalars(
             select(Order).where(Order.position_id == position_id).order_by(Order.created_at)
         )
     )
-    return PositionDetail(row, funding, decision, orders, events, total)
+    return PositionDetail(row, funding, decision, orders, events, events_paging)
 
 
 def _leg_funding(

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.enums import TransferStatus
+from dashboard.readmodel.paging import Paging
 from db.models import Event, FundTransfer
 from strategies.components.transfer_states import ACTIVE_STATUSES
 
-SHOWN = 100
+PAGE_SIZE = 50  # newest first; older ones a page link away
 # The happy path, in order (the bridge steps only when the venues are on different chains).
 PATH = (
     TransferStatus.PENDING,
@@ -83,10 +84,23 @@ class TransferPage:
     rows: list[TransferRow]
     total: int
     by_status: dict[str, int]
+    paging: Paging  # over the transfers shown (of `status` when one is asked for)
 
 
-def transfer_page(session: Session, status: str | None = None) -> TransferPage:
-    query = select(FundTransfer).order_by(FundTransfer.created_at.desc()).limit(SHOWN)
+def transfer_page(session: Session, status: str | None = None, page: int = 1) -> TransferPage:
+    by_status = dict(
+        session.execute(
+            select(FundTransfer.status, func.count()).group_by(FundTransfer.status)
+        ).all()
+    )
+    total = sum(by_status.values())
+    paging = Paging(page, PAGE_SIZE, by_status.get(status, 0) if status is not None else total)
+    query = (
+        select(FundTransfer)
+        .order_by(FundTransfer.created_at.desc(), FundTransfer.id)
+        .offset(paging.offset)
+        .limit(paging.size)
+    )
     if status is not None:
         query = query.where(FundTransfer.status == status)
     transfers = list(session.scalars(query))
@@ -99,13 +113,8 @@ def transfer_page(session: Session, status: str | None = None) -> TransferPage:
             .order_by(Event.entity_id, Event.id)
         ):
             events[str(event.entity_id)].append(event)
-    by_status = dict(
-        session.execute(
-            select(FundTransfer.status, func.count()).group_by(FundTransfer.status)
-        ).all()
-    )
     rows = [TransferRow(t, _steps(t, events[str(t.id)])) for t in transfers]
-    return TransferPage(rows, sum(by_status.values()), by_status)
+    return TransferPage(rows, total, by_status, paging)
 
 
 def _steps(transfer: FundTransfer, events: list[Event]) -> list[Step]:

@@ -31,6 +31,17 @@ class Event(Base):
         Index("ix_events_strategy_occurred", "strategy_name", "occurred_at"),
         # The dashboard reads by kind (settlements, monitor updates, refusals).
         Index("ix_events_kind_id", "kind", "id"),
+        # The PnL curve's unrealised part: one index-only read of the monitor updates.
+        Index(
+            "ix_events_unrealised_pnl",
+            "entity_id",
+            "occurred_at",
+            "id",
+            postgresql_where=text(
+                "(kind = 'position.updated' AND payload -> 'changes' ? 'unrealized_pnl_usd')"
+                " OR kind = 'position.closed'"
+            ),
+        ),
     )
 
 

@@ -83,4 +83,5 @@ class FundingPayment(Base):
     __table_args__ = (
         # One payment per leg per funding time, however often monitoring runs.
         Index("uq_funding_payments_leg_time", "position_id", "venue", "funding_time", unique=True),
+        Index("ix_funding_payments_funding_time", "funding_time"),  # the PnL curve's start
     )

@@ -50,6 +50,21 @@ _INSERT = text(
 )
 CHUNK_ROWS = 20_000
 
+_NEWEST_PER_PAIR = text(
+    """
+    SELECT q.* FROM unnest(CAST(:venues AS varchar[]), CAST(:symbols AS varchar[]))
+        AS wanted(venue, symbol)
+    CROSS JOIN LATERAL (
+        SELECT venue, symbol, rate, interval_hours, next_funding_time, mark_price,
+               observed_at, open_interest_usd, margin_asset, kind
+        FROM funding_rates
+        WHERE kind = :kind AND venue = wanted.venue AND symbol = wanted.symbol
+          AND observed_at >= :since
+        ORDER BY margin_asset DESC, observed_at DESC LIMIT 1
+    ) q
+    """
+)
+
 
 def _to_domain(row: Sequence[Any]) -> FundingRate:
     """A row of `_COLUMNS`, in that order."""
@@ -124,6 +139,27 @@ class FundingRateRepository:
         if symbols is not None:
             query = query.where(FundingRateRow.symbol.in_(list(symbols)))
         return [_to_domain(row) for row in self._session.execute(query)]
+
+    def newest_per_pair(
+        self, since: datetime, pairs: Iterable[tuple[str, str]], *, kind: FundingKind
+    ) -> list[FundingRate]:
+        """The newest rate of `kind` known since `since` for each (venue, symbol) pair; of a
+        symbol quoted in several margin assets, the last by name (as `latest` keyed by venue
+        and symbol keeps). One backward index probe per pair, so the cost does not grow with
+        the history kept (the dashboard's marks for hundreds of legs)."""
+        wanted = sorted(set(pairs))
+        if not wanted:
+            return []
+        rows = self._session.execute(
+            _NEWEST_PER_PAIR,
+            {
+                "venues": [venue for venue, _ in wanted],
+                "symbols": [symbol for _, symbol in wanted],
+                "since": since,
+                "kind": kind.value,
+            },
+        )
+        return [_to_domain(row) for row in rows]
 
     def history(
         self,
