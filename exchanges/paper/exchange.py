@@ -50,7 +50,7 @@ from exchanges.simulation.config import PaperVenueConfig
 from exchanges.simulation.margin import ZERO
 from exchanges.simulation.market import MarketSource, Tick
 from exchanges.simulation.orders import Terms, accept_order, cancel_order, validate
-from exchanges.simulation.state import VenueAdvance
+from exchanges.simulation.state import Holding, VenueAdvance
 from exchanges.venues import venue_profile
 
 COLLATERAL = transfers.COLLATERAL_ASSET
@@ -200,10 +200,10 @@ class PaperExchange:
         created = False
         with self._transaction("place_order", mutating=True, observe=[request.symbol]) as call:
             session = call.session
-            account_row = lock_account(session, self.name, self.account)
-            existing = book.order_row(session, self.name, key)
-            if existing is not None:
-                if existing.account_id != account_row.id:
+            context = book.order_context(session, self.name, self.account, key, request.symbol)
+            if context.order_id is not None:  # a retry: answer with the first order
+                existing = book.order_row(session, self.name, key)
+                if existing is None or existing.account_id != context.id:
                     raise OrderRejectedError(
                         self.name, f"client order id {key} belongs to another account"
                     )
@@ -215,10 +215,21 @@ class PaperExchange:
             mark = self._tick(call.market, request.symbol, call.now).mark_price
             touch = call.market.book(request.symbol)
             rows = RowBook(session, self.name)
-            account = rows.account(account_row)
-            position = book.position_row(session, account_row.id, request.symbol)
-            if position is not None:
-                rows.holding(position)
+            account = rows.account_values(context.id, self.account, context.collateral)
+            if context.position_id is not None:
+                rows.holding_values(
+                    context.position_id,
+                    Holding(
+                        account=context.id,
+                        symbol=request.symbol,
+                        updated_at=context.updated_at,
+                        qty=context.qty,
+                        entry_price=context.entry_price,
+                        margin=context.margin,
+                        realized_pnl=context.realized_pnl,
+                        funding_pnl=context.funding_pnl,
+                    ),
+                )
             order = accept_order(
                 rows.book,
                 account,
@@ -227,7 +238,7 @@ class PaperExchange:
                 touch=touch,
                 spec=spec,
                 terms=self._terms,
-                committed=committed_margin(session, account_row.id),
+                committed=(Decimal(context.held), Decimal(context.reserved)),
                 now=call.now,
             )
             rows.persist()
