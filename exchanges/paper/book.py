@@ -70,7 +70,8 @@ _COMMITTED = select(
 
 
 # What placing an order reads, in one round trip: the account (locked), whether the client id
-# is taken (by any account of the venue), the position in the symbol and the margin committed.
+# is taken (by any account of the venue), the position in the symbol, the margin committed and
+# the scenario's mark in force at :at (the rule of `ScenarioMarket.latest`, for one symbol).
 # Orders and positions change only under the venue's row lock, which the caller holds, so
 # reading them in the statement that locks the account sees them current. The account row
 # can also be locked by a paper chain crediting a deposit (collateral only); FOR UPDATE then
@@ -83,10 +84,16 @@ _ORDER_CONTEXT = text(
            (SELECT coalesce(sum(margin), 0) FROM paper_positions
             WHERE account_id = a.id) AS held,
            (SELECT coalesce(sum(reserved_margin), 0) FROM paper_orders
-            WHERE account_id = a.id AND status = ANY(:open)) AS reserved
+            WHERE account_id = a.id AND status = ANY(:open)) AS reserved,
+           t.mark_price AS tick_mark
     FROM paper_accounts AS a
     LEFT JOIN paper_orders AS o ON o.venue = a.venue AND o.client_order_id = :cid
     LEFT JOIN paper_positions AS p ON p.account_id = a.id AND p.symbol = :symbol
+    LEFT JOIN LATERAL (
+        SELECT mark_price FROM paper_market_ticks
+        WHERE venue = a.venue AND symbol = :symbol AND ts <= :at
+        ORDER BY ts DESC LIMIT 1
+    ) AS t ON true
     WHERE a.venue = :venue AND a.account = :account
     FOR UPDATE OF a
     """
@@ -94,11 +101,17 @@ _ORDER_CONTEXT = text(
 
 
 def order_context(
-    session: Session, venue: str, account: str, client_order_id: str, symbol: str
+    session: Session, venue: str, account: str, client_order_id: str, symbol: str, at: datetime
 ) -> Row[Any]:
     """The account locked, plus what an order on `symbol` needs (see `_ORDER_CONTEXT`); the
     account is created on first use."""
-    names = {"venue": venue, "account": account, "cid": client_order_id, "symbol": symbol}
+    names = {
+        "venue": venue,
+        "account": account,
+        "cid": client_order_id,
+        "symbol": symbol,
+        "at": at,
+    }
     session.flush()  # a text statement never flushes the ORM by itself
     row = session.execute(_ORDER_CONTEXT, names).one_or_none()
     if row is None:

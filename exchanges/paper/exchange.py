@@ -141,10 +141,13 @@ class PaperExchange:
     def _tick(self, market: MarketSource, symbol: str, at: datetime) -> Tick:
         tick = market.latest([symbol], at).get(symbol)
         if tick is None:
-            raise TransientExchangeError(
-                self.name, f"no market data for {symbol} at {at.isoformat()} (no scenario tick yet)"
-            )
+            raise self._no_tick(symbol, at)
         return tick
+
+    def _no_tick(self, symbol: str, at: datetime) -> TransientExchangeError:
+        return TransientExchangeError(
+            self.name, f"no market data for {symbol} at {at.isoformat()} (no scenario tick yet)"
+        )
 
     # ---------------------------------------------------------------- market data
 
@@ -200,7 +203,9 @@ class PaperExchange:
         created = False
         with self._transaction("place_order", mutating=True, observe=[request.symbol]) as call:
             session = call.session
-            context = book.order_context(session, self.name, self.account, key, request.symbol)
+            context = book.order_context(
+                session, self.name, self.account, key, request.symbol, call.now
+            )
             if context.order_id is not None:  # a retry: answer with the first order
                 existing = book.order_row(session, self.name, key)
                 if existing is None or existing.account_id != context.id:
@@ -212,7 +217,12 @@ class PaperExchange:
                 raise OrderRejectedError(self.name, f"order {key}: rejected (injected fault)")
             spec = call.market.spec(request.symbol)
             validate(self.name, request, spec)
-            mark = self._tick(call.market, request.symbol, call.now).mark_price
+            if isinstance(call.market, ScenarioMarket):  # the tape's mark came with the context
+                if context.tick_mark is None:
+                    raise self._no_tick(request.symbol, call.now)
+                mark = context.tick_mark
+            else:
+                mark = self._tick(call.market, request.symbol, call.now).mark_price
             touch = call.market.book(request.symbol)
             rows = RowBook(session, self.name)
             account = rows.account_values(context.id, self.account, context.collateral)
