@@ -1,9 +1,13 @@
 """Rank funding-arbitrage opportunities: 500 symbols x 12 venues, and how it grows.
 
-Two measurements:
+Three measurements:
 - `rank`: `rank_opportunities` over rates already in memory (the ranking itself);
-- `query+rank`: the latest-rate query (DISTINCT ON over `funding_rates`) plus the ranking,
-  as `FundingServiceClient.rank` does it, against a throwaway database.
+- `query+rank`: what `FundingServiceClient.rank` does against a throwaway database: the
+  quote screen (newest quote per venue and symbol, as arrays in one row) ranked by
+  `rank_screen`, which loads exact rates only for the pairs it evaluates;
+- `query+rank, full read`: the older way, for comparison in the same run: every latest rate
+  read as a `FundingRate`, then `rank_opportunities`.
+The table is analyzed after loading, as autovacuum does for a live one.
 Rates are generated with a seed: a per-symbol level plus per-venue noise, on 1h/4h/8h venues.
 "Dense" inputs make almost every pair profitable (the worst case for the pruning).
 """
@@ -18,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from bench import scratch_database
 from core.market import FundingKind, FundingRate
 from funding_service.fees import FeeSchedule, VenueFees
@@ -26,6 +32,7 @@ from funding_service.opportunities import OpportunityFilter, rank_opportunities
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 INTERVALS = (1, 8, 4)
 TARGET_MS = 20.0
+TARGET_QUERY_MS = 10.0
 
 
 def make_rates(symbols: int, venues: int, seed: int = 7, dense: bool = False) -> list[FundingRate]:
@@ -109,6 +116,7 @@ def run() -> dict[str, Any]:
 
     with scratch_database() as url:
         engine = engine_for(url)
+
         rates = make_rates(500, 12)
         # Older observations too, so the latest-rate query has history to skip.
         history = [
@@ -118,24 +126,54 @@ def run() -> dict[str, Any]:
         ]
         with unit_of_work(engine) as session:
             FundingRateRepository(session).add_many(rates + history)
-        client = FundingServiceClient(PostgresFundingRateSource(engine), fees_for(12))
-        ms, ranking = _time_ms(lambda: client.rank(NOW, flt, limit=20), repeat=5)
-        rows.append(
-            {
-                "case": "query+rank 500x12 top 20 (24k rows stored)",
-                "rates": len(rates),
-                "venue_pairs": 500 * 66,
-                "found": ranking.total,
-                "ms": round(ms, 2),
-                "us_per_pair": round(ms * 1000 / (500 * 66), 3),
-            }
-        )
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE funding_rates"))
+        source = PostgresFundingRateSource(engine)
+        client = FundingServiceClient(source, fees_for(12))
+
+        def full_read() -> Any:
+            return rank_opportunities(client.latest_rates(NOW), fees_for(12), flt, NOW, 20)
+
+        # Interleaved, so load on this shared machine hits both alike.
+        screened_ms, full_ms = [], []
+        for _ in range(9):
+            screened_ms.append(_time_ms(lambda: client.rank(NOW, flt, limit=20), repeat=1)[0])
+            full_ms.append(_time_ms(full_read, repeat=1)[0])
+        ranking = client.rank(NOW, flt, limit=20)
+        if ranking != full_read():
+            raise AssertionError("the screened ranking differs from the full read's")
+        for case, samples in (
+            ("query+rank 500x12 top 20 (24k rows stored)", screened_ms),
+            ("query+rank 500x12 top 20, full read (before)", full_ms),
+        ):
+            ms = statistics.median(samples)
+            rows.append(
+                {
+                    "case": case,
+                    "rates": len(rates),
+                    "venue_pairs": 500 * 66,
+                    "found": ranking.total,
+                    "ms": round(ms, 2),
+                    "us_per_pair": round(ms * 1000 / (500 * 66), 3),
+                }
+            )
 
     main = next(r for r in rows if r["case"] == "rank 500x12 top 20")
+    query = next(r for r in rows if r["case"].startswith("query+rank 500x12 top 20 (24k"))
+    before = next(r for r in rows if r["case"].endswith("full read (before)"))
+    main.update(target=f"< {TARGET_MS} ms", met=main["ms"] < TARGET_MS)
+    query.update(target=f"<= {TARGET_QUERY_MS} ms", met=query["ms"] <= TARGET_QUERY_MS)
     return {
         "name": "opportunities",
         "title": "Opportunity ranking (median of repeated runs)",
         "rows": rows,
-        "target": f"rank 500x12 (top 20) under {TARGET_MS} ms, linear in symbols x venue pairs",
-        "met": main["ms"] < TARGET_MS,
+        "target": (
+            f"rank 500x12 (top 20) under {TARGET_MS} ms, linear in symbols x venue pairs; "
+            f"query+rank from 24k stored rows <= {TARGET_QUERY_MS} ms"
+        ),
+        "met": bool(main["met"] and query["met"]),
+        "notes": [
+            f"query+rank: {query['ms']} ms through the screen vs {before['ms']} ms reading "
+            "every rate (same run, interleaved)",
+        ],
     }

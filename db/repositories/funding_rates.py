@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, text
@@ -88,6 +89,39 @@ def rate_columns(rates: Sequence[FundingRate]) -> dict[str, list[object]]:
     }
 
 
+# The newest quote per (venue, symbol) as arrays, one row in all (see `latest_screen`). The
+# inner DISTINCT ON walks the series index backwards (no sort); the outer one sorts only the
+# latest rows, on byte order ("C"), which is all grouping needs.
+_SCREEN = text(
+    """
+    WITH latest AS (
+        SELECT DISTINCT ON (venue, symbol, margin_asset)
+               id, venue, symbol, margin_asset, rate, interval_hours, observed_at,
+               open_interest_usd
+        FROM funding_rates
+        WHERE kind = :kind AND observed_at >= :since
+          AND (CAST(:venues AS varchar[]) IS NULL OR venue = ANY(CAST(:venues AS varchar[])))
+          AND (CAST(:symbols AS varchar[]) IS NULL OR symbol = ANY(CAST(:symbols AS varchar[])))
+        ORDER BY venue DESC, symbol DESC, margin_asset DESC, observed_at DESC
+    ), newest AS (
+        SELECT DISTINCT ON (venue COLLATE "C", symbol COLLATE "C") * FROM latest
+        ORDER BY venue COLLATE "C", symbol COLLATE "C", observed_at DESC, margin_asset
+    )
+    SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(venue), '{}'),
+           coalesce(array_agg(symbol), '{}'),
+           coalesce(array_agg(CAST(rate / interval_hours AS float8)), '{}'),
+           coalesce(array_agg(CAST(extract(epoch FROM observed_at) * 1000000 AS bigint)), '{}'),
+           coalesce(array_agg(coalesce(open_interest_usd < CAST(:min_oi AS numeric), false)),
+                    '{}')
+    FROM newest
+    """
+)
+
+# (row ids, venues, symbols, hourly rates, observed times in microseconds since 1970 UTC,
+# open interest known and below the minimum)
+ScreenColumns = tuple[list[int], list[str], list[str], list[float], list[int], list[bool]]
+
+
 class FundingRateRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -119,8 +153,12 @@ class FundingRateRepository:
     ) -> list[FundingRate]:
         """The newest rate of `kind` per (venue, symbol, margin asset) among those known
         since `since`."""
+        # Every key descending: a backward walk of the series index (kind, venue, symbol,
+        # margin, time) yields each series newest first with no sort (a sort of the strings
+        # under the database's collation was most of the query's time); reversed below
+        # into (venue, symbol, margin) order. The kind is the one asked for, not read back.
         query = (
-            select(*_COLUMNS)
+            select(*_COLUMNS[:-1])
             .where(FundingRateRow.kind == kind.value, FundingRateRow.observed_at >= since)
             .ext(
                 distinct_on(
@@ -128,9 +166,9 @@ class FundingRateRepository:
                 )
             )
             .order_by(
-                FundingRateRow.venue,
-                FundingRateRow.symbol,
-                FundingRateRow.margin_asset,
+                FundingRateRow.venue.desc(),
+                FundingRateRow.symbol.desc(),
+                FundingRateRow.margin_asset.desc(),
                 FundingRateRow.observed_at.desc(),
             )
         )
@@ -138,7 +176,45 @@ class FundingRateRepository:
             query = query.where(FundingRateRow.venue.in_(list(venues)))
         if symbols is not None:
             query = query.where(FundingRateRow.symbol.in_(list(symbols)))
-        return [_to_domain(row) for row in self._session.execute(query)]
+        rows = self._session.execute(query).all()
+        return [FundingRate(*row[:-1], margin_asset=row[-1], kind=kind) for row in reversed(rows)]
+
+    def latest_screen(
+        self,
+        since: datetime,
+        venues: Sequence[str] | None,
+        symbols: Sequence[str] | None,
+        *,
+        kind: FundingKind,
+        min_open_interest_usd: Decimal | None,
+    ) -> ScreenColumns:
+        """The newest rate of `kind` per (venue, symbol) known since `since` (the newest of
+        its margin assets; on a tie the first by name), as columns: row id, venue, symbol,
+        hourly rate as a float, observed time (microseconds since 1970 UTC, exact), open
+        interest known and below the minimum. Arrays in one row: no Python object per
+        rate."""
+        row = self._session.execute(
+            _SCREEN,
+            {
+                "kind": kind.value,
+                "since": since,
+                "venues": list(venues) if venues is not None else None,
+                "symbols": list(symbols) if symbols is not None else None,
+                "min_oi": min_open_interest_usd,
+            },
+        ).one()
+        ids, venue_list, symbol_list, hourly, observed, low = row
+        return ids, venue_list, symbol_list, hourly, observed, low
+
+    def by_ids(self, ids: Sequence[int], *, kind: FundingKind) -> dict[int, FundingRate]:
+        """The rates of `kind` with these row ids."""
+        query = select(FundingRateRow.id, *_COLUMNS[:-1]).where(
+            FundingRateRow.kind == kind.value, FundingRateRow.id.in_(list(ids))
+        )
+        return {
+            row[0]: FundingRate(*row[1:-1], margin_asset=row[-1], kind=kind)
+            for row in self._session.execute(query)
+        }
 
     def newest_per_pair(
         self, since: datetime, pairs: Iterable[tuple[str, str]], *, kind: FundingKind

@@ -108,24 +108,32 @@ def absorb_withdrawals(session: Session, wallet: PaperWallet, now: datetime) -> 
         )
         .order_by(PaperTransfer.completed_at)
     ).all()
-    total = Decimal(0)
+    entries = []
     for venue, key, amount, fee, completed_at in rows:
         if completed_at is None:
             raise PerpbotError(
                 f"paper withdrawal {withdrawal_reference(venue, key)} is completed "
                 "without a completion time: the paper_transfers row is corrupt"
             )
-        arrived = amount - fee
-        post(
-            session,
-            wallet,
-            WalletEntryKind.WITHDRAWAL_IN,
-            arrived,
-            withdrawal_reference(venue, key),
-            completed_at,
-            now,
+        entries.append(
+            PaperWalletEntry(
+                chain=wallet.chain,
+                address=wallet.address,
+                kind=WalletEntryKind.WITHDRAWAL_IN.value,
+                amount=amount - fee,
+                reference=withdrawal_reference(venue, key),
+                occurred_at=completed_at,
+                created_at=now,
+            )
         )
-        total += arrived
+    if not entries:
+        return Decimal(0)
+    # All credits at once: one multi-row insert and one balance update, not two statements
+    # per withdrawal (a wallet that collects many withdrawals absorbs them in one send).
+    total = sum((entry.amount for entry in entries), Decimal(0))
+    session.add_all(entries)
+    wallet.balance = wallet.balance + total
+    session.flush()
     return total
 
 

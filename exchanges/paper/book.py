@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.types import String
 
 from core.enums import LedgerKind, OrderStatus
 from db.models.paper import PaperAccount, PaperLedgerEntry, PaperOrder, PaperPosition, PaperVenue
@@ -65,6 +67,57 @@ _COMMITTED = select(
     )
     .scalar_subquery(),
 )
+
+
+# What placing an order reads, in one round trip: the account (locked), whether the client id
+# is taken (by any account of the venue), the position in the symbol, the margin committed and
+# the scenario's mark in force at :at (the rule of `ScenarioMarket.latest`, for one symbol).
+# Orders and positions change only under the venue's row lock, which the caller holds, so
+# reading them in the statement that locks the account sees them current. The account row
+# can also be locked by a paper chain crediting a deposit (collateral only); FOR UPDATE then
+# waits and returns the newest collateral.
+_ORDER_CONTEXT = text(
+    """
+    SELECT a.id, a.collateral, o.id AS order_id,
+           p.id AS position_id, p.qty, p.entry_price, p.margin, p.realized_pnl,
+           p.funding_pnl, p.updated_at,
+           (SELECT coalesce(sum(margin), 0) FROM paper_positions
+            WHERE account_id = a.id) AS held,
+           (SELECT coalesce(sum(reserved_margin), 0) FROM paper_orders
+            WHERE account_id = a.id AND status = ANY(:open)) AS reserved,
+           t.mark_price AS tick_mark
+    FROM paper_accounts AS a
+    LEFT JOIN paper_orders AS o ON o.venue = a.venue AND o.client_order_id = :cid
+    LEFT JOIN paper_positions AS p ON p.account_id = a.id AND p.symbol = :symbol
+    LEFT JOIN LATERAL (
+        SELECT mark_price FROM paper_market_ticks
+        WHERE venue = a.venue AND symbol = :symbol AND ts <= :at
+        ORDER BY ts DESC LIMIT 1
+    ) AS t ON true
+    WHERE a.venue = :venue AND a.account = :account
+    FOR UPDATE OF a
+    """
+).bindparams(bindparam("open", value=list(OPEN_ORDER_STATUSES), type_=ARRAY(String)))
+
+
+def order_context(
+    session: Session, venue: str, account: str, client_order_id: str, symbol: str, at: datetime
+) -> Row[Any]:
+    """The account locked, plus what an order on `symbol` needs (see `_ORDER_CONTEXT`); the
+    account is created on first use."""
+    names = {
+        "venue": venue,
+        "account": account,
+        "cid": client_order_id,
+        "symbol": symbol,
+        "at": at,
+    }
+    session.flush()  # a text statement never flushes the ORM by itself
+    row = session.execute(_ORDER_CONTEXT, names).one_or_none()
+    if row is None:
+        lock_account(session, venue, account)
+        row = session.execute(_ORDER_CONTEXT, names).one()
+    return row
 
 
 def lock_venue(session: Session, venue: str, now: datetime) -> PaperVenue:

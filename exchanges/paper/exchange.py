@@ -50,7 +50,7 @@ from exchanges.simulation.config import PaperVenueConfig
 from exchanges.simulation.margin import ZERO
 from exchanges.simulation.market import MarketSource, Tick
 from exchanges.simulation.orders import Terms, accept_order, cancel_order, validate
-from exchanges.simulation.state import VenueAdvance
+from exchanges.simulation.state import Holding, VenueAdvance
 from exchanges.venues import venue_profile
 
 COLLATERAL = transfers.COLLATERAL_ASSET
@@ -152,10 +152,13 @@ class PaperExchange:
     def _tick(self, market: MarketSource, symbol: str, at: datetime) -> Tick:
         tick = market.latest([symbol], at).get(symbol)
         if tick is None:
-            raise TransientExchangeError(
-                self.name, f"no market data for {symbol} at {at.isoformat()} (no scenario tick yet)"
-            )
+            raise self._no_tick(symbol, at)
         return tick
+
+    def _no_tick(self, symbol: str, at: datetime) -> TransientExchangeError:
+        return TransientExchangeError(
+            self.name, f"no market data for {symbol} at {at.isoformat()} (no scenario tick yet)"
+        )
 
     # ---------------------------------------------------------------- market data
 
@@ -211,10 +214,12 @@ class PaperExchange:
         created = False
         with self._transaction("place_order", mutating=True, observe=[request.symbol]) as call:
             session = call.session
-            account_row = lock_account(session, self.name, self.account)
-            existing = book.order_row(session, self.name, key)
-            if existing is not None:
-                if existing.account_id != account_row.id:
+            context = book.order_context(
+                session, self.name, self.account, key, request.symbol, call.now
+            )
+            if context.order_id is not None:  # a retry: answer with the first order
+                existing = book.order_row(session, self.name, key)
+                if existing is None or existing.account_id != context.id:
                     raise OrderRejectedError(
                         self.name, f"client order id {key} belongs to another account"
                     )
@@ -223,13 +228,29 @@ class PaperExchange:
                 raise OrderRejectedError(self.name, f"order {key}: rejected (injected fault)")
             spec = call.market.spec(request.symbol)
             validate(self.name, request, spec)
-            mark = self._tick(call.market, request.symbol, call.now).mark_price
+            if isinstance(call.market, ScenarioMarket):  # the tape's mark came with the context
+                if context.tick_mark is None:
+                    raise self._no_tick(request.symbol, call.now)
+                mark = context.tick_mark
+            else:
+                mark = self._tick(call.market, request.symbol, call.now).mark_price
             touch = call.market.book(request.symbol)
             rows = RowBook(session, self.name)
-            account = rows.account(account_row)
-            position = book.position_row(session, account_row.id, request.symbol)
-            if position is not None:
-                rows.holding(position)
+            account = rows.account_values(context.id, self.account, context.collateral)
+            if context.position_id is not None:
+                rows.holding_values(
+                    context.position_id,
+                    Holding(
+                        account=context.id,
+                        symbol=request.symbol,
+                        updated_at=context.updated_at,
+                        qty=context.qty,
+                        entry_price=context.entry_price,
+                        margin=context.margin,
+                        realized_pnl=context.realized_pnl,
+                        funding_pnl=context.funding_pnl,
+                    ),
+                )
             order = accept_order(
                 rows.book,
                 account,
@@ -238,7 +259,7 @@ class PaperExchange:
                 touch=touch,
                 spec=spec,
                 terms=self._terms,
-                committed=committed_margin(session, account_row.id),
+                committed=(Decimal(context.held), Decimal(context.reserved)),
                 now=call.now,
             )
             rows.persist()

@@ -17,9 +17,12 @@ them first gives the same balances as interleaving them by time.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import String
 
 from core.enums import MovementState
 from db.models.paper import PaperOrder, PaperPosition, PaperTransfer
@@ -29,6 +32,34 @@ from exchanges.paper.transfers import finish_withdrawal
 from exchanges.simulation.market import MarketSource
 from exchanges.simulation.replay import advance
 from exchanges.simulation.state import VenueAdvance
+
+# What the advance works on, as ids in one round trip: the venue's resting orders, its
+# positions that are open or have a resting order, and its withdrawals due by now. Read
+# after the venue's row lock, so current. Usually all three are small or empty: each kind
+# is then loaded (and its rows kept by the session) only when there is one.
+_IN_PLAY = text(
+    """
+    SELECT
+      ARRAY(SELECT id FROM paper_orders WHERE venue = :venue AND status = ANY(:open)),
+      ARRAY(SELECT p.id FROM paper_positions AS p WHERE p.venue = :venue AND (
+              p.qty <> 0 OR EXISTS (
+                SELECT 1 FROM paper_orders AS o
+                WHERE o.venue = :venue AND o.account_id = p.account_id
+                  AND o.symbol = p.symbol AND o.status = ANY(:open)))),
+      ARRAY(SELECT id FROM paper_transfers
+            WHERE venue = :venue AND state = :pending AND complete_at <= :now)
+    """
+).bindparams(bindparam("open", value=list(OPEN_ORDER_STATUSES), type_=ARRAY(String)))
+
+_Row = TypeVar("_Row", PaperOrder, PaperPosition, PaperTransfer)
+
+
+def _load(
+    session: Session, entity: type[_Row], ids: list[object], *order: InstrumentedAttribute[Any]
+) -> list[_Row]:
+    if not ids:
+        return []
+    return list(session.scalars(select(entity).where(entity.id.in_(ids)).order_by(*order)))
 
 
 def advance_venue(
@@ -44,31 +75,12 @@ def advance_venue(
     if now <= start:
         return VenueAdvance(venue, start, start)
     report = VenueAdvance(venue, start, now)
-    orders = list(
-        session.scalars(
-            select(PaperOrder)
-            .where(PaperOrder.venue == venue, PaperOrder.status.in_(OPEN_ORDER_STATUSES))
-            .order_by(PaperOrder.placed_at, PaperOrder.client_order_id)
-        )
-    )
-    resting = {(o.account_id, o.symbol) for o in orders}
-    held = PaperPosition.qty != 0
-    if resting:
-        held = or_(
-            held, tuple_(PaperPosition.account_id, PaperPosition.symbol).in_(sorted(resting))
-        )
-    positions = list(
-        session.scalars(select(PaperPosition).where(PaperPosition.venue == venue, held))
-    )
-    withdrawals = list(
-        session.scalars(
-            select(PaperTransfer).where(
-                PaperTransfer.venue == venue,
-                PaperTransfer.state == MovementState.PENDING.value,
-                PaperTransfer.complete_at <= now,
-            )
-        )
-    )
+    order_ids, position_ids, withdrawal_ids = session.execute(
+        _IN_PLAY, {"venue": venue, "now": now, "pending": MovementState.PENDING.value}
+    ).one()
+    orders = _load(session, PaperOrder, order_ids, PaperOrder.placed_at, PaperOrder.client_order_id)
+    positions = _load(session, PaperPosition, position_ids)
+    withdrawals = _load(session, PaperTransfer, withdrawal_ids)
     ids = {o.account_id for o in orders} | {p.account_id for p in positions}
     accounts = lock_accounts(session, ids | {w.account_id for w in withdrawals})
     for transfer in sorted(withdrawals, key=lambda w: (w.complete_at, w.reference)):

@@ -19,8 +19,10 @@ from funding_service.opportunities import (
     Opportunity,
     OpportunityFilter,
     Ranking,
+    ScreenSource,
     divergence_hourly,
     rank_opportunities,
+    rank_screen,
 )
 from strategies.components.base_components import FundingRateSource
 
@@ -66,6 +68,11 @@ class FundingServiceClient:
     def rank(self, now: datetime, flt: OpportunityFilter, limit: int | None = None) -> Ranking:
         venues = sorted(flt.venues) if flt.venues is not None else None
         symbols = sorted(flt.symbols) if flt.symbols is not None else None
+        if isinstance(self._source, ScreenSource):  # thousands of rows: screen, then load
+            screen = self._source.quote_screen(
+                now - self.LOOKBACK, venues, symbols, flt.min_open_interest_usd
+            )
+            return rank_screen(screen, self._source.rates_by_id, self._fees, flt, now, limit)
         rates = self.latest_rates(now, venues, symbols)
         return rank_opportunities(rates, self._fees, flt, now, limit)
 
