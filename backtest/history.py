@@ -134,9 +134,11 @@ def _margin_for(venue: str, assets: list[str], wanted: str | None) -> str:
 
 
 def _settlements(batch: SettlementBatch) -> list[SettledRate]:
-    rates = [Decimal(repr(float(r))) for r in batch.rate] if batch.rate_text is None else [
-        Decimal(str(t)) for t in batch.rate_text
-    ]
+    rates = (
+        [Decimal(repr(float(r))) for r in batch.rate]
+        if batch.rate_text is None
+        else [Decimal(str(t)) for t in batch.rate_text]
+    )
     hours = {h: Decimal(int(h)) for h in set(batch.interval_hours.tolist())}
     return [
         SettledRate(
@@ -178,7 +180,11 @@ def _marks(
                 "backtest needs a mark_price column for at least one venue"
             )
         points = _hourly(
-            batch, has_marks & (batch.venue == source) & (batch.symbol == symbol), symbol, start, end
+            batch,
+            has_marks & (batch.venue == source) & (batch.symbol == symbol),
+            symbol,
+            start,
+            end,
         )
         for venue in venues:
             by_venue[venue] += points  # one price for every leg: a hedge shows no false basis

@@ -162,6 +162,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PERPBOT_STRATEGIES"),
     )
     run_dir: Path = Field(PROJECT_ROOT / ".run", validation_alias=AliasChoices("PERPBOT_RUN_DIR"))
+    # Where `trading_bot.py backtest` writes <run_id>/report.json and report.html (and the
+    # dashboard reads them); None: <run_dir>/backtests.
+    backtest_dir: Path | None = Field(
+        None, validation_alias=AliasChoices("PERPBOT_BACKTEST_DIR")
+    )
     # Simulated clock shared by every process of a demo: sim = origin + (real - start) * speed.
     clock_speed: float = Field(1.0, gt=0, validation_alias=AliasChoices("PERPBOT_CLOCK_SPEED"))
     clock_origin: str | None = Field(None, validation_alias=AliasChoices("PERPBOT_CLOCK_ORIGIN"))
@@ -275,6 +280,10 @@ class Settings(BaseSettings):
     @property
     def celery_result_backend(self) -> str:
         return self.result_backend or self.redis_url
+
+    @property
+    def backtests_path(self) -> Path:
+        return self.backtest_dir if self.backtest_dir is not None else self.run_dir / "backtests"
 
     @property
     def is_live(self) -> bool:

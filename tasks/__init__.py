@@ -10,7 +10,13 @@ from core.settings import get_settings
 
 app = Celery(
     "perpbot",
-    include=["tasks.health", "tasks.market_tasks", "tasks.strategy_tasks", "tasks.transfer_tasks"],
+    include=[
+        "tasks.backtest_tasks",
+        "tasks.health",
+        "tasks.market_tasks",
+        "tasks.strategy_tasks",
+        "tasks.transfer_tasks",
+    ],
 )
 app.config_from_object("celeryconfig")
 if get_settings().signs_messages:
