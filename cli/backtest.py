@@ -38,6 +38,7 @@ def _margins(values: list[str]) -> dict[str, str]:
     return found
 
 
+@one_line_errors
 def backtest(
     config: Path = typer.Argument(..., help="Strategy config YAML (e.g. configs/backtest/...)."),
     data: Path = typer.Option(..., "--data", help="History: as `data import` reads it."),
@@ -83,7 +84,6 @@ def backtest(
     _run(request, out, distributed=bool(sweep) and not in_process)
 
 
-@one_line_errors
 def _run(request: BacktestRequest, out: Path | None, *, distributed: bool) -> None:
     from backtest.report import pairs_table, policy_table, write_report
     from core.clock import clock_from_settings
