@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -48,6 +48,8 @@ from strategies.components.position_rules import (
     zero_money,
 )
 from strategies.components.sessions import SessionScope
+
+FINISHED = frozenset(PositionStatus) - frozenset(ACTIVE_POSITION_STATUSES)
 
 ACTIVE_PAIR_INDEX = "uq_strategy_positions_active_pair"
 
@@ -255,7 +257,17 @@ class InMemoryPositionManager(_PositionChanges):
         self._clock = clock
         self._events = events if events is not None else InMemoryEventSink(clock)
         self._positions: dict[uuid.UUID, PositionRecord] = {}
+        # Ids of the positions not finished yet: a backtest's year holds a thousand closed
+        # positions, and the strategy asks for the active ones every phase.
+        self._unfinished: dict[uuid.UUID, None] = {}
         self._lock = threading.Lock()
+
+    def _store(self, record: PositionRecord) -> None:
+        self._positions[record.id] = record
+        if record.status in FINISHED:
+            self._unfinished.pop(record.id, None)
+        else:
+            self._unfinished[record.id] = None
 
     def open(self, position: NewPosition) -> PositionRecord:
         position = check_new_position(position)
@@ -305,7 +317,7 @@ class InMemoryPositionManager(_PositionChanges):
                 updated_at=now,
                 version=1,
             )
-            self._positions[record.id] = record
+            self._store(record)
             self._event(record, "position.opened", opened_payload(position))
             return record
 
@@ -321,9 +333,14 @@ class InMemoryPositionManager(_PositionChanges):
     ) -> list[PositionRecord]:
         wanted = None if statuses is None else {PositionStatus(s) for s in statuses}
         with self._lock:
+            candidates: Iterable[PositionRecord] = (
+                [self._positions[i] for i in self._unfinished]
+                if wanted is not None and not wanted & FINISHED
+                else self._positions.values()
+            )
             matching = [
                 r
-                for r in self._positions.values()
+                for r in candidates
                 if (strategy_name is None or r.strategy_name == strategy_name)
                 and (wanted is None or r.status in wanted)
                 and (symbol is None or r.symbol == symbol)
@@ -352,7 +369,7 @@ class InMemoryPositionManager(_PositionChanges):
             updated = replace(
                 record, **change.values, updated_at=self._clock.now(), version=record.version + 1
             )
-            self._positions[position_id] = updated
+            self._store(updated)
             self._event(updated, change.event_kind, change.payload)
             return updated
 
