@@ -7,7 +7,8 @@ workers run. Each step the clock moves to the hour plus `offset` (default one mi
 venues stamp settlements a few milliseconds after the hour, and a rate is usable only once
 settled), every settlement up to now is stored in the rate source as a quote (what the funding
 collector does live; the history holds realised rates, so the last one paid stands for the
-next), and `run_cycle` runs all phases. Nothing is read ahead: the venues answer for the clock's now only.
+next), and `run_cycle` runs all phases. Nothing is read ahead: the venues answer for the
+clock's now only.
 
 What a step records is cheap (each venue's new ledger rows, its balance and positions);
 everything else is measured once at the end (`metrics.py`).
@@ -139,7 +140,7 @@ def _venue_accounts(config: StrategyConfig) -> list[tuple[str, str]]:
     return accounts
 
 
-def _switches(actions: list[Any]) -> int:
+def _switches(actions: tuple[object, ...]) -> int:
     return sum(
         1
         for action in actions
@@ -167,7 +168,7 @@ def _step(
     return Step(at, equity, funding, fees, margin, legs, unhedged)
 
 
-def _positions(strategy: BaseStrategy) -> list[PositionRecord]:
+def _positions(strategy: BaseStrategy[Any]) -> list[PositionRecord]:
     manager = getattr(strategy, "position_manager", None)
     if manager is None:
         return []

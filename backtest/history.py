@@ -28,10 +28,10 @@ from core.clock import Clock
 from core.errors import ConfigError
 from core.market import FundingKind, FundingRate
 from exchanges.simulation.series import MarkPoint, SeriesMarket, SettledRate
-from funding_service.history.errors import HistoryRowError
 from funding_service.history.batch import US_PER_HOUR, SettlementBatch, to_micros
 from funding_service.history.importer import load_history
 from funding_service.history.mapping import ColumnMapping
+from funding_service.history.validate import HistoryRowError
 from funding_service.history.window import select
 
 PROXY_ORDER = ("binance", "bybit", "hyperliquid")

@@ -11,11 +11,11 @@ The HTML embeds plotly.js inline, so it opens offline.
 from __future__ import annotations
 
 import json
-from html import escape
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +294,7 @@ def report_html(document: dict[str, Any]) -> str:
 def write_report(out: Path, document: dict[str, Any]) -> Path:
     """Write `<out>/<run_id>/report.json` and `report.html`; returns the run's directory.
     Each file is written whole to a temporary name, then renamed (a reader never sees half)."""
-    folder = out / document["run_id"]
+    folder: Path = out / str(document["run_id"])
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in (
         ("report.json", json.dumps(document, indent=2) + "\n"),

@@ -21,7 +21,7 @@ from backtest.metrics import measure
 from backtest.report import ReportHeader, report_json, run_piece
 from backtest.variants import Sweep, Variant, variants
 from core.clock import Clock
-from funding_service.history.errors import HistoryRowError
+from funding_service.history.validate import HistoryRowError
 from strategies.factory import load_strategy_config
 
 Progress = Callable[[str, int, int], None]

@@ -20,7 +20,7 @@ from core.clock import Clock
 from core.errors import ConfigError, PerpbotError
 from db.repositories.backtests import BacktestResultRepository
 from db.uow import unit_of_work
-from funding_service.history.errors import HistoryRowError
+from funding_service.history.validate import HistoryRowError
 
 
 class SweepTimeoutError(PerpbotError):

@@ -25,7 +25,26 @@ from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "funding-history"
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "backtest" / "funding_arbitrage.yaml"
-SYMBOLS = "APT ARB AVAX BNB BTC DOGE ETH INJ LINK LTC NEAR OP SOL SUI TIA TON TRX XRP".split()
+SYMBOLS = [
+    "APT",
+    "ARB",
+    "AVAX",
+    "BNB",
+    "BTC",
+    "DOGE",
+    "ETH",
+    "INJ",
+    "LINK",
+    "LTC",
+    "NEAR",
+    "OP",
+    "SOL",
+    "SUI",
+    "TIA",
+    "TON",
+    "TRX",
+    "XRP",
+]
 VENUES = ["binance", "bybit", "hyperliquid"]
 START = datetime(2025, 8, 22, tzinfo=UTC)
 END = datetime(2026, 8, 22, tzinfo=UTC)

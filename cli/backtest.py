@@ -44,15 +44,15 @@ def backtest(
     data: Path = typer.Option(..., "--data", help="History: as `data import` reads it."),
     since: datetime = typer.Option(..., "--from", help="UTC date the run starts."),
     until: datetime = typer.Option(..., "--to", help="UTC date the run ends (exclusive)."),
-    policy: list[str] = typer.Option(  # noqa: B008 - typer reads the default here
+    policy: list[str] = typer.Option(
         [], "--policy", help="Rebalance policy by name (repeat to compare); default: the config's."
     ),
-    sweep: list[str] = typer.Option(  # noqa: B008
+    sweep: list[str] = typer.Option(
         [], "--sweep", help="path=v1,v2: run each value (several: every combination)."
     ),
     out: Path | None = typer.Option(None, "--out", help="Report folder (default .run/backtests)."),
     capital: str = typer.Option("10000", "--capital", help="USD deposited on each venue."),
-    margin: list[str] = typer.Option(  # noqa: B008
+    margin: list[str] = typer.Option(
         [], "--margin", help="venue=ASSET: the margin asset traded there (default USDT, else USDC)."
     ),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave bad rows out."),

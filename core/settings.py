@@ -164,9 +164,7 @@ class Settings(BaseSettings):
     run_dir: Path = Field(PROJECT_ROOT / ".run", validation_alias=AliasChoices("PERPBOT_RUN_DIR"))
     # Where `trading_bot.py backtest` writes <run_id>/report.json and report.html (and the
     # dashboard reads them); None: <run_dir>/backtests.
-    backtest_dir: Path | None = Field(
-        None, validation_alias=AliasChoices("PERPBOT_BACKTEST_DIR")
-    )
+    backtest_dir: Path | None = Field(None, validation_alias=AliasChoices("PERPBOT_BACKTEST_DIR"))
     # Simulated clock shared by every process of a demo: sim = origin + (real - start) * speed.
     clock_speed: float = Field(1.0, gt=0, validation_alias=AliasChoices("PERPBOT_CLOCK_SPEED"))
     clock_origin: str | None = Field(None, validation_alias=AliasChoices("PERPBOT_CLOCK_ORIGIN"))

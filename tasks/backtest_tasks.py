@@ -32,7 +32,7 @@ def run_combination(self: Any, request: dict[str, Any], combination: str) -> dic
     return result
 
 
-def broker_available(timeout: float = 2.0) -> bool:
+def broker_available(timeout: int = 2) -> bool:
     """Whether the broker answers now (a sweep then fans out; otherwise it runs here)."""
     try:
         with app.connection_for_write() as connection:

@@ -84,9 +84,7 @@ class InMemoryOrderJournal:
             self._records[intent.client_order_id] = record
             self._holders[(intent.venue, venue_id)] = intent.client_order_id
             if intent.position_id is not None:
-                self._by_position.setdefault(intent.position_id, []).append(
-                    intent.client_order_id
-                )
+                self._by_position.setdefault(intent.position_id, []).append(intent.client_order_id)
             return record
 
     def get(self, client_order_id: str) -> OrderRecord | None:

@@ -47,16 +47,30 @@ def test_the_sample_window_prints_policies_side_by_side_and_writes_the_report(tm
         env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output
-    for label in ("net PnL (USD)", "funding received", "opens / closes / switches",
-                  "APR on capital used", "max drawdown", "worst unhedged (USD)"):
+    for label in (
+        "net PnL (USD)",
+        "funding received",
+        "opens / closes / switches",
+        "APR on capital used",
+        "max drawdown",
+        "worst unhedged (USD)",
+    ):
         assert label in result.output
     assert "divergence_flip" in result.output and "Pairs traded" in result.output
     assert "prices: binance mark_price" in result.output
     (folder,) = tmp_path.iterdir()
     document = json.loads((folder / "report.json").read_text())
     assert document["run_id"] == folder.name
-    assert {"run_id", "created_at", "config", "data", "from", "to", "price_proxy",
-            "policies"} <= set(document)
+    assert {
+        "run_id",
+        "created_at",
+        "config",
+        "data",
+        "from",
+        "to",
+        "price_proxy",
+        "policies",
+    } <= set(document)
     assert (document["from"], document["to"]) == ("2025-09-01", "2025-09-06")
     assert document["created_at"].endswith("+00:00")
     assert "no price for bybit, hyperliquid" in document["price_proxy"]
