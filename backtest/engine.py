@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from backtest.history import BacktestData
+from backtest.history import LOOKBACK, BacktestData
 from core.clock import ManualClock
 from core.enums import LedgerKind
 from core.errors import ConfigError
@@ -31,6 +31,7 @@ from strategies.base_strategy import BaseStrategy, StrategyConfig
 from strategies.components.base_components import PositionRecord
 from strategies.components.funding_rates import InMemoryFundingRateSource
 from strategies.components.kits import InMemoryKit
+from strategies.components.position_manager import sequential_ids
 from strategies.factory import build_strategy, load_strategy_config
 from strategies.implementations.funding_arbitrage.decisions import Switch
 from strategies.implementations.funding_arbitrage.outcomes import RebalanceOutcome
@@ -95,10 +96,10 @@ def run(
     for venue, client in clients.items():
         client.credit_deposit(f"backtest:{venue}", COLLATERAL, capital_usd, "backtest")
     rates = InMemoryFundingRateSource()
-    strategy = build_strategy(config, InMemoryKit(clock, clients, funding_rates=rates))
+    kit = InMemoryKit(clock, clients, funding_rates=rates, position_ids=sequential_ids(key))
+    strategy = build_strategy(config, kit)
     result = RunResult(key, config, data, capital_usd, venues=states, accounts=accounts)
-    quotes = {venue: data.quotes(venue) for venue in accounts}
-    quoted = dict.fromkeys(accounts, 0)
+    quoted_until = data.start - 2 * LOOKBACK  # settlements stored up to here
     ledger_seen = dict.fromkeys(states, 0)
     funding = fees = ZERO
     total = int((data.end - data.start) / STEP)
@@ -106,12 +107,9 @@ def run(
     for index in range(total):
         clock.set(max(clock.now(), data.start + index * STEP + OFFSET))
         now = clock.now()
-        for venue, known in quotes.items():  # every settlement up to now, none after it
-            begin = end = quoted[venue]
-            while end < len(known) and known[end].timestamp <= now:
-                end += 1
-            rates.add(known[begin:end])
-            quoted[venue] = end
+        for venue in accounts:  # every settlement up to now, none after it
+            rates.add(data.quotes(venue, quoted_until, now))
+        quoted_until = now
         cycle = strategy.run_cycle(now)
         if not cycle.ok:
             result.failed_cycles += 1

@@ -1,4 +1,4 @@
-"""Funding history as simulated markets: one `SeriesMarket` per venue, and the price proxy.
+"""Funding history as simulated markets: one `HistoryMarket` per venue, and the price proxy.
 
 The rows are the validated realised settlements `data import` reads (`load_history`): a
 settlement is known from its time on (the end of its accrual window) and is paid then, on
@@ -27,7 +27,7 @@ import numpy as np
 from core.clock import Clock
 from core.errors import ConfigError
 from core.market import FundingKind, FundingRate
-from exchanges.simulation.series import MarkPoint, SeriesMarket, SettledRate
+from exchanges.simulation.history_market import HistoryMarket, LazyDecimals, SymbolHistory
 from funding_service.history.batch import US_PER_HOUR, SettlementBatch, to_micros
 from funding_service.history.importer import load_history
 from funding_service.history.mapping import ColumnMapping
@@ -49,18 +49,18 @@ class BacktestData:
     path: Path
     start: datetime
     end: datetime
-    markets: dict[str, SeriesMarket]
+    markets: dict[str, HistoryMarket]
     margin_assets: dict[str, str]  # venue -> the margin asset traded there
     price_proxy: str | None  # None: every venue had its own marks
     batch: SettlementBatch  # the rows used, for the spread-persistence figures
     symbols: tuple[str, ...]
 
-    def quotes(self, venue: str) -> list[FundingRate]:
-        """What the funding collector would have stored for `venue`, oldest first: each
-        settlement, from its settlement time on, as the quote for the next interval (the
-        history holds realised rates only; the last one paid stands for the next)."""
-        market = self.markets[venue]
-        events = market.window(list(self.symbols), self.start - 2 * LOOKBACK, self.end).funding
+    def quotes(self, venue: str, after: datetime, until: datetime) -> list[FundingRate]:
+        """What the funding collector would have stored for `venue` in `(after, until]`,
+        oldest first: each settlement, from its settlement time on, as the quote for the
+        next interval (the history holds realised rates only; the last one paid stands for
+        the next)."""
+        events = self.markets[venue].window([], after, until).funding
         asset = self.margin_assets[venue]
         return [
             FundingRate(
@@ -112,8 +112,8 @@ def load_data(
     batch = batch.subset(keep)
     marks, proxy = _marks(batch, venues, symbols, chosen, start, end)
     markets = {
-        venue: SeriesMarket.from_history(
-            venue, marks[venue], _settlements(batch.subset(batch.venue == venue))
+        venue: HistoryMarket(
+            venue, _histories(marks[venue], batch.subset(batch.venue == venue), symbols)
         )
         for venue in venues
     }
@@ -133,22 +133,41 @@ def _margin_for(venue: str, assets: list[str], wanted: str | None) -> str:
     return assets[0]
 
 
-def _settlements(batch: SettlementBatch) -> list[SettledRate]:
-    rates = (
-        [Decimal(repr(float(r))) for r in batch.rate]
-        if batch.rate_text is None
-        else [Decimal(str(t)) for t in batch.rate_text]
-    )
-    hours = {h: Decimal(int(h)) for h in set(batch.interval_hours.tolist())}
-    return [
-        SettledRate(
-            str(batch.symbol[i]),
-            EPOCH + timedelta(microseconds=int(batch.settled_us[i])),
-            rates[i],
-            hours[float(batch.interval_hours[i])],
+Marks = dict[str, tuple[np.ndarray, LazyDecimals]]  # symbol -> (hours in µs, marks)
+
+
+def _mark(value: object) -> Decimal:
+    return Decimal(f"{value:.10g}")
+
+
+def _text(value: object) -> Decimal:
+    return Decimal(str(value))
+
+
+def _double(value: object) -> Decimal:
+    return Decimal(repr(float(value)))  # type: ignore[arg-type]  # a float64 from the batch
+
+
+def _histories(marks: Marks, batch: SettlementBatch, symbols: list[str]) -> list[SymbolHistory]:
+    """Each symbol's marks and settlements as columns; Decimals are made when read."""
+    found = []
+    for symbol in symbols:
+        rows = np.flatnonzero(batch.symbol == symbol)
+        rows = rows[np.argsort(batch.settled_us[rows], kind="stable")]
+        raw = batch.rate[rows] if batch.rate_text is None else batch.rate_text[rows]
+        rates = LazyDecimals(raw, _double if batch.rate_text is None else _text)
+        mark_us, mark_values = marks.get(symbol, (np.zeros(0, dtype=np.int64), None))
+        found.append(
+            SymbolHistory(
+                symbol,
+                mark_us,
+                mark_values if mark_values is not None else [],
+                batch.settled_us[rows],
+                rates,
+                batch.interval_hours[rows].astype(np.int64),
+            )
         )
-        for i in range(len(batch))
-    ]
+    return found
 
 
 def _marks(
@@ -158,20 +177,19 @@ def _marks(
     margin: dict[str, str],
     start: datetime,
     end: datetime,
-) -> tuple[dict[str, list[MarkPoint]], str | None]:
+) -> tuple[dict[str, Marks], str | None]:
     """Hourly marks per venue, and the proxy statement (None when no proxy was needed)."""
     has_marks = ~np.isnan(batch.mark_price)
-    by_venue: dict[str, list[MarkPoint]] = {venue: [] for venue in venues}
+    by_venue: dict[str, Marks] = {venue: {} for venue in venues}
     proxied: dict[str, str] = {}  # symbol -> the venue whose marks every venue uses
+    on_venue = {venue: has_marks & (batch.venue == venue) for venue in venues}
     for symbol in symbols:
-        own = {
-            venue: bool(np.any(has_marks & (batch.venue == venue) & (batch.symbol == symbol)))
-            for venue in venues
-        }
+        of_symbol = batch.symbol == symbol
+        rows_of = {venue: on_venue[venue] & of_symbol for venue in venues}
+        own = {venue: bool(np.any(rows)) for venue, rows in rows_of.items()}
         if all(own.values()):
             for venue in venues:
-                rows = has_marks & (batch.venue == venue) & (batch.symbol == symbol)
-                by_venue[venue] += _hourly(batch, rows, symbol, start, end)
+                by_venue[venue][symbol] = _hourly(batch, rows_of[venue], symbol, start, end)
             continue
         source = next((v for v in (*PROXY_ORDER, *venues) if own.get(v)), None)
         if source is None:
@@ -179,15 +197,10 @@ def _marks(
                 f"no price for {symbol} on any of {', '.join(venues)} in the data: the "
                 "backtest needs a mark_price column for at least one venue"
             )
-        points = _hourly(
-            batch,
-            has_marks & (batch.venue == source) & (batch.symbol == symbol),
-            symbol,
-            start,
-            end,
-        )
-        for venue in venues:
-            by_venue[venue] += points  # one price for every leg: a hedge shows no false basis
+        rows = has_marks & (batch.venue == source) & of_symbol
+        points = _hourly(batch, rows, symbol, start, end)
+        for venue in venues:  # one price for every leg: a hedge shows no false basis
+            by_venue[venue][symbol] = points
         proxied[symbol] = source
     if not proxied:
         return by_venue, None
@@ -203,21 +216,23 @@ def _marks(
 
 def _hourly(
     batch: SettlementBatch, rows: np.ndarray, symbol: str, start: datetime, end: datetime
-) -> list[MarkPoint]:
+) -> tuple[np.ndarray, LazyDecimals]:
     """The marks of `rows` interpolated onto every whole hour in [start, end] they span."""
     times = batch.settled_us[rows]
     order = np.argsort(times, kind="stable")
     times, prices = times[order], batch.mark_price[rows][order]
     if len(times) == 0:
-        return []
+        return np.zeros(0, dtype=np.int64), LazyDecimals([], _mark)
+    if not bool(np.all(prices > 0)):
+        bad = int(np.argmax(~(prices > 0)))
+        raise ConfigError(
+            f"{symbol} at {EPOCH + timedelta(microseconds=int(times[bad]))}: mark must be positive"
+        )
     first = max(_ceil_hour(int(times[0])), _ceil_hour(to_micros(start - LOOKBACK)))
     last = min(int(times[-1]), to_micros(end))
     hours = np.arange(first, last + 1, US_PER_HOUR, dtype=np.int64)
     values = np.interp(hours.astype(np.float64), times.astype(np.float64), prices)
-    return [
-        MarkPoint(symbol, EPOCH + timedelta(microseconds=int(h)), Decimal(f"{v:.10g}"))
-        for h, v in zip(hours.tolist(), values.tolist(), strict=True)
-    ]
+    return hours, LazyDecimals(values.tolist(), _mark)
 
 
 def _ceil_hour(micros: int) -> int:

@@ -9,10 +9,12 @@ in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -246,6 +248,13 @@ class PostgresPositionManager(_PositionChanges):
 # ---------------------------------------------------------------- in memory
 
 
+def sequential_ids(seed: str) -> Callable[[], uuid.UUID]:
+    """Ids that sort in the order they are made: the seed's digest, then a counter."""
+    high = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") << 64
+    counter = itertools.count(1)
+    return lambda: uuid.UUID(int=high | next(counter))
+
+
 class InMemoryPositionManager(_PositionChanges):
     """The same contract in a dict (tests, backtests). Thread-safe.
 
@@ -253,9 +262,18 @@ class InMemoryPositionManager(_PositionChanges):
     the factory wires one), as the PostgreSQL backend writes them to the `events` table.
     """
 
-    def __init__(self, clock: Clock, events: InMemoryEventSink | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        events: InMemoryEventSink | None = None,
+        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    ) -> None:
         self._clock = clock
         self._events = events if events is not None else InMemoryEventSink(clock)
+        # Positions opened in one cycle share `created_at` and are listed by id after it, so
+        # a backtest passes `sequential_ids` to list them in the order they were opened and
+        # run the same way every time (random ids would reorder them run to run).
+        self._new_id = new_id
         self._positions: dict[uuid.UUID, PositionRecord] = {}
         # Ids of the positions not finished yet: a backtest's year holds a thousand closed
         # positions, and the strategy asks for the active ones every phase.
@@ -288,7 +306,7 @@ class InMemoryPositionManager(_PositionChanges):
                     raise active_exists_error(position, record.id)
             zero = zero_money()
             record = PositionRecord(
-                id=uuid.uuid4(),
+                id=self._new_id(),
                 strategy_name=position.strategy_name,
                 symbol=position.symbol,
                 long_dex=position.long_dex,

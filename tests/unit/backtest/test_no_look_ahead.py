@@ -74,8 +74,11 @@ def test_the_strategy_opens_only_once_the_jump_is_settled(data):
 
 
 def test_a_quote_is_visible_from_its_settlement_time_on(data):
-    quotes = [q for q in data.quotes("hyperliquid") if q.rate == D("0.0005")]
+    every = data.quotes("hyperliquid", data.start - timedelta(days=4), data.end)
+    quotes = [q for q in every if q.rate == D("0.0005")]
     assert quotes[0].timestamp == JUMP
+    assert data.quotes("hyperliquid", JUMP - timedelta(microseconds=1), JUMP) == [quotes[0]]
+    assert JUMP not in {q.timestamp for q in data.quotes("hyperliquid", JUMP, data.end)}
     market = data.markets["hyperliquid"]
     before = market.latest(["BTC"], JUMP - timedelta(microseconds=1))["BTC"]
     after = market.latest(["BTC"], JUMP)["BTC"]

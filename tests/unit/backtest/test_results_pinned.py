@@ -90,20 +90,22 @@ def test_three_policies_on_a_month_of_the_sample_give_the_recorded_results():
 
 
 def test_a_window_with_switches_gives_the_recorded_results():
+    # Positions opened in one cycle are listed in the order they were opened (sequential
+    # ids): with random ids this window gave a different result from one run to the next.
     found = _sample(
         datetime(2025, 10, 1, tzinfo=UTC), datetime(2025, 10, 28, tzinfo=UTC), ("config",)
     )
     assert found == {
         "config": (
-            "e012942110d84862",
+            "97981d385a39127c",
             {
-                "net_pnl": "-344.111073138168059261",
-                "funding_received": "61.920836074917968471",
-                "funding_paid": "61.382743078086027732",
-                "fees": "284.537866135000000000",
-                "opens": 29,
-                "closes": 29,
-                "switches": 4,
+                "net_pnl": "-368.600422188667137461",
+                "funding_received": "61.927324128766056071",
+                "funding_paid": "61.387662847433193532",
+                "fees": "304.917483470000000000",
+                "opens": 31,
+                "closes": 31,
+                "switches": 6,
             },
         ),
     }
