@@ -40,6 +40,7 @@ PREFERRED_MARGIN = ("USDT", "USDC")
 # rate when the run begins (what a live bot would have read before it started).
 LOOKBACK = timedelta(days=2)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INTERVALS = {Decimal(h): timedelta(hours=h) for h in (1, 2, 3, 4, 6, 8, 12, 24)}
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,14 @@ class BacktestData:
         the next)."""
         events = self.markets[venue].window([], after, until).funding
         asset = self.margin_assets[venue]
+        interval = _INTERVALS
         return [
             FundingRate(
                 venue=venue,
                 symbol=e.symbol,
                 rate=e.rate,
                 interval_hours=e.interval_hours,
-                next_funding_time=e.funding_time + timedelta(hours=int(e.interval_hours)),
+                next_funding_time=e.funding_time + interval[e.interval_hours],
                 mark_price=e.mark_price,
                 timestamp=e.funding_time,
                 margin_asset=asset,

@@ -108,8 +108,14 @@ class _Series:
             times = times[times >= opens]
         else:
             times = times[:0]
-        self.mark_of = np.searchsorted(history.mark_us, times, side="right") - 1
-        self.rate_of = np.searchsorted(history.settled_us, times, side="right") - 1
+        # Python lists, not arrays: they are read one item at a time.
+        self.mark_of: list[int] = (
+            np.searchsorted(history.mark_us, times, side="right") - 1
+        ).tolist()
+        self.rate_of: list[int] = (
+            np.searchsorted(history.settled_us, times, side="right") - 1
+        ).tolist()
+        self.intervals: list[int] = history.interval_hours.tolist()
         self.times: list[int] = times.tolist()
         self._ticks: dict[int, Tick] = {}
         self._hours = {h: Decimal(h) for h in set(history.interval_hours.tolist())}
@@ -117,19 +123,19 @@ class _Series:
     def tick(self, index: int) -> Tick:
         found = self._ticks.get(index)
         if found is None:
-            history, rate = self.history, int(self.rate_of[index])
+            history, rate = self.history, self.rate_of[index]
             found = self._ticks[index] = Tick(
                 self.venue,
                 history.symbol,
                 at_micros(self.times[index]),
-                history.marks[int(self.mark_of[index])],
+                history.marks[self.mark_of[index]],
                 history.rates[rate],
-                self._hours[int(history.interval_hours[rate])],
+                self._hours[self.intervals[rate]],
             )
         return found
 
     def hours(self, settlement: int) -> Decimal:
-        return self._hours[int(self.history.interval_hours[settlement])]
+        return self._hours[self.intervals[settlement]]
 
 
 class HistoryMarket:
@@ -203,20 +209,19 @@ class HistoryMarket:
         self._names = names
         if not names:
             self._event_us: list[int] = []
-            self._event_rows = np.zeros((0, 3), dtype=np.int64)
+            self._event_rows: list[tuple[int, int, int]] = []
         else:
             all_times = np.concatenate(times)
             order = np.lexsort((np.concatenate(symbols), all_times))
             self._event_us = all_times[order].tolist()
-            self._event_rows = np.stack(
-                [np.concatenate(c)[order] for c in (symbols, settlements, marks)], axis=1
-            )
+            columns = [np.concatenate(c)[order].tolist() for c in (symbols, settlements, marks)]
+            self._event_rows = list(zip(*columns, strict=True))
         self._events: dict[int, FundingEvent] = {}
 
     def _event(self, index: int) -> FundingEvent:
         found = self._events.get(index)
         if found is None:
-            code, settlement, mark = (int(v) for v in self._event_rows[index])
+            code, settlement, mark = self._event_rows[index]
             series = self._series[self._names[code]]
             history = series.history
             found = self._events[index] = FundingEvent(

@@ -51,8 +51,6 @@ from strategies.components.position_rules import (
 )
 from strategies.components.sessions import SessionScope
 
-FINISHED = frozenset(PositionStatus) - frozenset(ACTIVE_POSITION_STATUSES)
-
 ACTIVE_PAIR_INDEX = "uq_strategy_positions_active_pair"
 
 
@@ -275,24 +273,26 @@ class InMemoryPositionManager(_PositionChanges):
         # run the same way every time (random ids would reorder them run to run).
         self._new_id = new_id
         self._positions: dict[uuid.UUID, PositionRecord] = {}
-        # Ids of the positions not finished yet: a backtest's year holds a thousand closed
-        # positions, and the strategy asks for the active ones every phase.
-        self._unfinished: dict[uuid.UUID, None] = {}
+        # Ids by status: a backtest's year holds thousands of closed positions, and the
+        # strategy asks for the active (and the failed) ones every phase.
+        self._by_status: dict[PositionStatus, dict[uuid.UUID, None]] = {
+            status: {} for status in PositionStatus
+        }
         self._lock = threading.Lock()
 
     def _store(self, record: PositionRecord) -> None:
+        previous = self._positions.get(record.id)
+        if previous is not None:
+            self._by_status[previous.status].pop(record.id, None)
         self._positions[record.id] = record
-        if record.status in FINISHED:
-            self._unfinished.pop(record.id, None)
-        else:
-            self._unfinished[record.id] = None
+        self._by_status[record.status][record.id] = None
 
     def open(self, position: NewPosition) -> PositionRecord:
         position = check_new_position(position)
         now = self._clock.now()
         with self._lock:
-            for record in self._positions.values():
-                if record.is_active and (
+            for record in self._with_status(ACTIVE_POSITION_STATUSES):
+                if (
                     record.strategy_name,
                     record.symbol,
                     record.long_dex,
@@ -352,18 +352,18 @@ class InMemoryPositionManager(_PositionChanges):
         wanted = None if statuses is None else {PositionStatus(s) for s in statuses}
         with self._lock:
             candidates: Iterable[PositionRecord] = (
-                [self._positions[i] for i in self._unfinished]
-                if wanted is not None and not wanted & FINISHED
-                else self._positions.values()
+                self._positions.values() if wanted is None else self._with_status(wanted)
             )
             matching = [
                 r
                 for r in candidates
                 if (strategy_name is None or r.strategy_name == strategy_name)
-                and (wanted is None or r.status in wanted)
                 and (symbol is None or r.symbol == symbol)
             ]
         return sorted(matching, key=lambda r: (r.created_at, r.id))
+
+    def _with_status(self, statuses: Iterable[PositionStatus]) -> list[PositionRecord]:
+        return [self._positions[i] for s in set(statuses) for i in self._by_status[s]]
 
     def find_active(self, strategy_name: str, symbol: str | None = None) -> list[PositionRecord]:
         return self.find(strategy_name, ACTIVE_POSITION_STATUSES, symbol)
