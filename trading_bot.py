@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from cli import data, funding, ops, strategies, transfers, venues
+from cli.backtest import backtest
 from cli.common import console, one_line_errors
 from cli.dashboard import dashboard, users_app
 from cli.demo import demo
@@ -26,6 +27,7 @@ app.add_typer(venues.app, name="venues")
 for _command in [*strategies.app.registered_commands, *ops.app.registered_commands]:
     app.registered_commands.append(_command)
 app.command("demo")(demo)
+app.command("backtest")(backtest)
 app.command("flower")(flower)
 app.command("dashboard")(dashboard)
 app.add_typer(users_app, name="dashboard-users")

@@ -136,6 +136,26 @@ VENUES: dict[str, VenueProfile] = {
             deposit_chain="arbitrum",
             typical_hourly_funding=Decimal("0.0000110"),
         ),
+        # Centralised venues whose funding history is in the sample (data/sample/): here so
+        # a backtest can replay them on the simulated venue. Base-tier USD-M fees, 2025.
+        VenueProfile(
+            "binance",
+            "binanceusdm",
+            maker_fee=Decimal("0.0002"),
+            taker_fee=Decimal("0.0005"),
+            funding_interval_hours=8,
+            withdrawal_fee=Decimal(1),
+            deposit_chain="arbitrum",
+        ),
+        VenueProfile(
+            "bybit",
+            "bybit",
+            maker_fee=Decimal("0.0002"),
+            taker_fee=Decimal("0.00055"),
+            funding_interval_hours=8,
+            withdrawal_fee=Decimal(1),
+            deposit_chain="arbitrum",
+        ),
         VenueProfile(
             "aster",
             "aster",

@@ -11,6 +11,7 @@ from core.settings import get_settings
 app = Celery(
     "perpbot",
     include=[
+        "tasks.backtest_tasks",
         "tasks.health",
         "tasks.market_tasks",
         "tasks.ops_tasks",

@@ -1,6 +1,7 @@
 """All tables. Importing this package registers every model on `Base.metadata`."""
 
 from db.base import Base
+from db.models.backtest import BacktestResult
 from db.models.bridges import (
     PaperBridgeProtocolState,
     PaperBridgeTransfer,
@@ -34,6 +35,7 @@ from db.models.transfers import FundTransfer
 
 __all__ = [
     "AlertDelivery",
+    "BacktestResult",
     "Base",
     "BreakerMark",
     "DashboardSession",

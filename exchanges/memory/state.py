@@ -59,6 +59,9 @@ class InMemoryVenueState:
         self._accounts: dict[str, AccountState] = {}
         self._payments: dict[int, _Payments] = {}
         self._symbol_payments: dict[tuple[int, str], _Payments] = {}
+        # Bumped by every change to the book (a step, an order, a cancel, a deposit): reads
+        # made at one version and one time (positions, balances) can be kept until it moves.
+        self.version = 0
 
     def __repr__(self) -> str:
         return f"InMemoryVenueState({self.venue!r})"
@@ -91,6 +94,7 @@ class InMemoryVenueState:
 
     def commit(self) -> None:
         """Move the journal of the step just done into the history."""
+        self.version += 1
         journal = self.book.journal
         for order in journal.new_orders:
             self.orders[order.client_order_id] = order

@@ -70,6 +70,10 @@ class InMemoryVenue:
         self._clock = clock
         self._terms = Terms.of(self.config, self.profile)
         self._books: dict[str, tuple[Tick, TopOfBook]] = {}
+        # The last positions and balance read, with the (state version, venue time) they
+        # were read at: one step reads them many times over an unchanged book.
+        self._read_positions: tuple[tuple[int, datetime], tuple[Position, ...]] | None = None
+        self._read_balance: tuple[tuple[int, datetime], Balance] | None = None
 
     def __repr__(self) -> str:
         return f"InMemoryVenue({self.name!r}, account={self.account!r})"
@@ -189,6 +193,7 @@ class InMemoryVenue:
                 self.name, f"cancel: no {symbol} order with client id {client_order_id}"
             )
         cancel_order(self.state.book, order, now, "cancelled by client")
+        self.state.commit()
         return views.order_view(self.name, order)
 
     def get_order(self, symbol: str, client_order_id: str) -> VenueOrder | None:
@@ -211,8 +216,13 @@ class InMemoryVenue:
 
     def positions(self) -> Sequence[Position]:
         now = self._advance()
+        key = (self.state.version, now)
+        if self._read_positions is not None and self._read_positions[0] == key:
+            return list(self._read_positions[1])
         account = self._own()
-        return self._open_positions(account.key, now) if account is not None else []
+        found = tuple(self._open_positions(account.key, now)) if account is not None else ()
+        self._read_positions = (key, found)
+        return list(found)
 
     def _open_positions(self, account: int, now: datetime) -> list[Position]:
         market = self.state.market
@@ -234,6 +244,9 @@ class InMemoryVenue:
     def balance(self) -> Balance:
         """Equity is collateral plus unrealized PnL; available excludes all margin in use."""
         now = self._advance()
+        key = (self.state.version, now)
+        if self._read_balance is not None and self._read_balance[0] == key:
+            return self._read_balance[1]
         account = self._own()
         if account is None:
             return views.balance_view(self.name, ZERO, (ZERO, ZERO), ZERO)
@@ -241,7 +254,9 @@ class InMemoryVenue:
         marks = self.state.market.latest([h.symbol for h in held], now)
         upnl = sum((unrealized_pnl(h.state, marks[h.symbol].mark_price) for h in held), ZERO)
         committed = self.state.book.committed(account.key)
-        return views.balance_view(self.name, account.collateral, committed, upnl)
+        balance = views.balance_view(self.name, account.collateral, committed, upnl)
+        self._read_balance = (key, balance)
+        return balance
 
     # ---------------------------------------------------------------- transfers
 

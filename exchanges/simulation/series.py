@@ -1,15 +1,10 @@
 """`SeriesMarket`: a venue's market data held in memory (backtests, the in-memory venue).
 
-Two ways to build one:
-
-- `SeriesMarket.from_ticks(venue, ticks)`: a scenario, with the same meaning as the
-  scenario in PostgreSQL — marks and quoted rates per tick, funding at each funding time of
-  the tick in force (the scenario calendar). The parity test feeds both venues this way.
-- `SeriesMarket.from_history(venue, marks, settlements)`: real history — marks per time, and
-  funding as the venue settled it (time, rate per interval, interval). A settled rate is
-  known from its settlement time on, so the rate a tick quotes is the last one settled at or
-  before it (no look-ahead); a market opens once it has both a mark and a settlement; a
-  settlement is paid on the mark in force at its time, and one before any mark is dropped.
+`SeriesMarket.from_ticks(venue, ticks)`: a scenario, with the same meaning as the scenario
+in PostgreSQL — marks and quoted rates per tick, funding at each funding time of the tick in
+force (the scenario calendar). The parity test feeds both venues this way; a dry-run tape
+appends its observations (`record`). Real history (marks, and funding as the venue settled
+it) is `exchanges.simulation.history_market.HistoryMarket`, which builds its ticks lazily.
 
 Everything is parsed and sorted once, when the market is built; a window is two binary
 searches into one time-ordered list of ticks and one of funding events, so a step of a
@@ -21,7 +16,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from operator import attrgetter
@@ -34,25 +28,6 @@ from exchanges.venues import SymbolSpec, check_interval_hours, symbol_spec
 
 _JUST_BEFORE = timedelta(microseconds=1)
 _time_and_symbol = attrgetter("ts", "symbol")
-
-
-@dataclass(frozen=True, slots=True)
-class MarkPoint:
-    """A venue market's mark price from `at` on."""
-
-    symbol: str
-    at: datetime
-    mark: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class SettledRate:
-    """A funding settlement as the venue paid it: at `funding_time`, the end of its window."""
-
-    symbol: str
-    funding_time: datetime
-    rate: Decimal  # per interval; positive: longs pay shorts
-    interval_hours: Decimal
 
 
 def _checked(tick: Tick, intervals: set[Decimal]) -> Tick:
@@ -109,45 +84,6 @@ class SeriesMarket:
         cls, venue: str, ticks: Iterable[Tick], specs: Mapping[str, SymbolSpec] | None = None
     ) -> SeriesMarket:
         return cls(venue, ticks, specs=specs)
-
-    @classmethod
-    def from_history(
-        cls,
-        venue: str,
-        marks: Iterable[MarkPoint],
-        settlements: Iterable[SettledRate],
-        specs: Mapping[str, SymbolSpec] | None = None,
-    ) -> SeriesMarket:
-        settled_by: dict[str, list[SettledRate]] = {}
-        for row in settlements:
-            interval = check_interval_hours(row.interval_hours, f"{row.symbol} interval_hours")
-            settled_by.setdefault(row.symbol, []).append(
-                SettledRate(
-                    row.symbol, ensure_utc(row.funding_time), money(row.rate), Decimal(interval)
-                )
-            )
-        ticks: list[Tick] = []
-        events: list[FundingEvent] = []
-        for symbol, points in _marks_by_symbol(marks).items():
-            rows = sorted(settled_by.get(symbol, []), key=lambda r: r.funding_time)
-            # A tick at every mark and every settlement: the mark in force then and the rate
-            # settled last at or before it; each settlement is paid on the mark in force.
-            mark, rate = None, None
-            p = r = 0
-            for at in sorted({point.at for point in points} | {row.funding_time for row in rows}):
-                while p < len(points) and points[p].at <= at:
-                    mark, p = points[p].mark, p + 1
-                while r < len(rows) and rows[r].funding_time <= at:
-                    rate, r = rows[r], r + 1
-                    if mark is not None:  # before any mark there is no price to pay it on
-                        events.append(
-                            FundingEvent(
-                                symbol, rate.funding_time, rate.rate, rate.interval_hours, mark
-                            )
-                        )
-                if mark is not None and rate is not None:
-                    ticks.append(Tick(venue, symbol, at, mark, rate.rate, rate.interval_hours))
-        return cls(venue, ticks, events, specs)
 
     # ---------------------------------------------------------------- the tape
 
@@ -237,15 +173,3 @@ class SeriesMarket:
     def spec(self, symbol: str) -> SymbolSpec:
         return self._specs.get(symbol) or symbol_spec(symbol)
 
-
-def _marks_by_symbol(marks: Iterable[MarkPoint]) -> dict[str, list[MarkPoint]]:
-    grouped: dict[str, list[MarkPoint]] = {}
-    for point in marks:
-        if point.mark <= 0:
-            raise ValueError(f"{point.symbol} at {point.at}: mark must be positive")
-        grouped.setdefault(point.symbol, []).append(
-            MarkPoint(point.symbol, ensure_utc(point.at), money(point.mark))
-        )
-    for points in grouped.values():
-        points.sort(key=lambda p: p.at)
-    return grouped

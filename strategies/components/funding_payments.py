@@ -124,6 +124,7 @@ class InMemoryFundingPaymentStore:
 
     def __init__(self) -> None:
         self._payments: dict[tuple[uuid.UUID, str, object], FundingPaymentRecord] = {}
+        self._by_position: dict[uuid.UUID, list[FundingPaymentRecord]] = {}
         self._lock = threading.Lock()
 
     def record(self, payments: Sequence[FundingPaymentRecord]) -> list[FundingPaymentRecord]:
@@ -132,6 +133,7 @@ class InMemoryFundingPaymentStore:
             for payment in payments:
                 if _key(payment) not in self._payments:
                     self._payments[_key(payment)] = payment
+                    self._by_position.setdefault(payment.position_id, []).append(payment)
                     new.append(payment)
         return sorted(new, key=lambda p: (p.funding_time, p.venue))
 
@@ -140,5 +142,5 @@ class InMemoryFundingPaymentStore:
 
     def for_position(self, position_id: uuid.UUID) -> list[FundingPaymentRecord]:
         with self._lock:
-            found = [p for p in self._payments.values() if p.position_id == position_id]
+            found = list(self._by_position.get(position_id, []))
         return sorted(found, key=lambda p: (p.funding_time, p.venue))

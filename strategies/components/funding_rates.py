@@ -10,6 +10,7 @@ and a pair's history oldest first with both ends included.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -18,10 +19,17 @@ from core.market import FundingKind, FundingRate
 
 class InMemoryFundingRateSource:
     """Implements `FundingRateSource` over a dict keyed like `funding_rates`' unique key:
-    (kind, venue, symbol, margin asset, observed time)."""
+    (kind, venue, symbol, margin asset, observed time).
+
+    Indexed for a backtest's year of hourly observations: the newest observation of each
+    series is kept aside (so `latest_rates` costs the number of series, not of rows), and
+    each (kind, venue, symbol) keeps its observations in time order (`rate_history` is two
+    binary searches)."""
 
     def __init__(self, rates: Iterable[FundingRate] = ()) -> None:
         self._rates: dict[tuple[FundingKind, str, str, str, datetime], FundingRate] = {}
+        self._newest: dict[tuple[FundingKind, str, str, str], FundingRate] = {}
+        self._history: dict[tuple[FundingKind, str, str], list[tuple[datetime, str]]] = {}
         self._lock = threading.Lock()
         self.add(rates)
 
@@ -31,9 +39,20 @@ class InMemoryFundingRateSource:
         with self._lock:
             for rate in rates:
                 key = (rate.kind, rate.venue, rate.symbol, rate.margin_asset, rate.timestamp)
-                if key not in self._rates:
-                    self._rates[key] = rate
-                    new += 1
+                if key in self._rates:
+                    continue
+                self._rates[key] = rate
+                new += 1
+                series = (rate.kind, rate.venue, rate.symbol, rate.margin_asset)
+                seen = self._newest.get(series)
+                if seen is None or rate.timestamp > seen.timestamp:
+                    self._newest[series] = rate
+                times = self._history.setdefault((rate.kind, rate.venue, rate.symbol), [])
+                entry = (rate.timestamp, rate.margin_asset)
+                if not times or entry > times[-1]:
+                    times.append(entry)  # the usual case: observations arrive in time order
+                else:
+                    insort(times, entry)
         return new
 
     def latest_rates(
@@ -44,29 +63,27 @@ class InMemoryFundingRateSource:
         *,
         kind: FundingKind,
     ) -> list[FundingRate]:
-        newest: dict[tuple[str, str, str], FundingRate] = {}
+        # The newest observation of a series is the answer when it is recent enough; when it
+        # is not, no observation of that series is.
         with self._lock:
-            for rate in self._rates.values():
-                if rate.kind is not kind or rate.timestamp < since:
-                    continue
-                if venues is not None and rate.venue not in venues:
-                    continue
-                if symbols is not None and rate.symbol not in symbols:
-                    continue
-                series = (rate.venue, rate.symbol, rate.margin_asset)
-                seen = newest.get(series)
-                if seen is None or rate.timestamp > seen.timestamp:
-                    newest[series] = rate
-        return [newest[key] for key in sorted(newest)]
+            found = {
+                (venue, symbol, margin): rate
+                for (k, venue, symbol, margin), rate in self._newest.items()
+                if k is kind
+                and rate.timestamp >= since
+                and (venues is None or venue in venues)
+                and (symbols is None or symbol in symbols)
+            }
+        return [found[key] for key in sorted(found)]
 
     def rate_history(
         self, venue: str, symbol: str, since: datetime, until: datetime, *, kind: FundingKind
     ) -> list[FundingRate]:
         """Rates of `kind` known in [since, until], oldest first (nothing after `until`)."""
         with self._lock:
-            found = [
-                r
-                for (k, v, s, _margin, at), r in self._rates.items()
-                if k is kind and v == venue and s == symbol and since <= at <= until
+            times = self._history.get((kind, venue, symbol), [])
+            begin = bisect_left(times, (since, ""))
+            end = bisect_right(times, (until, "\U0010ffff"))
+            return [
+                self._rates[(kind, venue, symbol, margin, at)] for at, margin in times[begin:end]
             ]
-        return sorted(found, key=lambda r: (r.timestamp, r.margin_asset))

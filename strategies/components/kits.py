@@ -11,6 +11,7 @@ any other clock runs them in two threads (see `concurrency.py`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import MappingProxyType
@@ -181,7 +182,9 @@ class InMemoryKit(_Venues):
     """The in-memory twins, sharing one audit trail; no database is reachable from it.
 
     `funding_rates` is the rate source to read (default: an empty in-memory one that a
-    test or backtest fills); `transfers` the fund-transfer manager (default: refuses).
+    test or backtest fills); `transfers` the fund-transfer manager (default: refuses);
+    `position_ids` makes the positions' ids (default: random; a backtest passes
+    `sequential_ids` so that a run is the same every time).
     """
 
     def __init__(
@@ -192,8 +195,10 @@ class InMemoryKit(_Venues):
         funding_rates: FundingRateSource | None = None,
         transfers: TransferManager | None = None,
         leg_runner: LegRunner | None = None,
+        position_ids: Callable[[], uuid.UUID] = uuid.uuid4,
     ) -> None:
         super().__init__(clock, exchanges)
+        self._position_ids = position_ids
         self._rates = funding_rates or InMemoryFundingRateSource()
         self._transfer_manager: TransferManager = transfers or UnavailableTransferManager(
             NO_TRANSFER_MANAGER
@@ -206,7 +211,7 @@ class InMemoryKit(_Venues):
 
     @cached_property
     def _positions(self) -> PositionManager:
-        return InMemoryPositionManager(self.clock, self._events)
+        return InMemoryPositionManager(self.clock, self._events, self._position_ids)
 
     @cached_property
     def _state(self) -> StateManager:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -63,6 +63,9 @@ class InMemoryOrderJournal:
         self._records: dict[str, OrderRecord] = {}
         self._venue_ids = venue_ids
         self._holders: dict[tuple[str, str], str] = {}
+        # Client ids per position, in insertion order: a backtest's year holds thousands of
+        # orders and the strategy asks for one position's at a time.
+        self._by_position: dict[uuid.UUID, list[str]] = {}
         self._lock = threading.Lock()
 
     def record_intent(self, intent: OrderIntent) -> OrderRecord:
@@ -80,6 +83,8 @@ class InMemoryOrderJournal:
             )
             self._records[intent.client_order_id] = record
             self._holders[(intent.venue, venue_id)] = intent.client_order_id
+            if intent.position_id is not None:
+                self._by_position.setdefault(intent.position_id, []).append(intent.client_order_id)
             return record
 
     def get(self, client_order_id: str) -> OrderRecord | None:
@@ -116,9 +121,14 @@ class InMemoryOrderJournal:
         purpose: str | None = None,
     ) -> list[OrderRecord]:
         with self._lock:
+            records: Iterable[OrderRecord] = (
+                self._records.values()
+                if position_id is None
+                else [self._records[c] for c in self._by_position.get(position_id, [])]
+            )
             return [
                 r
-                for r in self._records.values()
+                for r in records
                 if r.intent.strategy_name == strategy_name
                 and (statuses is None or r.status in statuses)
                 and (position_id is None or r.intent.position_id == position_id)

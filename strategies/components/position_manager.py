@@ -9,10 +9,12 @@ in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -244,6 +246,13 @@ class PostgresPositionManager(_PositionChanges):
 # ---------------------------------------------------------------- in memory
 
 
+def sequential_ids(seed: str) -> Callable[[], uuid.UUID]:
+    """Ids that sort in the order they are made: the seed's digest, then a counter."""
+    high = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") << 64
+    counter = itertools.count(1)
+    return lambda: uuid.UUID(int=high | next(counter))
+
+
 class InMemoryPositionManager(_PositionChanges):
     """The same contract in a dict (tests, backtests). Thread-safe.
 
@@ -251,18 +260,39 @@ class InMemoryPositionManager(_PositionChanges):
     the factory wires one), as the PostgreSQL backend writes them to the `events` table.
     """
 
-    def __init__(self, clock: Clock, events: InMemoryEventSink | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        events: InMemoryEventSink | None = None,
+        new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    ) -> None:
         self._clock = clock
         self._events = events if events is not None else InMemoryEventSink(clock)
+        # Positions opened in one cycle share `created_at` and are listed by id after it, so
+        # a backtest passes `sequential_ids` to list them in the order they were opened and
+        # run the same way every time (random ids would reorder them run to run).
+        self._new_id = new_id
         self._positions: dict[uuid.UUID, PositionRecord] = {}
+        # Ids by status: a backtest's year holds thousands of closed positions, and the
+        # strategy asks for the active (and the failed) ones every phase.
+        self._by_status: dict[PositionStatus, dict[uuid.UUID, None]] = {
+            status: {} for status in PositionStatus
+        }
         self._lock = threading.Lock()
+
+    def _store(self, record: PositionRecord) -> None:
+        previous = self._positions.get(record.id)
+        if previous is not None:
+            self._by_status[previous.status].pop(record.id, None)
+        self._positions[record.id] = record
+        self._by_status[record.status][record.id] = None
 
     def open(self, position: NewPosition) -> PositionRecord:
         position = check_new_position(position)
         now = self._clock.now()
         with self._lock:
-            for record in self._positions.values():
-                if record.is_active and (
+            for record in self._with_status(ACTIVE_POSITION_STATUSES):
+                if (
                     record.strategy_name,
                     record.symbol,
                     record.long_dex,
@@ -276,7 +306,7 @@ class InMemoryPositionManager(_PositionChanges):
                     raise active_exists_error(position, record.id)
             zero = zero_money()
             record = PositionRecord(
-                id=uuid.uuid4(),
+                id=self._new_id(),
                 strategy_name=position.strategy_name,
                 symbol=position.symbol,
                 long_dex=position.long_dex,
@@ -305,7 +335,7 @@ class InMemoryPositionManager(_PositionChanges):
                 updated_at=now,
                 version=1,
             )
-            self._positions[record.id] = record
+            self._store(record)
             self._event(record, "position.opened", opened_payload(position))
             return record
 
@@ -321,14 +351,19 @@ class InMemoryPositionManager(_PositionChanges):
     ) -> list[PositionRecord]:
         wanted = None if statuses is None else {PositionStatus(s) for s in statuses}
         with self._lock:
+            candidates: Iterable[PositionRecord] = (
+                self._positions.values() if wanted is None else self._with_status(wanted)
+            )
             matching = [
                 r
-                for r in self._positions.values()
+                for r in candidates
                 if (strategy_name is None or r.strategy_name == strategy_name)
-                and (wanted is None or r.status in wanted)
                 and (symbol is None or r.symbol == symbol)
             ]
         return sorted(matching, key=lambda r: (r.created_at, r.id))
+
+    def _with_status(self, statuses: Iterable[PositionStatus]) -> list[PositionRecord]:
+        return [self._positions[i] for s in set(statuses) for i in self._by_status[s]]
 
     def find_active(self, strategy_name: str, symbol: str | None = None) -> list[PositionRecord]:
         return self.find(strategy_name, ACTIVE_POSITION_STATUSES, symbol)
@@ -352,7 +387,7 @@ class InMemoryPositionManager(_PositionChanges):
             updated = replace(
                 record, **change.values, updated_at=self._clock.now(), version=record.version + 1
             )
-            self._positions[position_id] = updated
+            self._store(updated)
             self._event(updated, change.event_kind, change.payload)
             return updated
 

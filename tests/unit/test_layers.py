@@ -45,6 +45,9 @@ DB = Layer("db", ("exchanges", "funding_service", "strategies", *ENTRY_POINTS, *
 EXCHANGES = Layer("exchanges", ("funding_service", "strategies", *ENTRY_POINTS, *NOT_PRODUCTION))
 FUNDING_SERVICE = Layer("funding_service", ("strategies", *ENTRY_POINTS, *NOT_PRODUCTION))
 COMPONENTS = Layer("strategies.components", ("strategies.implementations",))
+# The backtester composes strategies, venues and history like the runtime does, below the
+# entry points: the CLI and the tasks call it, it never calls them (nor Celery).
+BACKTEST = Layer("backtest", ("celery", *ENTRY_POINTS, *NOT_PRODUCTION))
 
 
 def layer_violations(root: Path, layer: Layer) -> list[str]:
@@ -65,6 +68,7 @@ def layer_violations(root: Path, layer: Layer) -> list[str]:
         pytest.param(EXCHANGES, id="exchanges-never-import-strategies-tasks-cli"),
         pytest.param(FUNDING_SERVICE, id="funding-service-never-imports-strategies-tasks-cli"),
         pytest.param(COMPONENTS, id="components-never-import-implementations"),
+        pytest.param(BACKTEST, id="backtest-never-imports-tasks-cli-celery"),
     ],
 )
 def test_layer_keeps_its_dependency_direction(layer: Layer):
@@ -73,7 +77,16 @@ def test_layer_keeps_its_dependency_direction(layer: Layer):
 
 
 def test_core_rule_covers_every_part_of_the_project():
-    for name in ("db", "exchanges", "funding_service", "strategies", "tasks", "cli", "tests"):
+    for name in (
+        "db",
+        "exchanges",
+        "funding_service",
+        "strategies",
+        "backtest",
+        "tasks",
+        "cli",
+        "tests",
+    ):
         assert name in CORE.never_imports
     assert {"trading_bot", "celeryconfig", "beat_schedule"} <= set(CORE.never_imports)
 

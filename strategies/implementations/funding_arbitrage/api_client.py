@@ -52,6 +52,10 @@ class FundingServiceClient:
     def __init__(self, source: FundingRateSource, fees: FeeSchedule) -> None:
         self._source = source
         self._fees = fees
+        # The last ranking and what it was ranked from: a cycle ranks the same quotes at the
+        # same time for its rebalance and its open phase. Reused only when the rates read
+        # are equal to the last ones, so a rate that arrived in between is always ranked.
+        self._last_rank: tuple[tuple[object, ...], list[FundingRate], Ranking] | None = None
 
     @property
     def fees(self) -> FeeSchedule:
@@ -74,7 +78,13 @@ class FundingServiceClient:
             )
             return rank_screen(screen, self._source.rates_by_id, self._fees, flt, now, limit)
         rates = self.latest_rates(now, venues, symbols)
-        return rank_opportunities(rates, self._fees, flt, now, limit)
+        key = (now, flt, limit)
+        last = self._last_rank
+        if last is not None and last[0] == key and last[1] == rates:
+            return last[2]
+        ranking = rank_opportunities(rates, self._fees, flt, now, limit)
+        self._last_rank = (key, rates, ranking)
+        return ranking
 
     def best_opportunities(
         self, now: datetime, flt: OpportunityFilter, n: int

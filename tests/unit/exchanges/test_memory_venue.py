@@ -21,8 +21,9 @@ from exchanges.base import (
 )
 from exchanges.memory import InMemoryVenue, InMemoryVenueState
 from exchanges.simulation.config import PaperVenueConfig
-from exchanges.simulation.market import Tick
-from exchanges.simulation.series import MarkPoint, SeriesMarket, SettledRate
+from exchanges.simulation.history_market import HistoryMarket, MarkPoint, SettledRate
+from exchanges.simulation.market import MarketSource, Tick
+from exchanges.simulation.series import SeriesMarket
 from tests.support.import_graph import imports_under, matches
 
 D = Decimal
@@ -39,14 +40,14 @@ def buy(cid: str, qty: str, symbol: str = "ETH") -> OrderRequest:
     return OrderRequest(cid, symbol, OrderSide.BUY, OrderType.MARKET, D(qty))
 
 
-def venue_on(market: SeriesMarket, clock: ManualClock, account: str = "main", **config):
+def venue_on(market: MarketSource, clock: ManualClock, account: str = "main", **config):
     state = InMemoryVenueState(market.venue, market)
     client = InMemoryVenue(state, clock=clock, account=account, config=PaperVenueConfig(**config))
     client.credit_deposit(f"seed-{account}", "USDC", D(10_000), "arbitrum")
     return client
 
 
-def history_market() -> SeriesMarket:
+def history_market() -> HistoryMarket:
     """Binance-like ETH: marks every hour, settlements every 8 hours, 16:00 missing."""
     marks = [MarkPoint("ETH", at(h), D(3_000) + 10 * h) for h in range(30)]
     settled = [
@@ -54,7 +55,7 @@ def history_market() -> SeriesMarket:
         SettledRate("ETH", at(8), D("0.0003"), D(8)),
         SettledRate("ETH", at(24), D("-0.0002"), D(8)),
     ]
-    return SeriesMarket.from_history("aster", marks, settled)
+    return HistoryMarket.from_points("aster", marks, settled)
 
 
 @pytest.mark.parametrize("package", ["exchanges/simulation", "exchanges/memory"])
@@ -166,7 +167,7 @@ def test_hourly_settlements_between_sparse_marks_are_quoted_and_paid_on_the_mark
     marks = [MarkPoint("BTC", at(0), D(60_000)), MarkPoint("BTC", at(8), D(62_000))]
     jitter = timedelta(milliseconds=32)  # Hyperliquid settles a few ms after the hour
     settled = [SettledRate("BTC", at(h) + jitter, D("0.00001") * h, D(1)) for h in range(1, 11)]
-    market = SeriesMarket.from_history("hyperliquid", marks, settled)
+    market = HistoryMarket.from_points("hyperliquid", marks, settled)
     clock = ManualClock(at(0.5))
     venue = venue_on(market, clock, **NO_SLIP)
     assert venue.funding_rates() == []  # a mark, but nothing settled yet: not a market yet

@@ -69,11 +69,13 @@ def test_venue_table_has_the_documented_intervals():
         "grvt",
         "apex",
         "aster",
+        "binance",
+        "bybit",
     }
     assert venue_profile("aster").interval_for("SOL") == 4
     assert venue_profile("aster").interval_for("BTC") == 8
-    with pytest.raises(ConfigError, match="unknown venue 'binance'; known venues: apex"):
-        venue_profile("binance")
+    with pytest.raises(ConfigError, match="unknown venue 'kraken'; known venues: apex"):
+        venue_profile("kraken")
     assert symbol_spec("BTC").maintenance_margin_rate == D(1) / 80
     assert symbol_spec("PEPE").min_qty == 1
 
