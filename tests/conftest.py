@@ -5,7 +5,7 @@ confirmation, no venue credentials), the servers are found or started (`core.ser
 database `perpbot_test_<id>` is created and migrated (a paper database), and every process the
 tests start (Celery workers included) is pointed at it through the environment. Broker keys
 get a per-run prefix, so several test runs can share one Redis. The database is dropped at
-the end.
+the end. Under pytest-xdist (`make test` runs `-n 2`) every worker process is such a run.
 """
 
 from __future__ import annotations
@@ -24,8 +24,14 @@ RUN_ID = uuid.uuid4().hex[:10]
 _state: dict[str, str] = {}
 
 
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """With `-n N` the controlling process runs no test: each worker process (its own
+    RUN_ID, as it imports this module itself) makes its own database and broker prefix."""
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):  # pragma: no cover - xdist is not used
+    if _is_xdist_controller(config):
         return
     from tests.support.environment import force_paper
 
