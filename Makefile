@@ -41,8 +41,10 @@ migrate: services
 	$(PY) -m alembic upgrade head
 
 ## The whole suite against real PostgreSQL, Redis and Celery workers, with an 80% coverage gate
+## (two test processes by default, each with its own database and broker prefix: TEST_WORKERS=0 runs one)
+TEST_WORKERS ?= 2
 test: services
-	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=80 $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=80 $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) $(PYTEST_ARGS)
 
 ## Ruff, then mypy (strict; what it checks is configured in pyproject.toml)
 lint: install

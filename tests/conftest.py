@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.support.environment import force_paper
 
     force_paper(os.environ)  # whatever the caller's shell holds: paper, no credentials
+    # The CLI's rich consoles take their width when first imported: one width for every test,
+    # whichever test (or process of pytest-xdist) imports them first.
+    os.environ["COLUMNS"] = "200"
     from core.services import ensure_services
 
     services = ensure_services(announce=False)

@@ -35,7 +35,12 @@ def test_killed_worker_task_is_redelivered_in_seconds_and_completes_once(
         result = app.send_task(
             "perpbot.strategy.monitor", args=("slow",), kwargs={"trigger": "manual"}
         )
-        wait_until(lambda: _runs(clean_db, result.id), timeout=30, message="task never started")
+        # After the worker's start-up repair (its own run, phase "start"): the monitor itself.
+        wait_until(
+            lambda: any(r.phase == "monitor" for r in _runs(clean_db, result.id)),
+            timeout=30,
+            message="task never started",
+        )
         kill_group(first)  # the worker and its pool process, without any goodbye
         killed_at = time.monotonic()
     with celery_worker(concurrency=1):
