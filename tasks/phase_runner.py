@@ -5,8 +5,10 @@ One strategy never runs two phases at once: every phase takes the strategy's adv
 build dropped such ticks and starved `open` and `rebalance`, and left naked legs waiting for
 a monitor that kept losing the lock): it is recorded in `pending_phases`, its run row says
 `deferred`, and whoever holds the lock runs it before letting go, most urgent first
-(`PRIORITY`: repair, monitor, close, rebalance, open/cycle, transfers). A phase more urgent
-than the holder's own runs before it.
+(`PRIORITY`: repair, monitor, close, rebalance, open/cycle, transfers), except that a
+request waiting longer than `AGING_SECONDS` goes before fresher ones (only repair goes
+before it), so that under overload a steady stream of monitors cannot starve `open`. A
+phase more urgent than the holder's own runs before it.
 
 Closing the race between "the holder found nothing waiting" and "a request came in": the
 holder looks again *after* releasing, and a requester tries the lock again *after* writing
@@ -30,6 +32,7 @@ import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from celery import Task
@@ -54,6 +57,10 @@ PRIORITY: Mapping[str, int] = {
     "transfers": 50,
 }
 DRAIN_BUDGET = 0.5  # of the soft time limit, spent at most on phases deferred by others
+# A request that has waited this long goes before fresher, more urgent ones (only repair
+# goes before it): under overload strict priority would starve `open` behind monitors.
+AGING_SECONDS = 2.0
+AGING = timedelta(seconds=AGING_SECONDS)
 AFTER_RELEASE_ROUNDS = 3  # re-takes of the lock for requests that came in while letting go
 
 Phase = Callable[..., Any]  # (strategy, now, **arguments) -> CycleResult | dict
@@ -129,7 +136,9 @@ def _drain(
 ) -> None:
     while runtime.clock.monotonic() < deadline:
         with unit_of_work(runtime.engine) as session:
-            waiting = PendingPhaseRepository(session).claim(strategy_name, below)
+            waiting = PendingPhaseRepository(session).claim(
+                strategy_name, below, stale_before=runtime.clock.now() - AGING
+            )
         if waiting is None:
             return
         lag = (runtime.clock.now() - waiting.requested_at).total_seconds()
@@ -160,7 +169,8 @@ def _start_once(runtime: Runtime, task: Task[..., Any], request: PhaseRequest) -
     with _started_lock:
         if name in _started:
             return
-    start = PhaseRequest(name, "repair", task.name, "startup", {}, request.task_id, "start-up")
+    # Its own run row, not tied to the message (a message's runs are its phase's attempts).
+    start = PhaseRequest(name, "repair", task.name, "startup", {}, None, "start-up")
     record = _record(start, task)
     with unit_of_work(runtime.engine) as session:
         run_id = TaskRunRepository(session).start(
