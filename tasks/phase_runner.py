@@ -5,8 +5,10 @@ One strategy never runs two phases at once: every phase takes the strategy's adv
 build dropped such ticks and starved `open` and `rebalance`, and left naked legs waiting for
 a monitor that kept losing the lock): it is recorded in `pending_phases`, its run row says
 `deferred`, and whoever holds the lock runs it before letting go, most urgent first
-(`PRIORITY`: repair, monitor, close, rebalance, open/cycle, transfers). A phase more urgent
-than the holder's own runs before it.
+(`PRIORITY`: repair, monitor, close, rebalance, open/cycle, transfers), except that a
+request waiting longer than `AGING_SECONDS` goes before fresher ones (only repair goes
+before it), so that under overload a steady stream of monitors cannot starve `open`. A
+phase more urgent than the holder's own runs before it.
 
 Closing the race between "the holder found nothing waiting" and "a request came in": the
 holder looks again *after* releasing, and a requester tries the lock again *after* writing
@@ -28,8 +30,10 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from celery import Task
@@ -54,6 +58,10 @@ PRIORITY: Mapping[str, int] = {
     "transfers": 50,
 }
 DRAIN_BUDGET = 0.5  # of the soft time limit, spent at most on phases deferred by others
+# A request that has waited this long goes before fresher, more urgent ones (only repair
+# goes before it): under overload strict priority would starve `open` behind monitors.
+AGING_SECONDS = 2.0
+AGING = timedelta(seconds=AGING_SECONDS)
 AFTER_RELEASE_ROUNDS = 3  # re-takes of the lock for requests that came in while letting go
 
 Phase = Callable[..., Any]  # (strategy, now, **arguments) -> CycleResult | dict
@@ -91,12 +99,14 @@ def register_phase(name: str, call: Phase) -> None:
 def run_requested(runtime: Runtime, task: Task[..., Any], request: PhaseRequest) -> dict[str, Any]:
     """Run `request` now if the strategy's lock is free, else leave it to the holder."""
     answer: dict[str, Any] | None = None
-    with strategy_lock(runtime.engine, request.strategy_name) as held:
-        if held:
-            answer = _turn(runtime, task, request)
-    if answer is None:
-        answer = _defer(runtime, task, request)
-    run_waiting(runtime, task, request.strategy_name)
+    try:
+        with strategy_lock(runtime.engine, request.strategy_name) as held:
+            if held:
+                answer = _turn(runtime, task, request)
+        if answer is None:
+            answer = _defer(runtime, task, request)
+    finally:  # even when this phase failed, what waits for the lock is not left behind
+        run_waiting(runtime, task, request.strategy_name)
     return answer
 
 
@@ -113,11 +123,18 @@ def _turn(runtime: Runtime, task: Task[..., Any], request: PhaseRequest) -> dict
     """Holding the lock: start-up repair if due, more urgent waiting phases, this phase,
     then whatever else is waiting."""
     _start_once(runtime, task, request)
-    deadline = runtime.clock.monotonic() + runtime.settings.task_soft_time_limit * DRAIN_BUDGET
+    deadline = _budget(runtime)
     _drain(runtime, task, request.strategy_name, deadline, below=request.priority)
-    answer = _run(runtime, task, request)
-    _drain(runtime, task, request.strategy_name, deadline)
-    return answer
+    try:
+        return _run(runtime, task, request)
+    finally:
+        _drain(runtime, task, request.strategy_name, deadline)
+
+
+def _budget(runtime: Runtime) -> float:
+    """Until when (`time.monotonic`) a holder may run others' phases: the time limits are
+    real seconds, whatever the deployment's clock (the demo's runs 3600x faster)."""
+    return time.monotonic() + runtime.settings.task_soft_time_limit * DRAIN_BUDGET
 
 
 def _drain(
@@ -127,9 +144,11 @@ def _drain(
     deadline: float,
     below: int | None = None,
 ) -> None:
-    while runtime.clock.monotonic() < deadline:
+    while time.monotonic() < deadline:
         with unit_of_work(runtime.engine) as session:
-            waiting = PendingPhaseRepository(session).claim(strategy_name, below)
+            waiting = PendingPhaseRepository(session).claim(
+                strategy_name, below, stale_before=runtime.clock.now() - AGING
+            )
         if waiting is None:
             return
         lag = (runtime.clock.now() - waiting.requested_at).total_seconds()
@@ -149,10 +168,7 @@ def run_waiting(runtime: Runtime, task: Task[..., Any], strategy_name: str) -> N
         with strategy_lock(runtime.engine, strategy_name) as held:
             if not held:
                 return  # the holder runs them before it lets go, then looks again
-            deadline = (
-                runtime.clock.monotonic() + runtime.settings.task_soft_time_limit * DRAIN_BUDGET
-            )
-            _drain(runtime, task, strategy_name, deadline)
+            _drain(runtime, task, strategy_name, _budget(runtime))
 
 
 def _start_once(runtime: Runtime, task: Task[..., Any], request: PhaseRequest) -> None:
@@ -160,7 +176,8 @@ def _start_once(runtime: Runtime, task: Task[..., Any], request: PhaseRequest) -
     with _started_lock:
         if name in _started:
             return
-    start = PhaseRequest(name, "repair", task.name, "startup", {}, request.task_id, "start-up")
+    # Its own run row, not tied to the message (a message's runs are its phase's attempts).
+    start = PhaseRequest(name, "repair", task.name, "startup", {}, None, "start-up")
     record = _record(start, task)
     with unit_of_work(runtime.engine) as session:
         run_id = TaskRunRepository(session).start(

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from core.enums import PositionStatus
 from db.locks import strategy_lock
-from db.models import StrategyPosition
+from db.models import StrategyPosition, TaskRun
 from db.repositories.runs import ControlRepository, TaskRunRepository
 from db.uow import unit_of_work
 from strategies.runtime import Runtime
@@ -44,6 +44,9 @@ from tasks.transfer_dispatch import task_runtime
 logger = get_task_logger(__name__)
 
 UNFINISHED = (PositionStatus.OPENING, PositionStatus.CLOSING, PositionStatus.NEEDS_RECONCILE)
+# A position the last repair could not finish (an order in doubt, a venue down) is retried
+# this often by the watchdog, rather than on every tick.
+WATCHDOG_REPEAT = timedelta(seconds=30)
 
 
 def _pid(position_id: str | None) -> uuid.UUID | None:
@@ -175,16 +178,26 @@ def watchdog(self: Task[..., Any], strategy_name: str) -> dict[str, Any]:
     runtime = task_runtime()
     name = check.strategy_name(runtime, strategy_name)
     with unit_of_work(runtime.engine) as session:
-        unfinished = session.scalar(
-            select(func.count())
-            .select_from(StrategyPosition)
-            .where(
+        unfinished, changed = session.execute(
+            select(func.count(), func.max(StrategyPosition.updated_at)).where(
                 StrategyPosition.strategy_name == name,
                 StrategyPosition.status.in_([s.value for s in UNFINISHED]),
+            )
+        ).one()
+        last = session.scalar(
+            select(func.max(TaskRun.started_at)).where(
+                TaskRun.strategy_name == name,
+                TaskRun.trigger == "watchdog",
+                TaskRun.status != "deferred",
             )
         )
     if not unfinished:
         return {"strategy": name, "unfinished": 0}
+    now = runtime.clock.now()
+    if last is not None and changed < last and now - last < WATCHDOG_REPEAT:
+        # The last repair saw these positions as they are (one waits on an order in doubt,
+        # or a venue): try again later, not every tick.
+        return {"strategy": name, "unfinished": unfinished, "waiting_since": last.isoformat()}
     request = PhaseRequest(name, "repair", self.name, "watchdog", {}, self.request.id)
     return {"unfinished": unfinished, **run_requested(runtime, self, request)}
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -170,14 +170,27 @@ class PendingPhaseRepository:
             .on_conflict_do_nothing(index_elements=["strategy_name", "phase", "arguments_key"])
         )
 
-    def claim(self, strategy_name: str, below_priority: int | None = None) -> PendingRequest | None:
-        """Take the most urgent waiting request of the strategy (lowest priority number,
-        then oldest), removing it; only those more urgent than `below_priority` if given.
-        Call it while holding the strategy's lock."""
+    def claim(
+        self,
+        strategy_name: str,
+        below_priority: int | None = None,
+        stale_before: datetime | None = None,
+    ) -> PendingRequest | None:
+        """Take the most urgent waiting request of the strategy, removing it: repair (priority
+        0) first, then any requested before `stale_before` (waited too long), then by priority
+        and age; only those more urgent than `below_priority` if given. Call it while
+        holding the strategy's lock."""
         query = select(PendingPhase.id).where(PendingPhase.strategy_name == strategy_name)
         if below_priority is not None:
             query = query.where(PendingPhase.priority < below_priority)
-        first = query.order_by(PendingPhase.priority, PendingPhase.requested_at).limit(1)
+        tier = case((PendingPhase.priority == 0, 0), else_=2)
+        if stale_before is not None:
+            tier = case(
+                (PendingPhase.priority == 0, 0),
+                (PendingPhase.requested_at < stale_before, 1),
+                else_=2,
+            )
+        first = query.order_by(tier, PendingPhase.priority, PendingPhase.requested_at).limit(1)
         row = self._session.scalars(
             delete(PendingPhase)
             .where(PendingPhase.id == first.scalar_subquery())

@@ -146,3 +146,21 @@ def test_close_refuses_a_missing_position_id_even_by_keyword(probe_configs, clea
     assert result.failed()
     [run] = _runs(clean_db)
     assert "position_id is required" in run.reason
+
+
+def test_the_watchdog_repairs_an_unfinished_position_then_waits_for_it_to_change(
+    probe_configs, clean_db
+):
+    from tasks.strategy_tasks import watchdog
+
+    (probe_configs / "opener.yaml").write_text(
+        "type: probe\nname: opener\nopens: true\nphase_seconds: 0\n"
+    )
+    assert watchdog.apply(args=("opener",)).get() == {"strategy": "opener", "unfinished": 0}
+    monitor.apply(args=("opener",)).get()  # the probe leaves an OPENING position behind
+    first = watchdog.apply(args=("opener",)).get()
+    assert first["unfinished"] == 1 and first["phase"] == "repair" and not first["skipped"]
+    again = watchdog.apply(args=("opener",)).get()
+    assert again["unfinished"] == 1 and "waiting_since" in again  # not every tick
+    repairs = [r for r in _runs(clean_db) if r.trigger == "watchdog"]
+    assert [(r.phase, r.status) for r in repairs] == [("repair", "succeeded")]

@@ -125,7 +125,7 @@ def test_flower_refuses_every_mutating_endpoint_and_serves_the_read_only_ones(
         assert app.send_task("perpbot.strategy.monitor", args=("beta",)).get(timeout=30)
         assert [n for reply in app.control.ping(timeout=5) for n in reply] == [worker_name]
     with Session(clean_db) as session:
-        # The worker's start-up repair of `beta` (phase "start") is its own run, not Flower's.
+        # (the worker's start-up repair of beta is a run of its own: phase "start")
         phases = session.scalars(
             select(TaskRun.strategy_name).where(TaskRun.phase != "start")
         ).all()
