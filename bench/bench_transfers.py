@@ -11,9 +11,10 @@ transfer is exactly two steps (withdraw, deposit) and nothing waits for the swee
   `UPDATE ... WHERE id = :id AND status = :expected` and its COMMIT.
 
 A step is several transactions (lock + intent, the venue's or network's own, lock + result)
-plus the paper venue's bookkeeping, so it costs a multiple of a bare commit. The target is
-set by need: a deployment moves a handful of transfers an hour, and the sweep must be able
-to poll a few hundred in-flight transfers every 30 s.
+plus the paper venue's bookkeeping, so it costs a multiple of a bare commit. The target
+(issue 18) is a step through the chain at most 5x a bare guarded commit; the floor of 10
+steps/s is set by need (a deployment moves a handful of transfers an hour, and the sweep must
+be able to poll a few hundred in-flight transfers every 30 s).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bench import scratch_database
 TRANSFERS = 60
 STEPS_PER_TRANSFER = 2
 TARGET_STEPS_PER_S = 10.0
+TARGET_RATIO = 5.0
 VENUES = {"hyperliquid": "arbitrum", "extended": "arbitrum"}
 
 
@@ -189,11 +191,16 @@ def run() -> dict[str, Any]:
         row("in-process steps (no broker)", inline_s),
         row("bare UPDATE ... WHERE status + COMMIT", bare_s),
     ]
+    chain = rows[0]
+    chain.update(target=f"<= {TARGET_RATIO} x bare", met=chain["x_bare"] <= TARGET_RATIO)
     return {
         "name": "transfers",
         "title": f"Fund-transfer steps ({TRANSFERS} same-chain transfers, 2 steps each)",
         "rows": rows,
-        "target": f">= {TARGET_STEPS_PER_S} steps/s through the Celery chain",
-        "met": rows[0]["steps_per_s"] >= TARGET_STEPS_PER_S,
+        "target": (
+            f"a step through the Celery chain <= {TARGET_RATIO} x a bare guarded commit "
+            f"(and >= {TARGET_STEPS_PER_S} steps/s)"
+        ),
+        "met": bool(chain["met"] and chain["steps_per_s"] >= TARGET_STEPS_PER_S),
         "notes": [f"worker and database on this machine ({os.cpu_count()} CPUs)"],
     }

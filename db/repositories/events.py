@@ -18,6 +18,27 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def event_values(
+    kind: str,
+    entity_type: str,
+    entity_id: object | None,
+    strategy_name: str | None,
+    occurred_at: datetime,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """The columns of one `events` row (for a statement that inserts it with other writes)."""
+    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+        raise ValueError(f"event {kind!r}: occurred_at {occurred_at!r} is not timezone-aware")
+    return {
+        "occurred_at": occurred_at,
+        "kind": kind,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id) if entity_id is not None else None,
+        "strategy_name": strategy_name,
+        "payload": _jsonable(payload),
+    }
+
+
 class EventRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -33,15 +54,8 @@ class EventRepository:
         **payload: Any,
     ) -> Event:
         """Add one event dated `occurred_at`: the caller's clock, never the server's."""
-        if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
-            raise ValueError(f"event {kind!r}: occurred_at {occurred_at!r} is not timezone-aware")
         event = Event(
-            occurred_at=occurred_at,
-            kind=kind,
-            entity_type=entity_type,
-            entity_id=str(entity_id) if entity_id is not None else None,
-            strategy_name=strategy_name,
-            payload=_jsonable(payload),
+            **event_values(kind, entity_type, entity_id, strategy_name, occurred_at, payload)
         )
         self._session.add(event)
         return event

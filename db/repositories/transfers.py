@@ -15,15 +15,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, func, not_, or_, select, text, update
+from sqlalchemy import Executable, RowMapping, and_, func, literal, not_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.errors import ConcurrencyConflictError
+from db.models.events import Event
 from db.models.transfers import FundTransfer
 
 # The `Table` itself (what `insert`/`update` take); `__table__` is typed as any FromClause.
 _TABLE = FundTransfer.metadata.tables[FundTransfer.__tablename__]
+_EVENTS = Event.metadata.tables[Event.__tablename__]
 # Statuses after which a dedupe key is free again (must match the partial unique index).
 SETTLED = ("completed", "failed", "cancelled")
 _IN_FLIGHT = text("status NOT IN ('completed', 'failed', 'cancelled')")
@@ -115,22 +117,39 @@ class TransferRepository:
         values: Mapping[str, Any],
         *,
         updated_at: datetime,
+        event: Mapping[str, Any] | None = None,
     ) -> RowMapping:
-        """`UPDATE ... WHERE status = expected AND version = expected`; a miss raises."""
-        row = (
-            self._session.execute(
-                update(_TABLE)
-                .where(
-                    _TABLE.c.id == transfer_id,
-                    _TABLE.c.status == expected_status,
-                    _TABLE.c.version == expected_version,
-                )
-                .values(**values, version=expected_version + 1, updated_at=updated_at)
-                .returning(*_TABLE.c)
+        """`UPDATE ... WHERE status = expected AND version = expected`; a miss raises.
+
+        `event` (the columns of an `events` row, `events.event_values`) is inserted by the
+        same statement, only if the update matched: one round trip for the change and its
+        audit row."""
+        changed = (
+            update(_TABLE)
+            .where(
+                _TABLE.c.id == transfer_id,
+                _TABLE.c.status == expected_status,
+                _TABLE.c.version == expected_version,
             )
-            .mappings()
-            .one_or_none()
+            .values(**values, version=expected_version + 1, updated_at=updated_at)
+            .returning(*_TABLE.c)
         )
+        statement: Executable = changed
+        if event is not None:
+            self._session.flush()  # audit rows added earlier in the transaction come first
+            updated = changed.cte("updated")
+            audit = (
+                insert(_EVENTS)
+                .from_select(
+                    list(event),
+                    select(*(literal(v, _EVENTS.c[k].type) for k, v in event.items())).select_from(
+                        updated
+                    ),
+                )
+                .cte("audit")
+            )
+            statement = select(updated).add_cte(audit)
+        row = self._session.execute(statement).mappings().one_or_none()
         if row is None:
             current = self.get(transfer_id)
             found = "no row" if current is None else f"{current['status']} v{current['version']}"

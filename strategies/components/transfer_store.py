@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock, ensure_utc
 from core.enums import FundsLocation, MovementState, TransferStatus
 from db.locks import lock_transfer_route
-from db.repositories.events import EventRepository
+from db.repositories.events import EventRepository, event_values
 from db.repositories.transfers import TransferRepository
 from strategies.components.sessions import SessionScope
 from strategies.components.transfer_states import ACTIVE_STATUSES, check_transition
@@ -166,11 +166,19 @@ class _LockedTransfer:
         values = changed_columns(before, updated)
         now = ensure_utc(self._clock.now())
         if values:
+            audit = None
+            if event is not None:  # written by the update's own statement
+                payload = {
+                    "status": updated.status.value,
+                    "funds_location": updated.funds_location.value,
+                    **detail,
+                }
+                audit = event_values(event, ENTITY, before.id, before.strategy_name, now, payload)
             row = TransferRepository(self._session).update_guarded(
-                before.id, before.status.value, before.version, values, updated_at=now
+                before.id, before.status.value, before.version, values, updated_at=now, event=audit
             )
             self._record = to_record(row)
-        if event is not None:
+        elif event is not None:
             EventRepository(self._session).append(
                 event,
                 ENTITY,
