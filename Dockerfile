@@ -7,6 +7,7 @@ RUN useradd --create-home perpbot
 COPY requirements/runtime.lock requirements/runtime.lock
 RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
+COPY backtest backtest
 COPY core core
 COPY db db
 COPY exchanges exchanges

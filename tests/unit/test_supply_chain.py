@@ -121,6 +121,19 @@ def test_the_image_installs_the_runtime_lock_only_and_checks_for_embedded_server
     assert base[0] == "FROM" and _pinned(base[1]), base
 
 
+def test_the_image_holds_every_package_and_module_perpbot_installs():
+    """A package left out of the image's COPY lines fails only when a worker imports it."""
+    setuptools = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {name.rstrip("*") for name in setuptools["packages"]["find"]["include"]}
+    modules = {f"{name}.py" for name in setuptools["py-modules"]}
+    copied = set()
+    for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            copied.update(line.split()[1:-1])
+    assert packages <= copied, sorted(packages - copied)
+    assert modules <= copied, sorted(modules - copied)
+
+
 def test_the_docker_build_context_leaves_out_local_state():
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     for entry in (".venv", ".run", ".env", ".git"):
