@@ -50,25 +50,24 @@ def test_coinciding_ticks_starve_no_phase(probe_configs, clean_db):
             )
         )
     ran = {p: [r for r in runs if r.phase == p and r.status == "succeeded"] for p in INTERVALS}
-    ticks = {p: [r for r in runs if r.phase == p and r.trigger == "beat"] for p in INTERVALS}
-    first = min(r.started_at for r in runs if r.phase in INTERVALS)
-    last = max(r.finished_at or r.started_at for r in runs)
+    beat = {p: [r for r in runs if r.phase == p and r.trigger == "beat"] for p in INTERVALS}
     report = []
     for phase, interval in INTERVALS.items():
         starts = [r.started_at for r in ran[phase]]
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
         worst = max(gaps, default=float("inf"))
-        deferred = sum(r.status == "deferred" for r in ticks[phase])
-        skipped = sum(r.status == "skipped" for r in ticks[phase])
+        deferred = sum(r.status == "deferred" for r in beat[phase])
+        skipped = sum(r.status == "skipped" for r in beat[phase])
         late = sum((r.reason or "").startswith("deferred") for r in ran[phase])
+        # A tick is a run of its own, or a deferred row (whose run the holder made later).
+        ticks = len(ran[phase]) - late + deferred
         report.append(
-            f"{phase}: {len(ticks[phase])} beat ticks, {deferred} found the lock taken; "
+            f"{phase}: {ticks} beat ticks, {deferred} found the lock taken; "
             f"{len(ran[phase])} runs ({late} by the lock holder), {skipped} skipped, "
             f"worst gap {worst:.2f}s (interval {interval}s)"
         )
         assert skipped == 0, report
+        # Due phases run within their interval plus the bound (two requests of one phase
+        # waiting at once are one: a run satisfies both).
         assert worst <= interval + BOUND, report
-        # Beat ticks over the run, less the first and last one: each was run.
-        expected = (last - first).total_seconds() / interval - 2
-        assert len(ran[phase]) >= expected, report
     print("\nstarvation run " + f"({SECONDS:.0f}s): " + "; ".join(report))
