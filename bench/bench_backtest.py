@@ -6,7 +6,8 @@ hourly settlements of the 18 common symbols; Binance marks as the price proxy). 
 8,760 hourly cycles of monitor, rebalance, open and transfers on in-memory venues.
 
 Measured in this process (wall and CPU: other jobs share the 2 cores):
-- `replay only` (the floor): the same history (markets of its own), the venues advanced hour by hour, no strategy;
+- `replay only` (the floor): the same history (markets of its own), the venues advanced
+  hour by hour, no strategy;
 - `load`: history files -> validated rows -> hourly markets (marks interpolated);
 - `run`: the year through the strategy; `measure`: the metrics and the persistence screen.
 Where the time goes: a profile of the first 60 days, by area (cumulative seconds; areas

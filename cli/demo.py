@@ -413,7 +413,7 @@ def demo(
     database: str = typer.Option("perpbot_demo", "--database", help="Demo database name."),
     flower_port: int = typer.Option(5555, "--flower-port", help="0: no Flower."),
     dashboard_port: int = typer.Option(8050, "--dashboard-port", help="0: no dashboard."),
-    data: str = typer.Option(
+    source: str = typer.Option(
         os.environ.get("DEMO_DATA", "scenario"),
         "--data",
         help="scenario (generated) or real (the sample's history from DEMO_FROM; env DEMO_DATA).",
@@ -425,7 +425,7 @@ def demo(
     ),
 ) -> None:
     """Run funding arbitrage and the grid on paper venues with worker, beat and Flower."""
-    plan = prepare(seed, speed, seconds, database, data, real_start(real_from))
+    plan = prepare(seed, speed, seconds, database, source, real_start(real_from))
     interrupted = False
     try:
         from funding_service.collector import FundingCollector

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 import numpy as np
 
@@ -63,10 +64,20 @@ class SettledRate:
     interval_hours: Decimal
 
 
+class DecimalColumn(Protocol):
+    """Decimals read by index (a list, or a `LazyDecimals`)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int, /) -> Decimal: ...
+
+
 class LazyDecimals:
     """A column of Decimals (18 places) parsed from raw values on first read, then kept."""
 
-    def __init__(self, raw: Sequence[object], parse: Callable[[object], Decimal]) -> None:
+    def __init__(
+        self, raw: Sequence[object] | np.ndarray, parse: Callable[[object], Decimal]
+    ) -> None:
         self._raw = raw
         self._parse = parse
         self._made: dict[int, Decimal] = {}
@@ -90,9 +101,9 @@ class SymbolHistory:
 
     symbol: str
     mark_us: np.ndarray  # int64, sorted
-    marks: Sequence[Decimal]
+    marks: DecimalColumn
     settled_us: np.ndarray  # int64, sorted
-    rates: Sequence[Decimal]  # per interval; positive: longs pay shorts
+    rates: DecimalColumn  # per interval; positive: longs pay shorts
     interval_hours: np.ndarray  # int64
 
 
