@@ -27,7 +27,7 @@ from core.clock import ManualClock
 from core.enums import LedgerKind
 from core.errors import ConfigError
 from exchanges.memory import InMemoryVenue, InMemoryVenueState
-from strategies.base_strategy import BaseStrategy, StrategyConfig
+from strategies.base_strategy import StrategyConfig
 from strategies.components.base_components import PositionRecord
 from strategies.components.funding_rates import InMemoryFundingRateSource
 from strategies.components.kits import InMemoryKit
@@ -127,7 +127,7 @@ def run(
         if progress is not None:
             progress(index + 1, total)
     strategy.stop()
-    result.positions = _positions(strategy)
+    result.positions = kit.positions().find(strategy.name)
     return result
 
 
@@ -164,11 +164,3 @@ def _step(
             exposure[position.symbol] = exposure.get(position.symbol, ZERO) + signed
     unhedged = max((abs(v) for v in exposure.values()), default=ZERO)
     return Step(at, equity, funding, fees, margin, legs, unhedged)
-
-
-def _positions(strategy: BaseStrategy[Any]) -> list[PositionRecord]:
-    manager = getattr(strategy, "position_manager", None)
-    if manager is None:
-        return []
-    found: list[PositionRecord] = manager.find(strategy.name)
-    return found

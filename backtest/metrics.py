@@ -6,14 +6,16 @@ believes), positions from the strategy's position manager:
 - `net_pnl`: equity at the end minus the capital deposited (open positions marked to
   market, without their exit fees);
 - `funding_received` / `funding_paid`: the funding ledger rows above / below zero;
-- `fees`: trading fees booked; `slippage`: per fill, |fill price - mark| * quantity (what the
-  modelled book cost beyond the mark);
+- `fees`: trading fees booked; `slippage`: per taker fill, |fill price - mark| * quantity
+  (what the modelled book cost beyond the mark; a maker fill trades at its own limit);
 - `opens`, `closes`, `switches`; `time_in_market_hours`: hours with at least one leg held;
 - `apr_on_capital`: net PnL over the peak margin in use, per year of the run;
 - `max_drawdown`: the largest fall of equity from an earlier peak (hourly);
 - `worst_unhedged_usd`: the largest |long notional - short notional| of one symbol at a step;
 - per pair traded: its contribution and its spread persistence (hours the divergence stayed
-  above the entry threshold: share, runs, median and longest run), from the pre-screen.
+  above the entry threshold: share, runs, median and longest run), from the pre-screen;
+- for a grid (`grid`): its fills (buys, sells, maker), the volume traded and the trading
+  PnL the venues realised (take-profits and stops), and its episodes (flat to held to flat).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from backtest.engine import RunResult
-from core.enums import LedgerKind, Liquidity, PositionStatus
+from core.enums import LedgerKind, Liquidity, OrderSide, PositionStatus
 from funding_service.history.screen import PairScreen, ScreenParams, screen
 from funding_service.history.window import select
 from strategies.components.base_components import PositionRecord
@@ -42,6 +44,16 @@ class PairFigures:
     fees: Decimal
     contribution: Decimal  # funding - fees + trading PnL (open ones marked to market)
     persistence: PairScreen | None  # None: the pair has no overlapping history
+
+
+@dataclass(frozen=True)
+class GridFigures:
+    buys: int
+    sells: int
+    maker_fills: int
+    volume_usd: Decimal
+    realized_pnl: Decimal  # the venues' realised trading PnL (before fees and funding)
+    episodes: int  # position records: flat -> held -> flat
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class Metrics:
     failed_cycles: int
     first_failure: str | None
     pairs: tuple[PairFigures, ...]
+    grid: GridFigures | None = None  # a grid run only
 
 
 def measure(result: RunResult) -> Metrics:
@@ -86,6 +99,8 @@ def measure(result: RunResult) -> Metrics:
             if fill.liquidity is Liquidity.LIQUIDATION:
                 liquidations += 1
                 continue
+            if fill.liquidity is Liquidity.MAKER:
+                continue  # filled at its own limit when the price reached it
             tick = market.latest([fill.symbol], fill.filled_at).get(fill.symbol)
             if tick is not None:
                 slippage += abs(fill.price - tick.mark_price) * fill.qty
@@ -123,6 +138,28 @@ def measure(result: RunResult) -> Metrics:
         failed_cycles=result.failed_cycles,
         first_failure=result.first_failure,
         pairs=_pairs(result),
+        grid=_grid(result) if result.config.type == "grid" else None,
+    )
+
+
+def _grid(result: RunResult) -> GridFigures:
+    fills = [f for state in result.venues.values() for f in state.fills]
+    realized = sum(
+        (
+            e.amount
+            for state in result.venues.values()
+            for e in state.ledger
+            if e.kind is LedgerKind.REALIZED_PNL
+        ),
+        ZERO,
+    )
+    return GridFigures(
+        buys=sum(1 for f in fills if f.side is OrderSide.BUY),
+        sells=sum(1 for f in fills if f.side is OrderSide.SELL),
+        maker_fills=sum(1 for f in fills if f.liquidity is Liquidity.MAKER),
+        volume_usd=sum((f.price * f.qty for f in fills), ZERO),
+        realized_pnl=realized,
+        episodes=len(result.positions),
     )
 
 

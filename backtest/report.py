@@ -24,7 +24,7 @@ import plotly.io as pio
 from rich.table import Table
 
 from backtest.engine import RunResult
-from backtest.metrics import Metrics, PairFigures
+from backtest.metrics import GridFigures, Metrics, PairFigures
 
 POLICY_KEYS = (
     "policy",
@@ -84,6 +84,16 @@ ROWS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
 )
 
 
+# A grid's own rows (under the common ones), read from its `grid` entry.
+GRID_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
+    ("grid fills: buys / sells", lambda p: f"{p['grid']['buys']} / {p['grid']['sells']}"),
+    ("grid maker fills", lambda p: str(p["grid"]["maker_fills"])),
+    ("grid volume (USD)", lambda p: _usd(p["grid"]["volume_usd"])),
+    ("grid realised trading PnL", lambda p: _usd(p["grid"]["realized_pnl"])),
+    ("grid episodes", lambda p: str(p["grid"]["episodes"])),
+)
+
+
 def policy_table(document: dict[str, Any]) -> Table:
     """Every run side by side, one column each."""
     policies = document["policies"]
@@ -96,6 +106,9 @@ def policy_table(document: dict[str, Any]) -> Table:
         table.add_column(p["policy"], justify="right")
     for label, cell in ROWS:
         table.add_row(label, *(cell(p) for p in policies))
+    if any("grid" in p for p in policies):
+        for label, cell in GRID_ROWS:
+            table.add_row(label, *(cell(p) if "grid" in p else "-" for p in policies))
     return table
 
 
@@ -162,6 +175,18 @@ def policy_json(m: Metrics) -> dict[str, Any]:
         "liquidations": m.liquidations,
         "failed_cycles": m.failed_cycles,
         "first_failure": m.first_failure,
+        **({} if m.grid is None else {"grid": _grid_json(m.grid)}),
+    }
+
+
+def _grid_json(g: GridFigures) -> dict[str, Any]:
+    return {
+        "buys": g.buys,
+        "sells": g.sells,
+        "maker_fills": g.maker_fills,
+        "volume_usd": str(g.volume_usd),
+        "realized_pnl": str(g.realized_pnl),
+        "episodes": g.episodes,
     }
 
 

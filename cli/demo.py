@@ -9,6 +9,12 @@ a summary is printed (and written to `.run/demo/summary.json`).
 The clock is shared by every process through the environment: simulated time runs `speed`
 times faster than real time (3600: one real second is one simulated hour), so hourly funding
 settles every second.
+
+`DEMO_DATA=real` (or `--data real`) replays real history instead of a generated scenario:
+the sample's Binance, Bybit and Hyperliquid settlements of BTC, ETH and SOL
+(`data/sample/funding-history/`, loaded as a backtest loads it) from `DEMO_FROM` (default
+2025-10-10) become the paper venues' market (`backtest.paper_replay`), the clock starts at
+that time, and `configs/demo-real/` trades them.
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ from core.errors import ConfigError
 from core.settings import PROJECT_ROOT
 
 DEMO_CONFIGS = PROJECT_ROOT / "configs" / "demo"
+REAL_CONFIGS = PROJECT_ROOT / "configs" / "demo-real"
+REAL_HISTORY = PROJECT_ROOT / "data" / "sample" / "funding-history"
+DATA_MODES = ("scenario", "real")
+DEFAULT_REAL_FROM = "2025-10-10"
 
 
 @dataclass
@@ -60,12 +70,14 @@ class DemoPlan:
     processes: list[Managed] = field(default_factory=list)
 
 
-def _demo_env(database_url: str, redis_url: str, speed: float, origin: datetime) -> dict[str, str]:
+def _demo_env(
+    database_url: str, redis_url: str, speed: float, origin: datetime, configs: Path
+) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "PERPBOT_MODE": "paper",
-        "PERPBOT_STRATEGIES": str(DEMO_CONFIGS),
+        "PERPBOT_STRATEGIES": str(configs),
         "PERPBOT_BROKER_PREFIX": f"demo-{uuid.uuid4().hex[:6]}:",
         "PERPBOT_CLOCK_ORIGIN": origin.isoformat(),
         "PERPBOT_CLOCK_SPEED": str(speed),
@@ -112,8 +124,28 @@ def check_demo_database_name(database: str) -> None:
         )
 
 
-def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
-    """Services, a fresh migrated demo database, a scenario, funded accounts."""
+def real_start(text: str) -> datetime:
+    """`DEMO_FROM` as a UTC hour, inside the sample."""
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"DEMO_FROM {text!r} is not a date (YYYY-MM-DD)") from exc
+    start = start.replace(tzinfo=start.tzinfo or UTC).astimezone(UTC)
+    return start.replace(minute=0, second=0, microsecond=0)
+
+
+def prepare(
+    seed: int,
+    speed: float,
+    seconds: int,
+    database: str,
+    data: str = "scenario",
+    real_from: datetime | None = None,
+) -> DemoPlan:
+    """Services, a fresh migrated demo database, a market (a scenario or real history),
+    funded accounts."""
+    if data not in DATA_MODES:
+        raise typer.BadParameter(f"DEMO_DATA must be one of {', '.join(DATA_MODES)}, not {data!r}")
     from sqlalchemy.engine import make_url
 
     from core.services import drop_database, ensure_database, ensure_services
@@ -128,14 +160,22 @@ def prepare(seed: int, speed: float, seconds: int, database: str) -> DemoPlan:
     ensure_database(database_url)
     upgrade(database_url, mode="paper")
 
-    origin = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    real = data == "real"
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    origin = (real_from or real_start(DEFAULT_REAL_FROM)) if real else now
     password, shown = flower_password(os.environ.get("FLOWER_PASSWORD"))
-    env = _demo_env(database_url, services.redis.url, speed, origin)
+    configs = REAL_CONFIGS if real else DEMO_CONFIGS
+    env = _demo_env(database_url, services.redis.url, speed, origin, configs)
     _apply_env(env)
     run_dir = PROJECT_ROOT / ".run" / "demo"
     run_dir.mkdir(parents=True, exist_ok=True)
-    _seed_market(seed, origin, hours=seconds * speed / 3600 + 48)
-    _fund_accounts(overrides=SHORT_ACCOUNTS)
+    hours = seconds * speed / 3600 + 48
+    if real:
+        _seed_history(origin, hours)
+        _fund_accounts()
+    else:
+        _seed_market(seed, origin, hours=hours)
+        _fund_accounts(overrides=SHORT_ACCOUNTS)
     user = os.environ.get("FLOWER_USER", "perpbot")
     dashboard_password = _dashboard_user()
     return DemoPlan(
@@ -203,6 +243,32 @@ def _seed_market(seed: int, origin: datetime, hours: float) -> None:
     console.print(
         f"scenario: {count} ticks for {len(venues)} venues x {len(symbols)} symbols (seed {seed})"
     )
+
+
+def _seed_history(origin: datetime, hours: float) -> None:
+    """The sample's settlements and marks from a day before `origin` as the paper market."""
+    from backtest.history import load_data
+    from backtest.paper_replay import paper_ticks
+    from core.clock import ManualClock
+    from exchanges.scenarios import store_ticks
+    from strategies.runtime import get_runtime, venue_accounts
+
+    runtime = get_runtime()
+    venues = sorted({va.venue for c in runtime.configs.values() for va in venue_accounts(c)})
+    symbols = sorted({symbol for c in runtime.configs.values() for symbol in c.traded_symbols()})
+    start = origin - timedelta(hours=24)  # every venue has a funding history at the start
+    end = origin + timedelta(hours=hours)
+    data = load_data(REAL_HISTORY, venues, symbols, start, end, ManualClock(datetime.now(UTC)))
+    ticks = paper_ticks(data, start, min(end, data.end))
+    if not ticks:
+        raise typer.BadParameter(f"the sample has no history from {origin:%Y-%m-%d}")
+    count = store_ticks(runtime.engine, ticks)
+    console.print(
+        f"real history: {count} hourly ticks for {len(venues)} venues x {len(symbols)} "
+        f"symbols from {start:%Y-%m-%d %H:%M} ({REAL_HISTORY.relative_to(PROJECT_ROOT)})"
+    )
+    if data.price_proxy:
+        console.print(f"prices: {data.price_proxy}", highlight=False)
 
 
 # One account starts short of margin, so the demo shows the transfers phase asking for money
@@ -370,9 +436,19 @@ def demo(
     ),
     flower_port: int = typer.Option(5555, "--flower-port", help="0: no Flower."),
     dashboard_port: int = typer.Option(8050, "--dashboard-port", help="0: no dashboard."),
+    source: str = typer.Option(
+        os.environ.get("DEMO_DATA", "scenario"),
+        "--data",
+        help="scenario (generated) or real (the sample's history from DEMO_FROM; env DEMO_DATA).",
+    ),
+    real_from: str = typer.Option(
+        os.environ.get("DEMO_FROM", DEFAULT_REAL_FROM),
+        "--from",
+        help="With --data real: where the replay starts (a date in the sample; env DEMO_FROM).",
+    ),
 ) -> None:
     """Run funding arbitrage and the grid on paper venues with worker, beat and Flower."""
-    plan = prepare(seed, speed, seconds, database)
+    plan = prepare(seed, speed, seconds, database, source, real_start(real_from))
     interrupted = False
     try:
         from funding_service.collector import FundingCollector
@@ -415,7 +491,7 @@ def _write_dashboard_env(plan: DemoPlan) -> None:
         "DATABASE_URL": plan.database_url,
         "REDIS_URL": plan.redis_url,
         "PERPBOT_MODE": "paper",
-        "PERPBOT_STRATEGIES": str(DEMO_CONFIGS),
+        "PERPBOT_STRATEGIES": plan.env["PERPBOT_STRATEGIES"],
         "PERPBOT_BROKER_PREFIX": plan.env["PERPBOT_BROKER_PREFIX"],
         "PERPBOT_CLOCK_ORIGIN": stopped.isoformat(),
         "PERPBOT_CLOCK_SPEED": "1",

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 import numpy as np
 
@@ -63,10 +64,20 @@ class SettledRate:
     interval_hours: Decimal
 
 
+class DecimalColumn(Protocol):
+    """Decimals read by index (a list, or a `LazyDecimals`)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int, /) -> Decimal: ...
+
+
 class LazyDecimals:
     """A column of Decimals (18 places) parsed from raw values on first read, then kept."""
 
-    def __init__(self, raw: Sequence[object], parse: Callable[[object], Decimal]) -> None:
+    def __init__(
+        self, raw: Sequence[object] | np.ndarray, parse: Callable[[object], Decimal]
+    ) -> None:
         self._raw = raw
         self._parse = parse
         self._made: dict[int, Decimal] = {}
@@ -90,18 +101,19 @@ class SymbolHistory:
 
     symbol: str
     mark_us: np.ndarray  # int64, sorted
-    marks: Sequence[Decimal]
+    marks: DecimalColumn
     settled_us: np.ndarray  # int64, sorted
-    rates: Sequence[Decimal]  # per interval; positive: longs pay shorts
+    rates: DecimalColumn  # per interval; positive: longs pay shorts
     interval_hours: np.ndarray  # int64
 
 
 class _Series:
     """One symbol's ticks, as indices into its history, and the ticks made so far."""
 
-    def __init__(self, venue: str, history: SymbolHistory) -> None:
+    def __init__(self, venue: str, history: SymbolHistory, moments: dict[int, datetime]) -> None:
         self.venue = venue
         self.history = history
+        self.moments = moments  # shared by the market's series: one datetime per instant
         times = np.union1d(history.mark_us, history.settled_us)
         if len(history.mark_us) and len(history.settled_us):
             opens = max(int(history.mark_us[0]), int(history.settled_us[0]))
@@ -127,11 +139,17 @@ class _Series:
             found = self._ticks[index] = Tick(
                 self.venue,
                 history.symbol,
-                at_micros(self.times[index]),
+                self.moment(self.times[index]),
                 history.marks[self.mark_of[index]],
                 history.rates[rate],
                 self._hours[self.intervals[rate]],
             )
+        return found
+
+    def moment(self, value: int) -> datetime:
+        found = self.moments.get(value)
+        if found is None:
+            found = self.moments[value] = at_micros(value)
         return found
 
     def hours(self, settlement: int) -> Decimal:
@@ -150,9 +168,10 @@ class HistoryMarket:
         self.venue = venue
         self._specs = dict(specs or {})
         self._series: dict[str, _Series] = {}
+        moments: dict[int, datetime] = {}
         for history in histories:
             _check(venue, history)
-            self._series[history.symbol] = _Series(venue, history)
+            self._series[history.symbol] = _Series(venue, history, moments)
         self._listed = sorted(s for s, series in self._series.items() if series.times)
         self._build_funding()
 
@@ -226,7 +245,7 @@ class HistoryMarket:
             history = series.history
             found = self._events[index] = FundingEvent(
                 history.symbol,
-                at_micros(self._event_us[index]),
+                series.moment(self._event_us[index]),
                 history.rates[settlement],
                 series.hours(settlement),
                 history.marks[mark],

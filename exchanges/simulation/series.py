@@ -172,4 +172,3 @@ class SeriesMarket:
 
     def spec(self, symbol: str) -> SymbolSpec:
         return self._specs.get(symbol) or symbol_spec(symbol)
-

@@ -25,6 +25,17 @@ def audit_payload(value: Any) -> Any:
     Audit payloads are read by people and dashboards, so values are plain strings rather
     than the tagged form the state manager uses to restore types.
     """
+    # The exact common types first (a backtest records tens of thousands of payloads; the
+    # checks below go through the ABCs); subclasses such as enums take the general path.
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is float or kind is bool:
+        return value
+    if kind is Decimal or kind is uuid.UUID:
+        return str(value)
+    if kind is dict:
+        return {str(key): audit_payload(item) for key, item in value.items()}
+    if kind is datetime:
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(key): audit_payload(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

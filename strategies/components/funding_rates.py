@@ -30,6 +30,9 @@ class InMemoryFundingRateSource:
         self._rates: dict[tuple[FundingKind, str, str, str, datetime], FundingRate] = {}
         self._newest: dict[tuple[FundingKind, str, str, str], FundingRate] = {}
         self._history: dict[tuple[FundingKind, str, str], list[tuple[datetime, str]]] = {}
+        # The answers given since the last change: a backtest's cycle asks the same
+        # questions several times between two feeds.
+        self._answers: dict[tuple[object, ...], list[FundingRate]] = {}
         self._lock = threading.Lock()
         self.add(rates)
 
@@ -42,6 +45,7 @@ class InMemoryFundingRateSource:
                 if key in self._rates:
                     continue
                 self._rates[key] = rate
+                self._answers.clear()
                 new += 1
                 series = (rate.kind, rate.venue, rate.symbol, rate.margin_asset)
                 seen = self._newest.get(series)
@@ -65,7 +69,16 @@ class InMemoryFundingRateSource:
     ) -> list[FundingRate]:
         # The newest observation of a series is the answer when it is recent enough; when it
         # is not, no observation of that series is.
+        question = (
+            since,
+            None if venues is None else tuple(venues),
+            None if symbols is None else tuple(symbols),
+            kind,
+        )
         with self._lock:
+            known = self._answers.get(question)
+            if known is not None:
+                return list(known)
             found = {
                 (venue, symbol, margin): rate
                 for (k, venue, symbol, margin), rate in self._newest.items()
@@ -74,7 +87,9 @@ class InMemoryFundingRateSource:
                 and (venues is None or venue in venues)
                 and (symbols is None or symbol in symbols)
             }
-        return [found[key] for key in sorted(found)]
+            answer = [found[key] for key in sorted(found)]
+            self._answers[question] = answer
+        return list(answer)
 
     def rate_history(
         self, venue: str, symbol: str, since: datetime, until: datetime, *, kind: FundingKind

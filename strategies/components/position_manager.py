@@ -349,10 +349,9 @@ class InMemoryPositionManager(_PositionChanges):
         statuses: Sequence[PositionStatus] | None = None,
         symbol: str | None = None,
     ) -> list[PositionRecord]:
-        wanted = None if statuses is None else {PositionStatus(s) for s in statuses}
         with self._lock:
             candidates: Iterable[PositionRecord] = (
-                self._positions.values() if wanted is None else self._with_status(wanted)
+                self._positions.values() if statuses is None else self._with_status(statuses)
             )
             matching = [
                 r
@@ -363,7 +362,9 @@ class InMemoryPositionManager(_PositionChanges):
         return sorted(matching, key=lambda r: (r.created_at, r.id))
 
     def _with_status(self, statuses: Iterable[PositionStatus]) -> list[PositionRecord]:
-        return [self._positions[i] for s in set(statuses) for i in self._by_status[s]]
+        # By value: a status may come as its text; each status once, in a fixed order.
+        wanted = dict.fromkeys(PositionStatus(s) for s in statuses)
+        return [self._positions[i] for s in wanted for i in self._by_status[s]]
 
     def find_active(self, strategy_name: str, symbol: str | None = None) -> list[PositionRecord]:
         return self.find(strategy_name, ACTIVE_POSITION_STATUSES, symbol)
