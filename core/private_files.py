@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -37,9 +38,8 @@ def private_secret(path: Path, length: int = 32) -> str:
     if not path.exists():
         temporary = _private_temporary(path, secrets.token_urlsafe(length) + "\n")
         try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
+            with contextlib.suppress(FileExistsError):  # another process's secret won
+                os.link(temporary, path)
         finally:
             temporary.unlink()
     path.chmod(PRIVATE_MODE)  # an older file made before this rule

@@ -1,6 +1,7 @@
 """Which column of a history file holds which field, and fields a file leaves to the user.
 
-The fields are those of the shared dataset (`../shared/data/funding-history/README.md`):
+The fields are those of the public funding-history dataset the sample in the repo comes from
+(`data/sample/funding-history/README.md`):
 
 | field | required | meaning |
 |---|---|---|
