@@ -46,7 +46,7 @@ def _dispose_after_fork(engine: Engine) -> None:
         if connection_record.info.get("pid", pid) != os.getpid():
             # Dropped, not closed: the socket is the parent's. The pool's interface types
             # declare the attribute read-only; the record and proxy behind them take None.
-            connection_record.dbapi_connection = connection_proxy.dbapi_connection = None  # type: ignore[misc]
+            connection_record.dbapi_connection = connection_proxy.dbapi_connection = None  # type: ignore[misc]  # above
             from sqlalchemy.exc import DisconnectionError
 
             raise DisconnectionError("connection belongs to another process")

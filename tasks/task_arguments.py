@@ -126,7 +126,8 @@ def binding_error(
     return None
 
 
-class StrategyTask(Task):  # type: ignore[type-arg]
+# Celery's Task is generic only in its stubs (celery-types); subscripted, it fails at run time.
+class StrategyTask(Task):  # type: ignore[type-arg]  # generic in the stubs only (above)
     """The base of strategy tasks: a message whose arguments do not even fit the task's
     signature (Celery raises before the body runs) is recorded as a failed run too."""
 
