@@ -8,8 +8,9 @@ Helpers here are shared by the benchmark modules.
 from __future__ import annotations
 
 import statistics
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 
@@ -18,6 +19,17 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
     return ordered[index]
+
+
+def repeat_timed(call: Callable[[], object], samples: int) -> list[float]:
+    """`call` once to warm up, then `samples` timed calls: their durations in seconds."""
+    call()
+    durations = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - start)
+    return durations
 
 
 def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:

@@ -17,12 +17,11 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import scratch_database, summary_ms
+from bench import repeat_timed, scratch_database, summary_ms
 
 SAMPLES = 15
 PAGE_TARGET_MS = 200.0
@@ -173,16 +172,6 @@ def _write_backtests(directory: Path) -> str:
     return run_id
 
 
-def _time(call: Any) -> list[float]:
-    call()  # warm
-    samples = []
-    for _ in range(SAMPLES):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return samples
-
-
 def run() -> dict[str, Any]:
     from sqlalchemy import text
     from sqlalchemy.orm import Session
@@ -229,7 +218,7 @@ def run() -> dict[str, Any]:
             pages = ["/", "/positions", f"/positions/{position}", "/opportunities"]
             pages += ["/transfers", "/tasks", "/api/live", "/api/pnl"]
             pages += ["/positions?closed_page=16", "/backtests", f"/backtests/{newest_run}"]
-            floor_page = summary_ms(_time(lambda: client.get("/healthz")))
+            floor_page = summary_ms(repeat_timed(lambda: client.get("/healthz"), SAMPLES))
             rows.append({"case": "floor: GET /healthz (same app, client)", **floor_page})
             page_p50 = {}
             for path in pages:
@@ -239,7 +228,7 @@ def run() -> dict[str, Any]:
                     if response.status_code != 200:
                         raise RuntimeError(f"{path}: {response.status_code}")
 
-                stats = summary_ms(_time(get))
+                stats = summary_ms(repeat_timed(get, SAMPLES))
                 page_p50[path] = stats["p50_ms"]
                 name = "/positions/{id}" if path.startswith("/positions/") else path
                 name = "/backtests/{run_id}" if path.startswith("/backtests/") else name
@@ -257,9 +246,12 @@ def run() -> dict[str, Any]:
                 with Session(engine) as session:
                     live.snapshot(session, runtime_scope(runtime, scope_now))
 
-            floor_sql = summary_ms(_time(lambda: Session(engine).execute(text("SELECT 1")).close()))
+            def select_one() -> None:
+                Session(engine).execute(text("SELECT 1")).close()
+
+            floor_sql = summary_ms(repeat_timed(select_one, SAMPLES))
             rows.append({"case": "floor: SELECT 1 (same engine)", **floor_sql})
-            live_stats = summary_ms(_time(live_query))
+            live_stats = summary_ms(repeat_timed(live_query, SAMPLES))
             rows.append(
                 {
                     "case": "live update query",

@@ -13,11 +13,10 @@ matters is that neither grows with history into seconds.
 from __future__ import annotations
 
 import os
-import time
 from datetime import UTC, timedelta
 from typing import Any
 
-from bench import scratch_database, summary_ms
+from bench import repeat_timed, scratch_database, summary_ms
 from bench.bench_dashboard import NOW, _fill
 
 SAMPLES = 15
@@ -34,16 +33,6 @@ class _Recorded:
     def send(self, alert: Any) -> bool:
         self.sent += 1
         return True
-
-
-def _time(call: Any) -> list[float]:
-    call()
-    samples = []
-    for _ in range(SAMPLES):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return samples
 
 
 def run() -> dict[str, Any]:
@@ -82,9 +71,13 @@ def run() -> dict[str, Any]:
                 configs=configs,
                 alerts=_Recorded(),
             )
-            floor = summary_ms(_time(lambda: Session(engine).execute(text("SELECT 1")).close()))
+
+            def select_one() -> None:
+                Session(engine).execute(text("SELECT 1")).close()
+
+            floor = summary_ms(repeat_timed(select_one, SAMPLES))
             rows.append({"case": "floor: SELECT 1 (same engine)", **floor})
-            check = summary_ms(_time(lambda: BreakerCheck(runtime).run()))
+            check = summary_ms(repeat_timed(lambda: BreakerCheck(runtime).run(), SAMPLES))
             rows.append(
                 {
                     "case": "breaker check (probes, figures, alerts)",
@@ -93,7 +86,7 @@ def run() -> dict[str, Any]:
                 }
             )
             registry = registry_for(runtime)
-            scrape = summary_ms(_time(lambda: generate_latest(registry)))
+            scrape = summary_ms(repeat_timed(lambda: generate_latest(registry), SAMPLES))
             size = len(generate_latest(registry))
             rows.append(
                 {
